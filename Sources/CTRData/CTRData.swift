@@ -1,0 +1,1 @@
+// CTRData: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// CTRFeatures: placeholder until its issue lands.

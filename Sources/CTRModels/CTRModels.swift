@@ -1,0 +1,1 @@
+// CTRModels: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// CTRServer: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// CTRServing: placeholder until its issue lands.
