@@ -3,7 +3,7 @@ SWIFT ?= swift
 PY := .venv/bin/python
 FIXTURES := Tests/Fixtures
 
-.PHONY: setup fixtures build release test serve inspect clean-fixtures
+.PHONY: setup fixtures build release test serve inspect bench-micro
 
 setup:
 	@scripts/setup.sh
@@ -25,3 +25,8 @@ inspect: release fixtures
 	.build/release/clickwise inspect $(FIXTURES)/criteo_tiny.onnx
 
 serve: inspect
+
+# Micro-benchmarks (ordo-one/benchmark) and the Python peer, same run.
+bench-micro: release fixtures
+	cd Benchmarks && swift package --allow-writing-to-package-directory benchmark --format markdown
+	$(PY) bench/ort_python_run.py Tests/Fixtures/criteo_tiny.onnx 3

@@ -1,0 +1,24 @@
+// swift-tools-version: 6.1
+// Micro-benchmarks (ordo-one/benchmark), kept out of the main package so `swift build` stays light.
+// Run: cd Benchmarks && swift package benchmark   (or: make bench-micro)
+import PackageDescription
+
+let package = Package(
+    name: "ClickwiseBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Clickwise", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ORTRun",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ONNXRuntime", package: "Clickwise"),
+            ],
+            path: "Benchmarks/ORTRun",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    ]
+)
