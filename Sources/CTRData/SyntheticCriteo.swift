@@ -11,7 +11,7 @@ import CTRFeatures
 /// so distinct ranks give distinct strings); integer fields are shifted log-normal counts with
 /// Criteo-like missing rates. The true logit is
 /// `intercept + Σ main effect(field, value) + Σ dense effects + Σ weight·<latent(f, v_f), latent(g, v_g)>`
-/// over fixed field pairs, with the intercept calibrated to a ~25% click rate. Only the 1,000 most
+/// over fixed field pairs, with the intercept calibrated to a ~25% click rate. Only the 500 most
 /// frequent values of each field carry signal (see ``signalRanks``), so ~1M rows are enough to learn
 /// nearly all of it. The same seed always gives the same rows, and a longer file extends a shorter one.
 public struct SyntheticCriteo: Sendable {
@@ -20,6 +20,12 @@ public struct SyntheticCriteo: Sendable {
     /// The calibrated intercept of the true logit.
     public private(set) var intercept: Double
     private let salts: [UInt32]
+    /// Per field, the main effect of each signal rank and, in the last slot, of "missing".
+    private let effects: [Double]
+    /// Per field and slot (as in `effects`), the latent factor vector of length ``latentDimension``.
+    private let latents: [Double]
+    /// Per dense field, the effect of a missing value.
+    private let denseMissingEffects: [Double]
 
     /// One drawn row before formatting; reused across rows so drawing does not allocate.
     struct Draw {
@@ -35,6 +41,25 @@ public struct SyntheticCriteo: Sendable {
         self.seed = seed
         salts = (0..<CriteoSchema.categoricalCount).map {
             UInt32(truncatingIfNeeded: SplitMix64.mix(seed ^ (0x5A17 &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15)))
+        }
+        let slots = Self.signalRanks + 1
+        var effects = [Double](repeating: 0, count: CriteoSchema.categoricalCount * slots)
+        var latents = [Double](repeating: 0, count: CriteoSchema.categoricalCount * slots * Self.latentDimension)
+        for field in 0..<CriteoSchema.categoricalCount {
+            for slot in 0..<slots {
+                let rank = slot == Self.signalRanks ? -1 : slot
+                effects[field * slots + slot] = Self.categorical[field].mainEffect
+                    * Self.parameter(seed: seed, kind: 1, field: field, rank: rank, dimension: 0)
+                for k in 0..<Self.latentDimension {
+                    latents[(field * slots + slot) * Self.latentDimension + k] =
+                        Self.parameter(seed: seed, kind: 2, field: field, rank: rank, dimension: k)
+                }
+            }
+        }
+        self.effects = effects
+        self.latents = latents
+        denseMissingEffects = (0..<CriteoSchema.denseCount).map {
+            0.3 * Self.parameter(seed: seed, kind: 3, field: $0, rank: -1, dimension: 0)
         }
         intercept = 0
         intercept = calibrateIntercept()
@@ -64,8 +89,8 @@ public struct SyntheticCriteo: Sendable {
         guard path != truthPath else {
             throw CTRDataError(.invalidArgument, path: path, detail: "the data and truth files must differ")
         }
-        let data = try OutputFile(path: path)
-        let truth = try OutputFile(path: truthPath)
+        var data = try OutputFile(path: path)
+        var truth = try OutputFile(path: truthPath)
         var rng = SplitMix64(seed: seed)
         var draw = Draw()
         var clicks = 0
@@ -120,33 +145,39 @@ public struct SyntheticCriteo: Sendable {
     /// The true logit minus the intercept.
     func logitWithoutIntercept(_ draw: Draw) -> Double {
         var logit = 0.0
-        for (field, spec) in Self.dense.enumerated() {
+        for field in 0..<CriteoSchema.denseCount {
             if draw.densePresent[field] {
+                let spec = Self.dense[field]
                 // Standardized log count: close to the z the value was drawn from.
                 let t = (log(Double(max(draw.dense[field] + spec.shift, 0)) + 1) - spec.mu) / spec.sigma
                 logit += spec.slope * t + spec.curvature * (t * t - 1)
             } else {
-                logit += 0.3 * parameter(kind: 3, field: field, rank: -1, dimension: 0)
+                logit += denseMissingEffects[field]
             }
         }
-        for (field, spec) in Self.categorical.enumerated() where spec.mainEffect > 0 {
-            logit += spec.mainEffect * parameter(kind: 1, field: field, rank: draw.ranks[field], dimension: 0)
+        let slots = Self.signalRanks + 1
+        for field in 0..<CriteoSchema.categoricalCount {
+            if let slot = Self.slot(draw.ranks[field]) { logit += effects[field * slots + slot] }
         }
         for (f, g, weight) in Self.interactions {
+            guard let a = Self.slot(draw.ranks[f]), let b = Self.slot(draw.ranks[g]) else { continue }
+            let u = (f * slots + a) * Self.latentDimension
+            let v = (g * slots + b) * Self.latentDimension
             var dot = 0.0
-            for k in 0..<Self.latentDimension {
-                dot += parameter(kind: 2, field: f, rank: draw.ranks[f], dimension: k)
-                    * parameter(kind: 2, field: g, rank: draw.ranks[g], dimension: k)
-            }
+            for k in 0..<Self.latentDimension { dot += latents[u + k] * latents[v + k] }
             logit += weight * dot
         }
         return logit
     }
 
-    /// A unit-variance uniform parameter for (kind, field, value, dimension); zero for rare values.
+    /// Where a value's parameters live: its rank for signal ranks, the last slot for missing, nil for rare values.
     @inline(__always)
-    func parameter(kind: UInt64, field: Int, rank: Int, dimension: Int) -> Double {
-        guard rank < Self.signalRanks else { return 0 }
+    private static func slot(_ rank: Int) -> Int? {
+        rank < 0 ? signalRanks : (rank < signalRanks ? rank : nil)
+    }
+
+    /// A unit-variance uniform parameter for (kind, field, value, dimension), a pure function of the seed.
+    private static func parameter(seed: UInt64, kind: UInt64, field: Int, rank: Int, dimension: Int) -> Double {
         let value = rank < 0 ? UInt64(0xFF_FFFF_FFFF) : UInt64(rank)  // missing has its own parameters
         let key = kind << 56 | UInt64(field) << 48 | UInt64(dimension) << 40 | value
         let h = SplitMix64.mix(seed ^ SplitMix64.mix(key))
@@ -185,21 +216,27 @@ public struct SyntheticCriteo: Sendable {
         return String(decoding: (0..<8).map { digits[Int((code >> UInt32(28 - 4 * $0)) & 0xF)] }, as: UTF8.self)
     }
 
-    /// Finds the intercept giving a mean true probability of ``targetCTR`` on a seeded sample.
+    /// Finds the intercept giving a mean true probability of ``targetCTR`` on a seeded sample (Newton's method).
     private func calibrateIntercept() -> Double {
         var rng = SplitMix64(seed: SplitMix64.mix(seed ^ 0xCA1B_2A7E))
         var draw = Draw()
-        let logits = (0..<20_000).map { _ in
+        let logits = (0..<10_000).map { _ in
             next(&rng, into: &draw)
             return logitWithoutIntercept(draw)
         }
-        var low = -10.0, high = 10.0
-        for _ in 0..<60 {
-            let mid = (low + high) / 2
-            let mean = logits.reduce(0) { $0 + 1 / (1 + exp(-(mid + $1))) } / Double(logits.count)
-            if mean < Self.targetCTR { low = mid } else { high = mid }
+        var b = log(Self.targetCTR / (1 - Self.targetCTR))
+        for _ in 0..<20 {
+            var mean = 0.0, slope = 0.0
+            for l in logits {
+                let p = 1 / (1 + exp(-(b + l)))
+                mean += p
+                slope += p * (1 - p)
+            }
+            let step = (mean - Self.targetCTR * Double(logits.count)) / slope
+            b -= step
+            if abs(step) < 1e-9 { break }
         }
-        return (low + high) / 2
+        return b
     }
 }
 
