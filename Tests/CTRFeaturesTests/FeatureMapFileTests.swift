@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+@testable import CTRFeatures
+
+@Suite struct FeatureMapFileTests {
+    @Test func roundTripsThroughFeaturesJSON() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var rows = (0..<200).map { i in row([0: "v\(i % 5)", 7: "ünï\(i % 2)", 25: "w\(i % 3)"], dense: [0: Int64(i), 12: -1]) }
+        rows += repeated("tail", count: 3)
+        var map = FeatureMap.fit(rows)
+        map.outputName = "ctr"
+        let url = directory.appendingPathComponent("features.json")
+        try map.write(to: url)
+        let loaded = try FeatureMap(contentsOf: url)
+        #expect(loaded.vocabularies == map.vocabularies)
+        #expect(loaded.denseScales == map.denseScales)
+        #expect(loaded.minCount == map.minCount)
+        #expect(loaded.rowCount == 203)
+        #expect(loaded.outputName == "ctr")
+        #expect(loaded.sparseInputName == "sparse_ids")
+        #expect(loaded.fingerprint == map.fingerprint)
+
+        let a = FeatureEncoder(map: map), b = FeatureEncoder(map: loaded)
+        for value in ["v0", "v4", "ünï1", "tail", "nope"] {
+            #expect(a.categoricalID(field: 0, string: value) == b.categoricalID(field: 0, string: value))
+            #expect(a.categoricalID(field: 7, string: value) == b.categoricalID(field: 7, string: value))
+        }
+    }
+
+    @Test func writesHumanReadableDocumentedJSON() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("features.json")
+        try smallMap().write(to: url)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        #expect(object["formatVersion"] as? Int == 1)
+        #expect(object["minCount"] as? Int == 10)
+        #expect((object["fingerprint"] as? String)?.count == 64)
+        #expect((object["denseTransform"] as? String)?.contains("floor(ln(v)^2)") == true)
+        #expect((object["idScheme"] as? String)?.contains("out-of-vocabulary") == true)
+        let tensors = try #require(object["tensors"] as? [String: String])
+        #expect(tensors == ["sparseInput": "sparse_ids", "denseInput": "dense", "output": "probability"])
+        let categorical = try #require(object["categoricalFields"] as? [[String: Any]])
+        #expect(categorical.count == 26)
+        #expect(categorical[0]["name"] as? String == "C1")
+        #expect(categorical[0]["vocabulary"] as? [String] == ["a", "b"])
+        #expect(categorical[1]["offset"] as? Int == 4)
+        let dense = try #require(object["denseFields"] as? [[String: Any]])
+        #expect(dense[0]["name"] as? String == "I1")
+        #expect(dense[0]["scale"] as? Double == 21)
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.contains("\n  \"formatVersion\""))  // pretty-printed, one key per line
+    }
+
+    /// Writes the small map, lets `edit` change the JSON object, writes it back, and returns the load error.
+    private func loadError(_ edit: (inout [String: Any]) -> Void) throws -> FeatureMapError? {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("features.json")
+        try smallMap().write(to: url)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        edit(&object)
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        do {
+            _ = try FeatureMap(contentsOf: url)
+            return nil
+        } catch {
+            #expect(error.description.contains(url.path))
+            return error
+        }
+    }
+
+    @Test func editedVocabularyFailsTheFingerprintCheck() throws {
+        let error = try loadError { object in
+            var fields = object["categoricalFields"] as! [[String: Any]]
+            fields[0]["vocabulary"] = ["a", "c"]
+            object["categoricalFields"] = fields
+        }
+        #expect(error?.code == .fingerprintMismatch)
+    }
+
+    @Test func fileWithoutFingerprintStillLoads() throws {
+        #expect(try loadError { $0["fingerprint"] = nil } == nil)
+    }
+
+    @Test func reportsEachKindOfCorruption() throws {
+        #expect(try loadError { $0["formatVersion"] = 2 }?.code == .unsupportedVersion)
+        #expect(try loadError { $0["tensors"] = nil }?.code == .malformedJSON)
+        #expect(try loadError { $0["tensors"] = nil }?.detail.contains("tensors") == true)
+        #expect(try loadError { $0["minCount"] = "ten" }?.code == .malformedJSON)
+        let renamed = try loadError { object in
+            var fields = object["denseFields"] as! [[String: Any]]
+            fields[3]["name"] = "I99"
+            object["denseFields"] = fields
+        }
+        #expect(renamed?.code == .schemaMismatch)
+        let badScale = try loadError { object in
+            var fields = object["denseFields"] as! [[String: Any]]
+            fields[3]["scale"] = 0
+            object["denseFields"] = fields
+        }
+        #expect(badScale?.code == .invalidScale)
+        #expect(badScale?.detail.contains("I4") == true)
+        let badOffset = try loadError { object in
+            var fields = object["categoricalFields"] as! [[String: Any]]
+            fields[2]["offset"] = 5
+            object["categoricalFields"] = fields
+        }
+        #expect(badOffset?.code == .schemaMismatch)
+        #expect(badOffset?.detail.contains("C3") == true)
+        let duplicate = try loadError { object in
+            var fields = object["categoricalFields"] as! [[String: Any]]
+            fields[0]["vocabulary"] = ["a", "a"]
+            object["categoricalFields"] = fields
+        }
+        #expect(duplicate?.code == .invalidVocabulary)
+    }
+
+    @Test func truncatedOrMissingFileNamesTheFile() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("features.json")
+        try smallMap().write(to: url)
+        let data = try Data(contentsOf: url)
+        try data.prefix(data.count / 2).write(to: url)
+        do {
+            _ = try FeatureMap(contentsOf: url)
+            Issue.record("a truncated file loaded")
+        } catch {
+            #expect(error.code == .malformedJSON)
+            #expect(error.description.contains(url.path))
+        }
+        let missing = directory.appendingPathComponent("absent.json")
+        do {
+            _ = try FeatureMap(contentsOf: missing)
+            Issue.record("a missing file loaded")
+        } catch {
+            #expect(error.code == .unreadable)
+            #expect(error.description.contains("absent.json"))
+        }
+    }
+}
