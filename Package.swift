@@ -17,6 +17,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "ONNXRuntime", swiftSettings: strict),
@@ -25,8 +28,21 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CTRModels", dependencies: ["CTRFeatures", "CTRData", "COpenBLAS"], swiftSettings: strict),
-        .target(name: "CTRServing", dependencies: ["ONNXRuntime", "CTRFeatures"], swiftSettings: strict),
-        .target(name: "CTRServer", dependencies: ["CTRServing"], swiftSettings: strict),
+        .target(
+            name: "CTRServing",
+            dependencies: ["ONNXRuntime", "CTRFeatures", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "CTRServer",
+            dependencies: [
+                "CTRServing", "CTRFeatures",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "clickwise",
             dependencies: [

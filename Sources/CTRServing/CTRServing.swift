@@ -1,1 +1,0 @@
-// CTRServing: placeholder until its issue lands.

@@ -1,0 +1,45 @@
+/// The rows of one request on their way through the queue: encoded inputs, room for the outputs, and whom to tell.
+///
+/// Owns one buffer holding its ids (`rows × 26` Int64), dense values (`rows × 13` Float) and outputs (`rows` Float),
+/// freed in `deinit`. The creator fills the inputs before `submit`; after that only the inference thread touches
+/// the buffer until `completion` runs (the queue's lock orders the hand-over), hence `@unchecked Sendable`.
+public final class InferenceJob: @unchecked Sendable {
+    /// What a job ends with; the output buffer is valid only during the completion call.
+    public enum Outcome {
+        case success(UnsafeBufferPointer<Float>)
+        case failure(ServingError)
+    }
+
+    public let rows: Int
+    public let sparseWidth: Int
+    public let denseWidth: Int
+    public let ids: UnsafeMutableBufferPointer<Int64>
+    public let dense: UnsafeMutableBufferPointer<Float>
+    let output: UnsafeMutableBufferPointer<Float>
+    /// When the job entered the queue (monotonic ns).
+    var enqueuedAt: UInt64 = 0
+    /// Monotonic ns after which the job is dropped unrun; 0 = no deadline.
+    public let deadline: UInt64
+    let completion: @Sendable (Outcome) -> Void
+    private let storage: UnsafeMutableRawPointer
+
+    /// Allocates room for `rows` rows; `completion` runs exactly once, on an inference thread.
+    public init(rows: Int, sparseWidth: Int = 26, denseWidth: Int = 13, deadline: UInt64 = 0,
+                completion: @escaping @Sendable (Outcome) -> Void) {
+        precondition(rows > 0, "a job needs at least one row")
+        self.rows = rows
+        self.sparseWidth = sparseWidth
+        self.denseWidth = denseWidth
+        self.deadline = deadline
+        self.completion = completion
+        let idBytes = rows * sparseWidth * MemoryLayout<Int64>.stride
+        let denseBytes = rows * denseWidth * MemoryLayout<Float>.stride
+        storage = .allocate(byteCount: idBytes + denseBytes + rows * MemoryLayout<Float>.stride, alignment: 64)
+        ids = UnsafeMutableBufferPointer(start: storage.bindMemory(to: Int64.self, capacity: rows * sparseWidth), count: rows * sparseWidth)
+        dense = UnsafeMutableBufferPointer(start: (storage + idBytes).bindMemory(to: Float.self, capacity: rows * denseWidth),
+                                           count: rows * denseWidth)
+        output = UnsafeMutableBufferPointer(start: (storage + idBytes + denseBytes).bindMemory(to: Float.self, capacity: rows), count: rows)
+    }
+
+    deinit { storage.deallocate() }
+}

@@ -1,0 +1,52 @@
+import CTRFeatures
+import Foundation
+
+/// One servable model version: `model.onnx`, its `features.json`, and `model.json` when present.
+public struct ModelBundle: Sendable {
+    /// The name clients use in URLs.
+    public let name: String
+    /// The version directory's name ("1" for a bare bundle).
+    public let version: String
+    public let directory: String
+    public let modelPath: String
+    public let featureMap: FeatureMap
+    /// The training summary from `model.json` (architecture, metrics), kept verbatim for metadata.
+    public let summary: [String: String]
+
+    /// Loads the bundle in `directory`, failing with a message that names the missing or broken file.
+    public init(directory: String, name: String, version: String) throws(ServingError) {
+        let modelPath = (directory as NSString).appendingPathComponent("model.onnx")
+        let featuresPath = (directory as NSString).appendingPathComponent("features.json")
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            throw ServingError(.modelLoad, "model bundle \(directory) has no model.onnx")
+        }
+        guard FileManager.default.fileExists(atPath: featuresPath) else {
+            throw ServingError(.modelLoad, "model bundle \(directory) has no features.json (the vocabulary the model was trained with)")
+        }
+        do {
+            featureMap = try FeatureMap(contentsOf: URL(fileURLWithPath: featuresPath))
+        } catch {
+            throw ServingError(.modelLoad, "cannot load \(featuresPath): \(error)")
+        }
+        self.name = name
+        self.version = version
+        self.directory = directory
+        self.modelPath = modelPath
+        summary = Self.readSummary((directory as NSString).appendingPathComponent("model.json"))
+    }
+
+    /// Top-level string and number fields of model.json; a missing or odd file gives an empty summary.
+    private static func readSummary(_ path: String) -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        var result: [String: String] = [:]
+        for (key, value) in object {
+            switch value {
+            case let string as String: result[key] = string
+            case let number as NSNumber: result[key] = number.stringValue
+            default: continue
+            }
+        }
+        return result
+    }
+}

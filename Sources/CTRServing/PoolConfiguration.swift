@@ -1,0 +1,49 @@
+import ONNXRuntime
+
+/// How the serving core runs a model: sessions, threads, batching and the queue bound.
+public struct PoolConfiguration: Sendable, Equatable {
+    /// Sessions in the pool (or, with `sharedSession`, inference threads sharing one session).
+    public var poolSize: Int = 1
+    /// One session run concurrently by `poolSize` threads instead of one session per thread.
+    public var sharedSession = false
+    public var intraOpThreads = 1
+    public var interOpThreads = 1
+    public var graphOptimization: ORTSessionOptions.GraphOptimizationLevel = .all
+    public var allowSpinning = false
+    /// "cpu" or another ONNX Runtime provider name ("xnnpack"); one not in the build is a start-up error.
+    public var executionProvider = "cpu"
+    /// Most rows merged into one Run across requests; 1 turns batching off.
+    public var maxBatchSize = 1
+    /// How long a free thread waits for more rows after the oldest queued request arrived.
+    public var maxQueueDelayMicroseconds = 0
+    /// Most requests waiting; one more is refused (HTTP 503).
+    public var maxQueueSize = 1024
+    /// Share pre-packed weights between pooled sessions.
+    public var shareWeights = true
+
+    /// The defaults: one session, one thread, no batching.
+    public init() {}
+
+    /// Inference threads to start.
+    public var threadCount: Int { max(1, poolSize) }
+
+    /// Session options for this configuration.
+    func makeSessionOptions(runtime: ORTRuntime) throws(ServingError) -> ORTSessionOptions {
+        do {
+            let options = try ORTSessionOptions(runtime: runtime)
+            try options.setIntraOpThreads(intraOpThreads)
+            try options.setInterOpThreads(interOpThreads)
+            try options.setExecutionMode(interOpThreads > 1 ? .parallel : .sequential)
+            try options.setGraphOptimizationLevel(graphOptimization)
+            try options.setAllowSpinning(allowSpinning)
+            switch executionProvider.lowercased() {
+            case "cpu": break
+            case "xnnpack": try options.appendExecutionProvider("XNNPACK", options: ["intra_op_num_threads": String(intraOpThreads)])
+            default: try options.appendExecutionProvider(executionProvider)
+            }
+            return options
+        } catch {
+            throw ServingError(.modelLoad, "session options: \(error.message)")
+        }
+    }
+}
