@@ -1,1 +1,0 @@
-// CTRServer: placeholder until its issue lands.
