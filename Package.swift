@@ -48,6 +48,9 @@ let package = Package(
             dependencies: [
                 "ONNXRuntime", "CTRFeatures", "CTRData", "CTRModels", "CTRServing", "CTRServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"], swiftSettings: strict),
@@ -55,6 +58,6 @@ let package = Package(
         .testTarget(name: "CTRDataTests", dependencies: ["CTRData"], swiftSettings: strict),
         .testTarget(name: "CTRModelsTests", dependencies: ["CTRModels", "ONNXRuntime"], swiftSettings: strict),
         .testTarget(name: "CTRServingTests", dependencies: ["CTRServing"], swiftSettings: strict),
-        .testTarget(name: "CTRServerTests", dependencies: ["CTRServer"], swiftSettings: strict),
+        .testTarget(name: "CTRServerTests", dependencies: ["CTRServer", "CTRServing", "CTRFeatures", "ONNXRuntime"], swiftSettings: strict),
     ]
 )

@@ -6,5 +6,5 @@ struct Clickwise: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clickwise",
         abstract: "Train, inspect and serve CTR models (DeepFM, AutoInt) with ONNX Runtime.",
-        subcommands: [InspectCommand.self])
+        subcommands: [ServeCommand.self, InspectCommand.self])
 }

@@ -1,0 +1,105 @@
+import CTRServing
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The HTTP front end: binds, serves until told to stop, then drains gracefully.
+///
+/// Graceful shutdown: stop accepting, mark not-ready, let every in-flight request finish (its connection then
+/// closes), close idle keep-alive connections, finish queued inference, stop the threads.
+public final class HTTPServer: Service, Sendable {
+    public let application: ServerApplication
+    private let group: MultiThreadedEventLoopGroup
+    private let serverChannel = Mutex<Channel?>(nil)
+    private let drainStarted = Atomic<Bool>(false)
+    private let connections = ConnectionRegistry()
+    private let logger: Logger
+    private let onListening: (@Sendable (SocketAddress) -> Void)?
+
+    /// Creates a server for `application`; `onListening` is told the bound address (with the real port).
+    public init(application: ServerApplication, logger: Logger = Logger(label: "clickwise.http"),
+                onListening: (@Sendable (SocketAddress) -> Void)? = nil) {
+        self.application = application
+        let threads = application.configuration.eventLoopThreads
+        group = MultiThreadedEventLoopGroup(numberOfThreads: threads > 0 ? threads : System.coreCount)
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    /// Binds the listening socket and returns its address.
+    @discardableResult
+    public func bind() async throws -> SocketAddress {
+        let application = self.application
+        let connections = self.connections
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                let id = ObjectIdentifier(channel)
+                connections.add(channel)
+                channel.closeFuture.whenComplete { _ in connections.remove(id) }
+                return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(application: application))
+                }
+            }
+        let configuration = application.configuration
+        let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        serverChannel.withLock { $0 = channel }
+        let address = channel.localAddress!
+        onListening?(address)
+        return address
+    }
+
+    /// Serves until graceful shutdown (SIGTERM/SIGINT through the service group), then drains and returns.
+    public func run() async throws {
+        let channel = serverChannel.withLock { $0 }
+        let bound: Channel
+        if let channel {
+            bound = channel
+        } else {
+            try await bind()
+            bound = serverChannel.withLock { $0! }
+        }
+        try await withGracefulShutdownHandler {
+            try await bound.closeFuture.get()
+        } onGracefulShutdown: {
+            self.logger.info("shutting down: no new connections, finishing in-flight requests")
+            bound.close(promise: nil)
+        }
+        await drain()
+    }
+
+    /// Stops accepting, waits for in-flight requests, closes connections, stops inference and the event loops.
+    public func drain() async {
+        // run() drains after the listener closes, and a caller may drain first: only the first call does the work.
+        guard !drainStarted.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        application.beginDraining()
+        if let channel = serverChannel.withLock({ $0 }) { try? await channel.close() }
+        for channel in connections.all {
+            channel.pipeline.fireUserInboundEventTriggered(HTTPHandler.DrainEvent())
+        }
+        var waited = 0
+        while application.metrics.inFlightRequests > 0 && waited < 30_000 {
+            try? await Task.sleep(for: .milliseconds(5))
+            waited += 5
+        }
+        for channel in connections.all { try? await channel.close() }
+        application.shutdownPools()
+        try? await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+}
+
+/// Open connections, so draining can reach idle keep-alive ones.
+final class ConnectionRegistry: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: Channel]>([:])
+
+    func add(_ channel: Channel) { channels.withLock { $0[ObjectIdentifier(channel)] = channel } }
+    func remove(_ id: ObjectIdentifier) { _ = channels.withLock { $0.removeValue(forKey: id) } }
+    var all: [Channel] { channels.withLock { Array($0.values) } }
+}

@@ -1,0 +1,53 @@
+import CTRFeatures
+import CTRServing
+import ONNXRuntime
+
+/// One served model: its bundle, its session pool, and the metadata answers computed once.
+final class ModelEndpoint: Sendable {
+    let bundle: ModelBundle
+    let pool: SessionPool
+    let metadataJSON: [UInt8]
+
+    init(bundle: ModelBundle, pool: SessionPool) {
+        self.bundle = bundle
+        self.pool = pool
+        let session = pool.sessions[0]
+        let metadata = ModelMetadata(
+            name: bundle.name, versions: [bundle.version],
+            inputs: session.inputs.map { TensorMetadata(name: $0.name, datatype: InferDatatype(ort: $0.elementType), shape: $0.shape) },
+            outputs: session.outputs.map { TensorMetadata(name: $0.name, datatype: InferDatatype(ort: $0.elementType), shape: $0.shape) })
+        var bytes: [UInt8] = []
+        metadata.encode(into: &bytes)
+        metadataJSON = bytes
+    }
+
+    var name: String { bundle.name }
+    var sparseName: String { bundle.featureMap.sparseInputName }
+    var denseName: String { bundle.featureMap.denseInputName }
+    var outputName: String { pool.sessions[0].outputs[0].name }
+
+    /// Whether `version` (nil = newest) names this endpoint's version.
+    func serves(version: String?) -> Bool { version == nil || version == bundle.version }
+}
+
+extension InferDatatype {
+    /// The v2 datatype of an ONNX element type.
+    init(ort type: ORTElementType) {
+        switch type {
+        case .float: self = .fp32
+        case .double: self = .fp64
+        case .int64: self = .int64
+        case .int32: self = .int32
+        case .int16: self = .int16
+        case .int8: self = .int8
+        case .uint8: self = .uint8
+        case .uint16: self = .uint16
+        case .uint32: self = .uint32
+        case .uint64: self = .uint64
+        case .bool: self = .bool
+        case .float16: self = .fp16
+        case .bfloat16: self = .bf16
+        default: self = .bytes
+        }
+    }
+}

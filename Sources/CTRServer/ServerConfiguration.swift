@@ -1,0 +1,24 @@
+import CTRServing
+
+/// Everything `clickwise serve` can set: where to listen, what to serve, limits, and the inference pool.
+public struct ServerConfiguration: Sendable {
+    /// A bundle directory or a repository of `<model>/<version>/` bundles.
+    public var modelPath: String
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (tests).
+    public var port = 8000
+    /// SwiftNIO event-loop threads; 0 means one per core.
+    public var eventLoopThreads = 0
+    /// Most rows (instances, or the batch dimension of v2 tensors) in one request.
+    public var maxRowsPerRequest = 1000
+    /// Largest request body accepted; larger ones get 413.
+    public var maxBodyBytes = 4 << 20
+    /// `--ort-library`, when given.
+    public var ortLibrary: String?
+    public var pool = PoolConfiguration()
+
+    /// Creates a configuration serving `modelPath` with defaults for the rest.
+    public init(modelPath: String) {
+        self.modelPath = modelPath
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import CTRServer
+import CTRServing
+import Foundation
+import Logging
+import ONNXRuntime
+import ServiceLifecycle
+import NIOCore
+
+/// `clickwise serve`: serves CTR predictions over HTTP (CTR API and KServe v2) until SIGTERM/SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a model bundle (or a repository of bundles) over HTTP.")
+
+    @Option(help: "A bundle directory (model.onnx + features.json) or a repository of <model>/<version>/ bundles.")
+    var model: String = "models/deepfm"
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port: Int = 8000
+
+    @Option(help: "ONNX Runtime threads inside one Run.")
+    var intraThreads: Int = 1
+
+    @Option(help: "ONNX Runtime threads across independent nodes (>1 switches to parallel execution).")
+    var interThreads: Int = 1
+
+    @Option(help: "Sessions in the pool, each with its own inference thread.")
+    var poolSize: Int = 1
+
+    @Flag(help: "Share one session between --pool-size inference threads instead of one session each.")
+    var sharedSession = false
+
+    @Option(help: "cpu or xnnpack (XNNPACK is not in the PyPI build of ONNX Runtime: asking for it is an error).")
+    var executionProvider: String = "cpu"
+
+    @Option(help: "disabled, basic, extended, layout or all.")
+    var graphOptimization: String = "all"
+
+    @Flag(help: "Let ONNX Runtime's worker threads spin while waiting (lower latency, more CPU).")
+    var allowSpinning = false
+
+    @Option(help: "Most rows in one request.")
+    var maxRowsPerRequest: Int = 1000
+
+    @Option(help: "Largest request body in bytes.")
+    var maxBodyBytes: Int = 4 << 20
+
+    @Option(help: "Most rows merged into one ONNX Runtime run across requests (1 = no batching).")
+    var maxBatchSize: Int = 1
+
+    @Option(name: .customLong("max-queue-delay-us"), help: "How long a free inference thread waits for more rows to batch.")
+    var maxQueueDelayMicroseconds: Int = 0
+
+    @Option(help: "Most requests waiting for inference; more are answered 503 with Retry-After.")
+    var maxQueueSize: Int = 1024
+
+    @Option(help: "SwiftNIO event-loop threads (0 = one per core).")
+    var eventLoops: Int = 0
+
+    @OptionGroup var runtimeOptions: RuntimeOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard intraThreads >= 1, interThreads >= 1 else { throw ValidationError("--intra-threads and --inter-threads must be at least 1") }
+        guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
+        guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
+        guard maxQueueDelayMicroseconds >= 0 else { throw ValidationError("--max-queue-delay-us must be >= 0") }
+        guard maxQueueSize >= 1 else { throw ValidationError("--max-queue-size must be at least 1") }
+        guard maxRowsPerRequest >= 1, maxBodyBytes >= 1 else { throw ValidationError("--max-rows-per-request and --max-body-bytes must be positive") }
+        guard ORTSessionOptions.GraphOptimizationLevel(name: graphOptimization) != nil else {
+            throw ValidationError("--graph-optimization must be one of disabled, basic, extended, layout, all")
+        }
+        guard ["cpu", "xnnpack"].contains(executionProvider.lowercased()) else {
+            throw ValidationError("--execution-provider must be cpu or xnnpack")
+        }
+    }
+
+    /// The server configuration these flags describe.
+    var serverConfiguration: ServerConfiguration {
+        var configuration = ServerConfiguration(modelPath: model)
+        configuration.host = host
+        configuration.port = port
+        configuration.eventLoopThreads = eventLoops
+        configuration.maxRowsPerRequest = maxRowsPerRequest
+        configuration.maxBodyBytes = maxBodyBytes
+        configuration.ortLibrary = runtimeOptions.ortLibrary
+        configuration.pool.poolSize = poolSize
+        configuration.pool.sharedSession = sharedSession
+        configuration.pool.intraOpThreads = intraThreads
+        configuration.pool.interOpThreads = interThreads
+        configuration.pool.graphOptimization = ORTSessionOptions.GraphOptimizationLevel(name: graphOptimization) ?? .all
+        configuration.pool.allowSpinning = allowSpinning
+        configuration.pool.executionProvider = executionProvider
+        configuration.pool.maxBatchSize = maxBatchSize
+        configuration.pool.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
+        configuration.pool.maxQueueSize = maxQueueSize
+        return configuration
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "clickwise")
+        let application: ServerApplication
+        do {
+            application = try ServerApplication.build(serverConfiguration, logger: logger)
+        } catch {
+            throw CLIError(error.message)
+        }
+        let server = HTTPServer(application: application, logger: logger)
+        let address: SocketAddress
+        do {
+            address = try await server.bind()
+        } catch {
+            throw CLIError("cannot listen on \(host):\(port): \(error)")
+        }
+        let port = address.port ?? self.port
+        print("clickwise \(ServerApplication.version) serving \(application.modelNames.joined(separator: ", ")) on http://\(host):\(port)")
+        print("  POST http://\(host):\(port)/v1/models/\(application.modelNames[0]):predict   (KServe v2: /v2/models/\(application.modelNames[0])/infer)")
+        fflush(nil)
+        do {
+            try application.warmUp()
+        } catch {
+            await server.drain()
+            throw CLIError(error.message)
+        }
+        print("ready (pool \(poolSize)\(sharedSession ? " threads on one shared session" : " sessions"), intra \(intraThreads), inter \(interThreads), max batch \(maxBatchSize))")
+        fflush(nil)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
