@@ -164,6 +164,23 @@ final class CriteoScanner {
         var field = 0
         var fieldStart = lineStart
         var i = lineStart
+        // Eight bytes at a time: an exact per-byte "is tab" mask (no false positives from borrows).
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        while i + 8 <= lineEnd {
+            let x = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self)) ^ 0x0909_0909_0909_0909
+            var tabs = ~(((x & low7) &+ low7) | x | low7)
+            while tabs != 0 {
+                let tab = i + tabs.trailingZeroBitCount >> 3
+                if field < fieldCount {
+                    bounds[2 * field] = fieldStart
+                    bounds[2 * field + 1] = tab
+                }
+                field += 1
+                fieldStart = tab + 1
+                tabs &= tabs &- 1
+            }
+            i += 8
+        }
         while i < lineEnd {
             if bytes[i] == UInt8(ascii: "\t") {
                 if field < fieldCount {

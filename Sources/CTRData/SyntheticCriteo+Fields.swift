@@ -85,10 +85,23 @@ extension SyntheticCriteo {
         .init(missingRate: 0.22, mu: 1.5, sigma: 1.2, shift: 0, slope: 0.1, curvature: 0),        // I13
     ]
 
-    /// Field pairs (zero-based categorical indices) whose latent factors interact, with each pair's weight.
+    /// Two categorical fields (zero-based) whose values' latent factors interact, and the weight of their dot product.
+    struct Interaction {
+        var first: Int
+        var second: Int
+        var weight: Double
+
+        init(_ first: Int, _ second: Int, _ weight: Double) {
+            self.first = first
+            self.second = second
+            self.weight = weight
+        }
+    }
+
     /// Small-by-small, small-by-large and large-by-large pairs, so both FM and attention have work to do.
-    static let interactions: [(Int, Int, Double)] = [
-        (0, 1, 0.2), (5, 13, 0.25), (8, 16, 0.25), (4, 7, 0.2), (2, 9, 0.15), (10, 12, 0.2),
-        (19, 22, 0.25), (23, 25, 0.15), (0, 5, 0.2), (1, 21, 0.2), (14, 17, 0.2), (6, 24, 0.15),
+    static let interactions: [Interaction] = [
+        .init(0, 1, 0.2), .init(5, 13, 0.25), .init(8, 16, 0.25), .init(4, 7, 0.2), .init(2, 9, 0.15),
+        .init(10, 12, 0.2), .init(19, 22, 0.25), .init(23, 25, 0.15), .init(0, 5, 0.2), .init(1, 21, 0.2),
+        .init(14, 17, 0.2), .init(6, 24, 0.15),
     ]
 }

@@ -126,14 +126,16 @@ public struct SyntheticCriteo: Sendable {
 
     /// Draws one row and its label; consumes the random stream in a fixed order.
     func next(_ rng: inout SplitMix64, into draw: inout Draw) {
-        for (field, spec) in Self.dense.enumerated() {
+        for field in 0..<CriteoSchema.denseCount {
+            let spec = Self.dense[field]
             let missing = rng.nextUnit() < spec.missingRate
             let z = rng.nextGaussian()
             draw.densePresent[field] = !missing
             let count = exp(spec.mu + spec.sigma * z).rounded(.down)
             draw.dense[field] = Int64(min(count, 1e15)) - spec.shift
         }
-        for (field, spec) in Self.categorical.enumerated() {
+        for field in 0..<CriteoSchema.categoricalCount {
+            let spec = Self.categorical[field]
             let missing = rng.nextUnit() < spec.missingRate
             let u = rng.nextUnit()
             draw.ranks[field] = missing ? -1 : Self.zipfRank(u, cardinality: spec.cardinality, exponent: spec.exponent)
@@ -159,13 +161,13 @@ public struct SyntheticCriteo: Sendable {
         for field in 0..<CriteoSchema.categoricalCount {
             if let slot = Self.slot(draw.ranks[field]) { logit += effects[field * slots + slot] }
         }
-        for (f, g, weight) in Self.interactions {
-            guard let a = Self.slot(draw.ranks[f]), let b = Self.slot(draw.ranks[g]) else { continue }
-            let u = (f * slots + a) * Self.latentDimension
-            let v = (g * slots + b) * Self.latentDimension
+        for pair in Self.interactions {
+            guard let a = Self.slot(draw.ranks[pair.first]), let b = Self.slot(draw.ranks[pair.second]) else { continue }
+            let u = (pair.first * slots + a) * Self.latentDimension
+            let v = (pair.second * slots + b) * Self.latentDimension
             var dot = 0.0
             for k in 0..<Self.latentDimension { dot += latents[u + k] * latents[v + k] }
-            logit += weight * dot
+            logit += pair.weight * dot
         }
         return logit
     }

@@ -30,7 +30,8 @@ extension FeatureMap: Codable {
         var vocabulary: [String]
     }
 
-    private static let idScheme =
+    /// The id scheme in words, written into features.json.
+    static let idSchemeSummary =
         "global id = field offset + local id; local 0 = out-of-vocabulary, 1 = missing, 2... = vocabulary in listed order (descending training count, then value)"
 
     /// Encodes the map, including its fingerprint, in features.json layout.
@@ -41,7 +42,7 @@ extension FeatureMap: Codable {
         try c.encode(minCount, forKey: .minCount)
         try c.encode(rowCount, forKey: .rowCount)
         try c.encode(Tensors(sparseInput: sparseInputName, denseInput: denseInputName, output: outputName), forKey: .tensors)
-        try c.encode(Self.idScheme, forKey: .idScheme)
+        try c.encode(Self.idSchemeSummary, forKey: .idScheme)
         try c.encode(DenseTransform.summary, forKey: .denseTransform)
         try c.encode(totalVocabularySize, forKey: .totalVocabularySize)
         try c.encode(zip(CriteoSchema.denseNames, denseScales).map { DenseField(name: $0, scale: $1) }, forKey: .denseFields)

@@ -79,14 +79,10 @@ public struct FeatureMap: Sendable {
         }
     }
 
-    /// Writes the map as pretty-printed features.json, atomically.
+    /// Writes the map as pretty-printed features.json (see ``jsonBytes()``), atomically.
     public func write(to url: URL) throws(FeatureMapError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
         do {
-            var data = try encoder.encode(self)
-            data.append(0x0A)
-            try data.write(to: url, options: .atomic)
+            try Data(jsonBytes()).write(to: url, options: .atomic)
         } catch {
             throw FeatureMapError(.writeFailed, path: url.path, detail: "\(error.localizedDescription)")
         }

@@ -2,7 +2,7 @@
 ///
 /// Streaming: memory grows with the number of distinct values, not rows. The byte-level `add`
 /// methods let a reader feed values without making a String per field.
-public struct FeatureMapBuilder {
+public struct FeatureMapBuilder: Sendable {
     /// Values seen fewer times than this fall into their field's OOV id.
     public let minCount: Int
     /// Rows added so far (counted by ``add(_:)`` and ``finishRow()``).

@@ -6,16 +6,20 @@ import Darwin
 
 /// A frozen open-addressing hash table from (field, value bytes) to the value's global id.
 ///
-/// Slots are keyed by a 64-bit hash of the UTF-8 bytes; a hash match is confirmed by comparing the
-/// bytes, so two vocabulary values whose hashes collide are both stored (the probe moves past the
-/// wrong one) and an unseen value that collides with a known one is still out-of-vocabulary.
-/// Lookups touch only raw memory: no allocation, no reference counting, no bounds checks.
+/// Each 16-byte slot holds a 64-bit key: for values of at most 8 bytes (all Criteo values) the bytes
+/// themselves, so a match is exact and needs no second memory access; for longer values a 64-bit hash,
+/// confirmed by comparing the bytes kept on the side. Values whose hashes collide are therefore both
+/// stored (the probe moves past the wrong one), and an unseen value colliding with a known one is still
+/// out-of-vocabulary. Lookups touch only raw memory: no allocation, no reference counting, no bounds
+/// checks. Large tables ask for transparent huge pages, since random lookups are TLB-bound.
 struct VocabularyIndex: Sendable {
     /// One table slot; `id == 0` marks an empty slot (global id 0 is field 0's OOV, never stored).
     struct Slot {
-        var hash: UInt64
+        /// The value's bytes (length <= 8) or its 64-bit hash (longer values).
+        var key: UInt64
         var id: UInt32
-        var field: UInt32
+        /// Field in the high 16 bits, byte length (capped at 0xFFFF) in the low 16.
+        var tag: UInt32
     }
 
     /// A value that appeared twice in one field's vocabulary, which would make ids ambiguous.
@@ -33,8 +37,18 @@ struct VocabularyIndex: Sendable {
         let hashMask: UInt64
 
         init(capacity: Int, byteCount: Int, idCount: Int, hashMask: UInt64) {
-            slots = .allocate(capacity: capacity)
-            slots.initialize(repeating: Slot(hash: 0, id: 0, field: 0), count: capacity)
+            let size = capacity * MemoryLayout<Slot>.stride
+            let hugePage = 2 << 20
+            var raw: UnsafeMutableRawPointer?
+            if posix_memalign(&raw, size >= hugePage ? hugePage : 64, size) != 0 || raw == nil {
+                fatalError("VocabularyIndex: cannot allocate \(size) bytes")
+            }
+            #if os(Linux)
+            // Only a hint: without huge pages the table works the same, with more TLB misses.
+            if size >= hugePage { _ = madvise(raw, size, MADV_HUGEPAGE) }
+            #endif
+            slots = raw!.bindMemory(to: Slot.self, capacity: capacity)
+            slots.initialize(repeating: Slot(key: 0, id: 0, tag: 0), count: capacity)
             mask = capacity - 1
             bytes = .allocate(capacity: max(byteCount, 1))
             starts = .allocate(capacity: idCount + 1)
@@ -43,7 +57,7 @@ struct VocabularyIndex: Sendable {
         }
 
         deinit {
-            slots.deallocate()
+            free(slots)
             bytes.deallocate()
             starts.deallocate()
         }
@@ -52,7 +66,7 @@ struct VocabularyIndex: Sendable {
     let storage: Storage
     /// The first value found twice within one field, if any.
     let firstDuplicate: Duplicate?
-    /// How many stored values share their 64-bit hash with another value of the same field.
+    /// How many stored values share their 64-bit key with a different value of the same field.
     let collisionCount: Int
 
     /// Builds the table; `hashMask` exists so tests can force collisions (production uses all 64 bits).
@@ -66,8 +80,7 @@ struct VocabularyIndex: Sendable {
         var collisions = 0
         var cursor = 0
         for (field, values) in vocabularies.enumerated() {
-            let seed = Self.seed(field: field)
-            // OOV and missing slots own empty byte ranges.
+            // OOV and missing own empty byte ranges.
             s.starts[offsets[field]] = cursor
             s.starts[offsets[field] + 1] = cursor
             for (index, value) in values.enumerated() {
@@ -78,16 +91,16 @@ struct VocabularyIndex: Sendable {
                     s.bytes[cursor + length] = byte
                     length += 1
                 }
-                let key = UnsafeRawBufferPointer(start: s.bytes + cursor, count: length)
+                let bytes = UnsafeRawBufferPointer(start: s.bytes + cursor, count: length)
                 cursor += length
                 s.starts[id + 1] = cursor
-                let h = ValueHash.hash(key, seed: seed) & hashMask
-                var i = Int(truncatingIfNeeded: h) & s.mask
+                let (key, position, tag) = Self.probeStart(field: field, value: bytes, hashMask: hashMask)
+                var i = position & s.mask
                 var collided = false
                 while s.slots[i].id != 0 {
                     let other = s.slots[i]
-                    if other.hash == h && other.field == UInt32(field) {
-                        if Self.equal(s, Int(other.id), key) {
+                    if other.key == key && other.tag == tag {
+                        if Self.equal(s, Int(other.id), bytes) {
                             if duplicate == nil { duplicate = Duplicate(field: field, value: value) }
                         } else {
                             collided = true
@@ -96,9 +109,8 @@ struct VocabularyIndex: Sendable {
                     i = (i + 1) & s.mask
                 }
                 if collided { collisions += 1 }
-                s.slots[i] = Slot(hash: h, id: UInt32(id), field: UInt32(field))
+                s.slots[i] = Slot(key: key, id: UInt32(id), tag: tag)
             }
-            // Ids after the vocabulary (none) and before the next field start at the same cursor.
             if field + 1 == vocabularies.count { s.starts[totalSize] = cursor }
         }
         storage = s
@@ -110,22 +122,44 @@ struct VocabularyIndex: Sendable {
     @inline(__always)
     func globalID(field: Int, value: UnsafeRawBufferPointer) -> Int? {
         let s = storage
-        let h = ValueHash.hash(value, seed: Self.seed(field: field)) & s.hashMask
-        var i = Int(truncatingIfNeeded: h) & s.mask
+        let (key, position, tag) = Self.probeStart(field: field, value: value, hashMask: s.hashMask)
+        let exact = value.count <= 8
+        var i = position & s.mask
         while true {
             let slot = s.slots[i]
             if slot.id == 0 { return nil }
-            if slot.hash == h && slot.field == UInt32(truncatingIfNeeded: field)
-                && Self.equal(s, Int(slot.id), value) {
+            if slot.key == key && slot.tag == tag && (exact || Self.equal(s, Int(slot.id), value)) {
                 return Int(slot.id)
             }
             i = (i + 1) & s.mask
         }
     }
 
+    /// The slot key, the probe's starting position and the field/length tag of a value.
     @inline(__always)
-    private static func seed(field: Int) -> UInt64 {
-        UInt64(truncatingIfNeeded: field + 1) &* 0xD6E8_FEB8_6659_FD93
+    private static func probeStart(field: Int, value: UnsafeRawBufferPointer, hashMask: UInt64) -> (UInt64, Int, UInt32) {
+        let count = value.count
+        let tag = UInt32(truncatingIfNeeded: field) << 16 | UInt32(min(count, 0xFFFF))
+        let seed = UInt64(truncatingIfNeeded: field + 1) &* 0xD6E8_FEB8_6659_FD93
+        if count <= 8 {
+            let word = Self.word(value)
+            let position = ValueHash.finalize(word ^ seed ^ UInt64(count)) & hashMask
+            return (word, Int(truncatingIfNeeded: position), tag)
+        }
+        let hash = ValueHash.hash(value, seed: seed) & hashMask
+        return (hash, Int(truncatingIfNeeded: hash), tag)
+    }
+
+    /// Packs up to 8 bytes into a word, zero-padded (the length is in the tag, so "a" and "a\0" differ).
+    @inline(__always)
+    private static func word(_ value: UnsafeRawBufferPointer) -> UInt64 {
+        guard let base = value.baseAddress else { return 0 }
+        if value.count == 8 { return UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)) }
+        var word: UInt64 = 0
+        for i in 0..<value.count {
+            word |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << UInt64(8 * i)
+        }
+        return word
     }
 
     @inline(__always)

@@ -30,6 +30,19 @@ import Testing
         #expect(reader.stats.malformedCount == 0)
     }
 
+    @Test func splitsOnlyOnTabsWhateverTheNeighbouringBytes() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Bytes one away from a tab (0x08, 0x0A-free), high bytes and runs of empty fields around word edges.
+        let odd = ["\u{8}", "\u{8}\u{8}x", "\u{1}", "é", "\u{7F}", "ab\u{8}", "", "", "xyz"]
+        var categorical = Array(repeating: "", count: 26)
+        for (i, value) in odd.enumerated() { categorical[i * 2] = value }
+        let text = line(categorical: categorical) + "\n"
+        let rows = Array(try CriteoReader(path: writeFile(text, in: directory)))
+        #expect(rows.count == 1)
+        #expect(rows.first?.categorical == categorical.map { $0.isEmpty ? nil : $0 })
+    }
+
     @Test func countsMalformedLinesWithLineNumbersAndReasons() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -49,20 +49,32 @@ import Testing
     }
 
     @Test func collidingHashesStillGiveExactIDs() {
-        // Keep 2 bits of each hash: most of 200 values collide, so lookups must compare bytes.
-        let values = (0..<200).map { "v\($0)" }
+        // Keep 2 bits of each hash: most values collide, so lookups must probe on and compare bytes.
+        // Values longer than 8 bytes are keyed by the (masked) hash itself; shorter ones by their bytes.
+        let values = (0..<100).map { "v\($0)" } + (0..<100).map { "long-value-\($0)" }
         let map = FeatureMap.fit(values.flatMap { repeated($0, field: 5, count: 10) })
         let exact = FeatureEncoder(map: map)
         let colliding = FeatureEncoder(map: map, hashMask: 0b11)
         let allSame = FeatureEncoder(map: map, hashMask: 0)
         #expect(VocabularyIndex(vocabularies: map.vocabularies, offsets: map.fieldOffsets,
-                                totalSize: map.totalVocabularySize, hashMask: 0b11).collisionCount > 100)
-        for value in values + ["v200", "w", "v1 "] {
+                                totalSize: map.totalVocabularySize, hashMask: 0b11).collisionCount > 90)
+        #expect(VocabularyIndex(vocabularies: map.vocabularies, offsets: map.fieldOffsets,
+                                totalSize: map.totalVocabularySize).collisionCount == 0)
+        for value in values + ["v100", "w", "v1 ", "long-value-100", "long-value-1 "] {
             let expected = exact.categoricalID(field: 5, string: value)
             #expect(colliding.categoricalID(field: 5, string: value) == expected)
             #expect(allSame.categoricalID(field: 5, string: value) == expected)
         }
-        #expect(colliding.categoricalID(field: 5, string: "v200") == Int64(map.fieldOffsets[5]))
+        #expect(colliding.categoricalID(field: 5, string: "long-value-100") == Int64(map.fieldOffsets[5]))
+        #expect(exact.categoricalID(field: 5, string: "long-value-7") >= 2)
+    }
+
+    @Test func shortValuesDifferingOnlyInTrailingZeroBytesStayDistinct() {
+        let values = ["a", "a\u{0}", "a\u{0}\u{0}"]
+        let encoder = FeatureEncoder(map: FeatureMap.fit(values.flatMap { repeated($0, count: 10) }))
+        let ids = values.map { encoder.categoricalID(field: 0, string: $0) }
+        #expect(Set(ids).count == 3)
+        #expect(ids.allSatisfy { $0 >= 2 })
     }
 
     @Test func denseTransformOnHandComputedValues() {

@@ -1,0 +1,101 @@
+/// features.json as written to disk: fixed key order (scalars first, vocabularies last), two-space
+/// indentation, one vocabulary value per line, so the same map always gives the same bytes and diffs
+/// of committed bundles stay readable. Foundation's `JSONEncoder` orders keys by hash or alphabetically.
+extension FeatureMap {
+    /// The pretty-printed features.json bytes, ending in a newline; `JSONDecoder` reads them back.
+    public func jsonBytes() -> [UInt8] {
+        var out = JSONText()
+        let offsets = fieldOffsets
+        out.line("{")
+        out.pair("formatVersion", Self.formatVersion, indent: 1)
+        out.pair("fingerprint", quoted: fingerprint, indent: 1)
+        out.pair("minCount", minCount, indent: 1)
+        out.pair("rowCount", rowCount, indent: 1)
+        out.line("  \"tensors\" : {")
+        out.pair("sparseInput", quoted: sparseInputName, indent: 2)
+        out.pair("denseInput", quoted: denseInputName, indent: 2)
+        out.pair("output", quoted: outputName, indent: 2, last: true)
+        out.line("  },")
+        out.pair("idScheme", quoted: Self.idSchemeSummary, indent: 1)
+        out.pair("denseTransform", quoted: DenseTransform.summary, indent: 1)
+        out.pair("totalVocabularySize", totalVocabularySize, indent: 1)
+        out.line("  \"denseFields\" : [")
+        for (field, scale) in denseScales.enumerated() {
+            out.text("    { \"name\" : ")
+            out.string(CriteoSchema.denseNames[field])
+            out.text(", \"kind\" : \"dense\", \"scale\" : \(scale) }")
+            out.line(field + 1 < denseScales.count ? "," : "")
+        }
+        out.line("  ],")
+        out.line("  \"categoricalFields\" : [")
+        for (field, vocabulary) in vocabularies.enumerated() {
+            out.line("    {")
+            out.pair("name", quoted: CriteoSchema.categoricalNames[field], indent: 3)
+            out.pair("kind", quoted: "categorical", indent: 3)
+            out.pair("offset", offsets[field], indent: 3)
+            out.pair("size", vocabulary.count + Self.firstVocabularyIndex, indent: 3)
+            out.pair("oovIndex", Self.oovIndex, indent: 3)
+            out.pair("missingIndex", Self.missingIndex, indent: 3)
+            if vocabulary.isEmpty {
+                out.line("      \"vocabulary\" : []")
+            } else {
+                out.line("      \"vocabulary\" : [")
+                for (i, value) in vocabulary.enumerated() {
+                    out.text("        ")
+                    out.string(value)
+                    out.line(i + 1 < vocabulary.count ? "," : "")
+                }
+                out.line("      ]")
+            }
+            out.line(field + 1 < vocabularies.count ? "    }," : "    }")
+        }
+        out.line("  ]")
+        out.line("}")
+        return out.bytes
+    }
+}
+
+/// A minimal JSON text builder for ``FeatureMap/jsonBytes()``.
+private struct JSONText {
+    var bytes: [UInt8] = []
+
+    mutating func text(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+    }
+
+    mutating func line(_ s: String) {
+        text(s)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    mutating func pair(_ key: String, _ value: Int, indent: Int, last: Bool = false) {
+        line(String(repeating: "  ", count: indent) + "\"\(key)\" : \(value)" + (last ? "" : ","))
+    }
+
+    mutating func pair(_ key: String, quoted value: String, indent: Int, last: Bool = false) {
+        text(String(repeating: "  ", count: indent) + "\"\(key)\" : ")
+        string(value)
+        line(last ? "" : ",")
+    }
+
+    /// Appends a JSON string literal, escaping quotes, backslashes and control characters (RFC 8259).
+    mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: bytes.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
+            case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: #"\u00"#.utf8)
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0xF)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
