@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `clickwise` command: train, export, inspect and serve CTR models.
+@main
+struct Clickwise: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clickwise",
+        abstract: "Train, inspect and serve CTR models (DeepFM, AutoInt) with ONNX Runtime.",
+        subcommands: [InspectCommand.self])
+}
