@@ -1,1 +1,0 @@
-// CTRData: placeholder until its issue lands.

@@ -1,1 +1,0 @@
-// CTRFeatures: placeholder until its issue lands.
