@@ -1,0 +1,94 @@
+/// The fixed shape of the synthetic data: per-field distributions and which fields carry signal.
+///
+/// Cardinalities and missing rates follow the real Criteo day files, scaled so a few fields still
+/// show 10^5+ distinct values in a million rows. The signal's strengths are fixed here; the seed only
+/// draws the per-value effects, latent factors, dense slopes and the rows themselves.
+extension SyntheticCriteo {
+    /// How one categorical field's values are drawn and how strongly they move the click logit.
+    struct CategoricalSpec {
+        /// Number of possible values; ranks are drawn Zipf-like from 0..<cardinality.
+        var cardinality: Int
+        /// Zipf exponent: larger means a heavier head.
+        var exponent: Double
+        /// Probability that the value is missing (empty field).
+        var missingRate: Double
+        /// Standard deviation of the per-value effect on the logit (0: no main effect).
+        var mainEffect: Double
+    }
+
+    /// How one integer field is drawn (a shifted log-normal count) and how it moves the logit.
+    struct DenseSpec {
+        var missingRate: Double
+        /// Mean and spread of ln(value + 1 + shift).
+        var mu: Double
+        var sigma: Double
+        /// Subtracted after flooring, so a field can hold -1 like Criteo's I2.
+        var shift: Int64
+        /// Effect of the standardized log value, and of its square (a bend a linear model cannot fit).
+        var slope: Double
+        var curvature: Double
+    }
+
+    /// Ranks at or beyond this carry no signal: their values are too rare to learn from in ~1M rows,
+    /// so their effect is the field's shared "rare value" effect, zero. Rank 999 still appears ~50
+    /// times per million rows in the largest field.
+    static let signalRanks = 1000
+
+    /// Dimension of the per-value latent factors whose dot products form the pairwise interactions.
+    static let latentDimension = 4
+
+    /// Click rate the intercept is calibrated to, like Criteo's ~25%.
+    static let targetCTR = 0.25
+
+    static let categorical: [CategoricalSpec] = [
+        .init(cardinality: 1_460, exponent: 1.2, missingRate: 0, mainEffect: 0.25),         // C1
+        .init(cardinality: 583, exponent: 1.1, missingRate: 0, mainEffect: 0.25),           // C2
+        .init(cardinality: 2_000_000, exponent: 1.05, missingRate: 0.03, mainEffect: 0.2),  // C3
+        .init(cardinality: 800_000, exponent: 1.05, missingRate: 0.03, mainEffect: 0),      // C4
+        .init(cardinality: 305, exponent: 1.3, missingRate: 0, mainEffect: 0.25),           // C5
+        .init(cardinality: 24, exponent: 1.0, missingRate: 0.12, mainEffect: 0.3),          // C6
+        .init(cardinality: 12_517, exponent: 1.1, missingRate: 0, mainEffect: 0.2),         // C7
+        .init(cardinality: 633, exponent: 1.2, missingRate: 0, mainEffect: 0.2),            // C8
+        .init(cardinality: 3, exponent: 1.5, missingRate: 0, mainEffect: 0.3),              // C9
+        .init(cardinality: 93_145, exponent: 1.1, missingRate: 0, mainEffect: 0.2),         // C10
+        .init(cardinality: 5_683, exponent: 1.1, missingRate: 0, mainEffect: 0.2),          // C11
+        .init(cardinality: 1_500_000, exponent: 1.05, missingRate: 0.03, mainEffect: 0),    // C12
+        .init(cardinality: 3_194, exponent: 1.1, missingRate: 0, mainEffect: 0.2),          // C13
+        .init(cardinality: 27, exponent: 1.0, missingRate: 0, mainEffect: 0.25),            // C14
+        .init(cardinality: 14_992, exponent: 1.1, missingRate: 0, mainEffect: 0),           // C15
+        .init(cardinality: 1_000_000, exponent: 1.05, missingRate: 0.03, mainEffect: 0.15), // C16
+        .init(cardinality: 10, exponent: 1.0, missingRate: 0, mainEffect: 0.3),             // C17
+        .init(cardinality: 5_652, exponent: 1.1, missingRate: 0, mainEffect: 0),            // C18
+        .init(cardinality: 2_173, exponent: 1.1, missingRate: 0.44, mainEffect: 0.2),       // C19
+        .init(cardinality: 4, exponent: 1.0, missingRate: 0.44, mainEffect: 0.25),          // C20
+        .init(cardinality: 1_200_000, exponent: 1.05, missingRate: 0.03, mainEffect: 0),    // C21
+        .init(cardinality: 18, exponent: 1.2, missingRate: 0.76, mainEffect: 0.2),          // C22
+        .init(cardinality: 15, exponent: 1.0, missingRate: 0, mainEffect: 0.25),            // C23
+        .init(cardinality: 286_181, exponent: 1.1, missingRate: 0.03, mainEffect: 0.15),    // C24
+        .init(cardinality: 105, exponent: 1.2, missingRate: 0.44, mainEffect: 0.2),         // C25
+        .init(cardinality: 142_572, exponent: 1.1, missingRate: 0.44, mainEffect: 0),       // C26
+    ]
+
+    static let dense: [DenseSpec] = [
+        .init(missingRate: 0.45, mu: 0.8, sigma: 1.2, shift: 0, slope: 0.25, curvature: 0),       // I1
+        .init(missingRate: 0, mu: 1.5, sigma: 2.0, shift: 1, slope: -0.15, curvature: 0.05),      // I2
+        .init(missingRate: 0.21, mu: 1.8, sigma: 1.5, shift: 0, slope: 0.1, curvature: 0),        // I3
+        .init(missingRate: 0.22, mu: 1.6, sigma: 1.0, shift: 0, slope: -0.1, curvature: 0),       // I4
+        .init(missingRate: 0.03, mu: 7.0, sigma: 2.0, shift: 0, slope: -0.2, curvature: -0.05),   // I5
+        .init(missingRate: 0.22, mu: 3.0, sigma: 1.8, shift: 0, slope: 0.1, curvature: 0),        // I6
+        .init(missingRate: 0.04, mu: 1.5, sigma: 1.5, shift: 0, slope: 0.2, curvature: 0),        // I7
+        .init(missingRate: 0.0005, mu: 2.3, sigma: 1.0, shift: 0, slope: 0.05, curvature: 0),     // I8
+        .init(missingRate: 0.04, mu: 3.5, sigma: 1.5, shift: 0, slope: 0.1, curvature: -0.05),    // I9
+        .init(missingRate: 0.45, mu: 0.3, sigma: 0.8, shift: 0, slope: 0.15, curvature: 0),       // I10
+        .init(missingRate: 0.04, mu: 1.2, sigma: 1.0, shift: 0, slope: 0.2, curvature: 0),        // I11
+        .init(missingRate: 0.77, mu: 0.3, sigma: 1.5, shift: 0, slope: 0.1, curvature: 0),        // I12
+        .init(missingRate: 0.22, mu: 1.5, sigma: 1.2, shift: 0, slope: 0.1, curvature: 0),        // I13
+    ]
+
+    /// Field pairs (zero-based categorical indices) whose latent factors interact, with each pair's weight.
+    /// Small-by-small, small-by-large and large-by-large pairs, so both FM and attention have work to do.
+    static let interactions: [(Int, Int, Double)] = [
+        (0, 1, 0.2), (5, 13, 0.25), (8, 16, 0.25), (4, 7, 0.2), (2, 9, 0.15), (10, 12, 0.2),
+        (19, 22, 0.25), (23, 25, 0.15), (0, 5, 0.2), (1, 21, 0.2), (14, 17, 0.2), (6, 24, 0.15),
+    ]
+}
