@@ -8,6 +8,10 @@ public enum CTRModelsError: Error, CustomStringConvertible, Sendable, Equatable 
     case invalidConfiguration(String)
     /// The data has no usable rows.
     case noData(path: String)
+    /// The model failed to produce predictions.
+    case predictionFailed(String)
+    /// Two inputs that must agree do not (e.g. a truth file and its data file).
+    case mismatch(String)
 
     public var description: String {
         switch self {
@@ -15,6 +19,8 @@ public enum CTRModelsError: Error, CustomStringConvertible, Sendable, Equatable 
         case let .cannotRead(path, reason): "cannot read \(path): \(reason)"
         case let .invalidConfiguration(message): "invalid configuration: \(message)"
         case let .noData(path): "no usable rows in \(path)"
+        case let .predictionFailed(message): "prediction failed: \(message)"
+        case let .mismatch(message): message
         }
     }
 }
