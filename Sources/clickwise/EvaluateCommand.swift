@@ -72,12 +72,12 @@ struct EvaluateCommand: ParsableCommand {
         print("model:          \(modelPath) (\(architecture))")
         print("data:           \(data)")
         print("rows:           \(report.rows)" + (report.malformedLines > 0 ? " (\(report.malformedLines) malformed lines skipped)" : ""))
-        print("AUC:            \(format(report.auc))")
+        print("AUC:            \(formatMetric(report.auc))")
         print("logloss:        \(String(format: "%.5f", report.logLoss))")
         print("positive rate:  \(String(format: "%.4f", report.positiveRate)), mean prediction \(String(format: "%.4f", report.meanPrediction))")
         if let truthPath {
-            print("oracle AUC:     \(format(report.oracleAUC)) (true probabilities from \(truthPath))")
-            print("oracle logloss: \(format(report.oracleLogLoss))")
+            print("oracle AUC:     \(formatMetric(report.oracleAUC)) (true probabilities from \(truthPath))")
+            print("oracle logloss: \(formatMetric(report.oracleLogLoss))")
         }
         print("time:           \(String(format: "%.1f", report.seconds)) s (\(Int(Double(report.rows) / max(report.seconds, 1e-9))) rows/s)")
     }

@@ -86,16 +86,16 @@ struct TrainCommand: ParsableCommand {
         let progress = TrainingProgressPrinter(interactive: !noProgress && isatty(STDERR_FILENO) == 1)
         do {
             let trainer = try Trainer(configuration: config, trainPath: train, validationPath: valid)
-            log("training \(model.rawValue) on \(train) (batch \(batchSize), lr \(lr), \(threads) threads)")
+            logLine("training \(model.rawValue) on \(train) (batch \(batchSize), lr \(lr), \(threads) threads)")
             let outcome = try trainer.run { progress.handle($0) }
             let directory = URL(fileURLWithPath: out)
             try ModelBundleWriter.write(outcome, to: directory)
             let card = outcome.card
             let size = (try? FileManager.default.attributesOfItem(
                 atPath: directory.appendingPathComponent("model.onnx").path)[.size] as? Int) ?? 0
-            log("""
+            logLine("""
                 wrote \(out): model.onnx \(String(format: "%.1f", Double(size) / 1_048_576)) MB, features.json, model.json; \
-                best epoch \(card.bestEpoch): validation AUC \(format(card.validationAUC)), logloss \
+                best epoch \(card.bestEpoch): validation AUC \(formatMetric(card.validationAUC)), logloss \
                 \(String(format: "%.5f", card.validationLogLoss)), \(Int(card.trainRowsPerSecond)) rows/s
                 """)
         } catch {
@@ -105,11 +105,11 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// Formats an optional metric.
-func format(_ value: Double?) -> String {
+func formatMetric(_ value: Double?) -> String {
     value.map { String(format: "%.5f", $0) } ?? "n/a"
 }
 
 /// Writes one line to standard error.
-func log(_ line: String) {
+func logLine(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -25,7 +25,7 @@ final class TrainingProgressPrinter {
             }
         case let .epochFinished(r):
             emit(String(format: "epoch %d: train logloss %.5f, validation AUC %@ logloss %.5f, %.0f rows/s, %.1f s",
-                        r.epoch, r.trainLogLoss, format(r.validationAUC), r.validationLogLoss, r.rowsPerSecond, r.trainSeconds))
+                        r.epoch, r.trainLogLoss, formatMetric(r.validationAUC), r.validationLogLoss, r.rowsPerSecond, r.trainSeconds))
         case let .stoppedEarly(bestEpoch):
             emit("stopping early: validation AUC has not improved since epoch \(bestEpoch)")
         }
@@ -36,7 +36,7 @@ final class TrainingProgressPrinter {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             statusShown = false
         }
-        log(line)
+        logLine(line)
     }
 
     static func duration(_ seconds: Double) -> String {
