@@ -1,1 +1,0 @@
-// CTRModels: placeholder until its issue lands.

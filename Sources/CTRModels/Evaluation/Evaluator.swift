@@ -1,0 +1,91 @@
+import CTRData
+import CTRFeatures
+import Foundation
+
+/// Streams a labelled Criteo file through a predictor and measures AUC and log loss (and the oracle's).
+public enum Evaluator {
+    /// Evaluates `predictor` on `dataPath`; `truthPath` holds one true probability per data row.
+    public static func evaluate(
+        dataPath: String, truthPath: String? = nil, encoder: FeatureEncoder, predictor: some BatchPredictor,
+        batchSize: Int = 4096, maxRows: Int? = nil
+    ) throws(CTRModelsError) -> EvaluationReport {
+        let start = ContinuousClock.now
+        let reader: CriteoReader
+        do {
+            reader = try CriteoReader(path: dataPath)
+        } catch {
+            throw .cannotRead(path: dataPath, reason: error.detail)
+        }
+        let truth = try truthPath.map { (path) throws(CTRModelsError) in try readTruth(path) }
+        let batch = BatchBuffer(capacity: max(1, batchSize))
+        let output = FloatBuffer(count: batch.capacity)
+        var labels: [Float] = [], scores: [Float] = []
+        var failure: (any Error)?
+        func flush() {
+            guard failure == nil, batch.count > 0 else { return }
+            do {
+                try predictor.predict(batch, into: output.pointer)
+            } catch {
+                failure = error
+                return
+            }
+            for i in 0..<batch.count {
+                labels.append(batch.labels[i])
+                scores.append(output[i])
+            }
+            batch.count = 0
+        }
+        let stats: ReadStats
+        do {
+            stats = try reader.forEachRow(limit: maxRows ?? .max) { row in
+                batch.append(row, encoder: encoder)
+                if batch.isFull { flush() }
+            }
+        } catch {
+            throw .cannotRead(path: dataPath, reason: error.detail)
+        }
+        flush()
+        if let failure { throw .predictionFailed("\(failure)") }
+        guard !labels.isEmpty else { throw .noData(path: dataPath) }
+
+        var oracleAUC: Double?, oracleLogLoss: Double?
+        if let truth, let truthPath {
+            // Truth lines pair with data lines; a skipped malformed line would shift every pair after it.
+            guard stats.malformedCount == 0 else {
+                throw .mismatch("\(dataPath) has \(stats.malformedCount) malformed lines, so \(truthPath) no longer lines up with its rows")
+            }
+            guard truth.count >= labels.count else {
+                throw .mismatch("\(truthPath) has \(truth.count) probabilities but \(dataPath) has \(labels.count) rows")
+            }
+            let aligned = Array(truth.prefix(labels.count))
+            oracleAUC = BinaryMetrics.auc(labels: labels, scores: aligned)
+            oracleLogLoss = BinaryMetrics.logLoss(labels: labels, probabilities: aligned)
+        }
+        let positives = labels.reduce(0.0) { $0 + Double($1) }
+        let predicted = scores.reduce(0.0) { $0 + Double($1) }
+        return EvaluationReport(
+            rows: labels.count, malformedLines: stats.malformedCount,
+            auc: BinaryMetrics.auc(labels: labels, scores: scores),
+            logLoss: BinaryMetrics.logLoss(labels: labels, probabilities: scores),
+            positiveRate: positives / Double(labels.count), meanPrediction: predicted / Double(labels.count),
+            oracleAUC: oracleAUC, oracleLogLoss: oracleLogLoss, seconds: start.duration(to: .now).seconds)
+    }
+
+    /// One probability per line.
+    static func readTruth(_ path: String) throws(CTRModelsError) -> [Float] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .cannotRead(path: path, reason: (error as NSError).localizedDescription)
+        }
+        var values: [Float] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            guard let value = Float(line), value >= 0, value <= 1 else {
+                throw .cannotRead(path: path, reason: "line \(number + 1) is not a probability: \"\(line.prefix(40))\"")
+            }
+            values.append(value)
+        }
+        return values
+    }
+}

@@ -1,0 +1,92 @@
+/// AutoInt (Song et al. 2019, FuxiCTR's formulation): self-attention layers over field embeddings,
+/// flattened into one linear output unit; optionally plus the linear part (`useWide`).
+public final class AutoInt: CTRModel {
+    public let architecture = ModelArchitecture.autoint
+    public let hyperparameters: ModelHyperparameters
+    public let shape: ModelShape
+    public let maxBatch: Int
+    public let logits: FloatBuffer
+    public var threads = 1 {
+        didSet { for layer in attention { layer.threads = threads } }
+    }
+
+    /// Field embeddings.
+    public let embedding: FieldEmbedding
+    /// Interacting layers, first to last.
+    public let attention: [MultiHeadSelfAttention]
+    /// Flattened attention output → logit.
+    public let outputLayer: DenseLayer
+    /// First-order term, present when `useWide`.
+    public let linear: LinearPart?
+
+    /// Builds an AutoInt with weights drawn from `seed` (FuxiCTR's initialisers).
+    public init(shape: ModelShape, hyperparameters: ModelHyperparameters = .init(), maxBatch: Int, seed: UInt64) {
+        self.shape = shape
+        self.hyperparameters = hyperparameters
+        self.maxBatch = maxBatch
+        let d = hyperparameters.embeddingDimension
+        let fields = shape.sparseFields + shape.denseFields
+        embedding = FieldEmbedding(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
+                                   denseFields: shape.denseFields, dimension: d, maxBatch: maxBatch)
+        var layers: [MultiHeadSelfAttention] = []
+        var width = d
+        for index in 0..<hyperparameters.attentionLayers {
+            layers.append(MultiHeadSelfAttention(
+                name: "attention\(index)", fields: fields, inputDimension: width,
+                attentionDimension: hyperparameters.attentionDimension, heads: hyperparameters.attentionHeads,
+                useResidual: hyperparameters.useResidual, useScale: hyperparameters.useScale, maxBatch: maxBatch))
+            width = hyperparameters.attentionDimension
+        }
+        attention = layers
+        outputLayer = DenseLayer(name: "output", inputSize: fields * width, outputSize: 1, activation: .none, maxBatch: maxBatch)
+        linear = hyperparameters.useWide
+            ? LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
+                         denseFields: shape.denseFields, maxBatch: maxBatch)
+            : nil
+        logits = FloatBuffer(count: maxBatch)
+
+        var generator = SeededGenerator(seed: seed)
+        ModelInitializer.initialize(embedding, using: &generator)
+        for layer in attention { layer.initialize(using: &generator) }
+        outputLayer.initialize(using: &generator)
+        if let linear { ModelInitializer.initialize(linear, using: &generator) }
+    }
+
+    public var parameters: [Parameter] {
+        [embedding.denseEmbedding] + attention.map(\.projection) + [outputLayer.weight, outputLayer.bias]
+            + (linear.map { [$0.denseWeight, $0.bias] } ?? [])
+    }
+
+    public var embeddingTables: [EmbeddingTable] { [embedding.table] + (linear.map { [$0.table] } ?? []) }
+
+    public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
+        precondition(count <= maxBatch, "batch larger than the model's work buffers")
+        embedding.forward(ids: ids, dense: dense, count: count)
+        var input = UnsafePointer(embedding.output.pointer)
+        for layer in attention {
+            layer.forward(input: input, count: count)
+            input = UnsafePointer(layer.output.pointer)
+        }
+        outputLayer.forward(input: input, count: count)
+        for b in 0..<count { logits[b] = outputLayer.output[b] }
+        if let linear {
+            linear.forward(ids: ids, dense: dense, count: count)
+            for b in 0..<count { logits[b] += linear.output[b] }
+        }
+    }
+
+    public func backward(
+        logitGradient: UnsafePointer<Float>, ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int
+    ) {
+        linear?.backward(outputGradient: logitGradient, ids: ids, dense: dense, count: count)
+        let lastOutput = attention.last.map { UnsafePointer($0.output.pointer) } ?? UnsafePointer(embedding.output.pointer)
+        outputLayer.backward(outputGradient: logitGradient, input: lastOutput, count: count)
+        var gradient = UnsafePointer(outputLayer.inputGradient.pointer)
+        for index in attention.indices.reversed() {
+            let input = index == 0 ? UnsafePointer(embedding.output.pointer) : UnsafePointer(attention[index - 1].output.pointer)
+            attention[index].backward(outputGradient: gradient, input: input, count: count)
+            gradient = UnsafePointer(attention[index].inputGradient.pointer)
+        }
+        embedding.backward(outputGradient: gradient, ids: ids, dense: dense, count: count)
+    }
+}

@@ -1,0 +1,84 @@
+/// DeepFM (Guo et al. 2017, FuxiCTR's formulation): σ(linear + FM + DNN(flattened embeddings)).
+public final class DeepFM: CTRModel {
+    public let architecture = ModelArchitecture.deepfm
+    public let hyperparameters: ModelHyperparameters
+    public let shape: ModelShape
+    public let maxBatch: Int
+    public let logits: FloatBuffer
+    public var threads = 1
+
+    /// Field embeddings shared by FM and DNN.
+    public let embedding: FieldEmbedding
+    /// First-order term.
+    public let linear: LinearPart
+    /// Second-order term.
+    public let factorizationMachine: FactorizationMachine
+    /// Hidden layers (ReLU) then the one-unit output layer.
+    public let network: [DenseLayer]
+    private let embeddingGradient: FloatBuffer
+
+    /// Builds a DeepFM with weights drawn from `seed` (FuxiCTR's initialisers).
+    public init(shape: ModelShape, hyperparameters: ModelHyperparameters = .init(), maxBatch: Int, seed: UInt64) {
+        self.shape = shape
+        self.hyperparameters = hyperparameters
+        self.maxBatch = maxBatch
+        let d = hyperparameters.embeddingDimension
+        let fields = shape.sparseFields + shape.denseFields
+        embedding = FieldEmbedding(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
+                                   denseFields: shape.denseFields, dimension: d, maxBatch: maxBatch)
+        linear = LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
+                            denseFields: shape.denseFields, maxBatch: maxBatch)
+        factorizationMachine = FactorizationMachine(fields: fields, dimension: d, maxBatch: maxBatch)
+        var layers: [DenseLayer] = []
+        var width = fields * d
+        for (index, units) in hyperparameters.hiddenUnits.enumerated() {
+            layers.append(DenseLayer(name: "dnn\(index)", inputSize: width, outputSize: units, activation: .relu, maxBatch: maxBatch))
+            width = units
+        }
+        layers.append(DenseLayer(name: "dnn_out", inputSize: width, outputSize: 1, activation: .none, maxBatch: maxBatch))
+        network = layers
+        logits = FloatBuffer(count: maxBatch)
+        embeddingGradient = FloatBuffer(count: maxBatch * fields * d)
+
+        var generator = SeededGenerator(seed: seed)
+        ModelInitializer.initialize(embedding, using: &generator)
+        ModelInitializer.initialize(linear, using: &generator)
+        for layer in network { layer.initialize(using: &generator) }
+    }
+
+    public var parameters: [Parameter] {
+        [embedding.denseEmbedding, linear.denseWeight, linear.bias] + network.flatMap { [$0.weight, $0.bias] }
+    }
+
+    public var embeddingTables: [EmbeddingTable] { [embedding.table, linear.table] }
+
+    public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
+        precondition(count <= maxBatch, "batch larger than the model's work buffers")
+        embedding.forward(ids: ids, dense: dense, count: count)
+        linear.forward(ids: ids, dense: dense, count: count)
+        factorizationMachine.forward(input: embedding.output.pointer, count: count)
+        var input = UnsafePointer(embedding.output.pointer)
+        for layer in network {
+            layer.forward(input: input, count: count)
+            input = UnsafePointer(layer.output.pointer)
+        }
+        for b in 0..<count { logits[b] = linear.output[b] + factorizationMachine.output[b] + input[b] }
+    }
+
+    public func backward(
+        logitGradient: UnsafePointer<Float>, ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int
+    ) {
+        linear.backward(outputGradient: logitGradient, ids: ids, dense: dense, count: count)
+        factorizationMachine.backward(outputGradient: logitGradient, input: embedding.output.pointer, count: count)
+        var gradient = logitGradient
+        for index in network.indices.reversed() {
+            let input = index == 0 ? UnsafePointer(embedding.output.pointer) : UnsafePointer(network[index - 1].output.pointer)
+            network[index].backward(outputGradient: gradient, input: input, count: count)
+            gradient = UnsafePointer(network[index].inputGradient.pointer)
+        }
+        let total = count * embedding.fieldCount * embedding.dimension
+        let target = embeddingGradient.pointer, fm = factorizationMachine.inputGradient.pointer
+        for i in 0..<total { target[i] = fm[i] + gradient[i] }
+        embedding.backward(outputGradient: target, ids: ids, dense: dense, count: count)
+    }
+}

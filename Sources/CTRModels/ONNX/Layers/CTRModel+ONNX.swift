@@ -1,0 +1,33 @@
+extension DeepFM {
+    /// linear + FM + DNN(flattened embeddings).
+    public func exportLogit(into graph: inout ONNXGraphBuilder) -> String {
+        let embeddings = embedding.exportGraph(into: &graph)
+        let linearTerm = linear.exportGraph(into: &graph)
+        let fmTerm = factorizationMachine.exportGraph(into: &graph, input: embeddings)
+        let flatShape = graph.constant("shape_flat", int64s: [-1, Int64(embedding.fieldCount * embedding.dimension)])
+        var hidden = graph.node("Reshape", [embeddings, flatShape])
+        for layer in network { hidden = layer.exportGraph(into: &graph, input: hidden) }
+        let partial = graph.node("Add", [linearTerm, fmTerm])
+        return graph.node("Add", [partial, hidden])
+    }
+}
+
+extension AutoInt {
+    /// Attention layers, flattened, one linear unit (+ linear part when wide).
+    public func exportLogit(into graph: inout ONNXGraphBuilder) -> String {
+        var hidden = embedding.exportGraph(into: &graph)
+        for layer in attention { hidden = layer.exportGraph(into: &graph, input: hidden) }
+        let flatShape = graph.constant("shape_flat", int64s: [-1, Int64(outputLayer.inputSize)])
+        let flat = graph.node("Reshape", [hidden, flatShape])
+        let logit = outputLayer.exportGraph(into: &graph, input: flat)
+        guard let linear else { return logit }
+        return graph.node("Add", [logit, linear.exportGraph(into: &graph)])
+    }
+}
+
+extension LogisticRegression {
+    /// The linear part.
+    public func exportLogit(into graph: inout ONNXGraphBuilder) -> String {
+        linear.exportGraph(into: &graph)
+    }
+}

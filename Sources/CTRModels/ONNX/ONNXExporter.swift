@@ -1,0 +1,77 @@
+import Foundation
+
+/// Writes a trained model as an ONNX `ModelProto` that ONNX Runtime runs on CPU.
+///
+/// Graph: `sparse_ids` int64 [batch, sparseFields] and `dense` float [batch, denseFields] in,
+/// `probability` float [batch, 1] out, with a symbolic batch dimension; ir_version 8, opset 17.
+public enum ONNXExporter {
+    /// ONNX IR version written.
+    public static let irVersion: Int64 = 8
+    /// Default-domain opset the graph uses.
+    public static let opsetVersion: Int64 = 17
+    /// `producer_name` and the `producer` metadata value.
+    public static let producer = "clickwise"
+
+    /// Tensor names and metadata for an export.
+    public struct Options: Sendable {
+        /// Name of the int64 [batch, sparseFields] input.
+        public var sparseInput = "sparse_ids"
+        /// Name of the float [batch, denseFields] input.
+        public var denseInput = "dense"
+        /// Name of the float [batch, 1] output.
+        public var outputName = "probability"
+        /// Fingerprint of the feature map the ids come from (metadata `feature_map_fingerprint`).
+        public var featureMapFingerprint = ""
+        /// More `metadata_props` entries.
+        public var extraMetadata: [String: String] = [:]
+
+        /// Default names, empty fingerprint.
+        public init() {}
+    }
+
+    /// The serialized model.
+    public static func export(_ model: any CTRModel, options: Options = .init()) -> [UInt8] {
+        var graph = ONNXGraphBuilder(sparseInput: options.sparseInput, denseInput: options.denseInput,
+                                     outputName: options.outputName)
+        let batch = ONNXGraphBuilder.Dimension.symbolic("batch")
+        graph.addInput(options.sparseInput, .int64, [batch, .fixed(model.shape.sparseFields)])
+        graph.addInput(options.denseInput, .float, [batch, .fixed(model.shape.denseFields)])
+        let logit = model.exportLogit(into: &graph)
+        graph.node("Sigmoid", [logit], output: options.outputName)
+        graph.addOutput(options.outputName, .float, [batch, .fixed(1)])
+
+        var metadata = options.extraMetadata
+        metadata["architecture"] = model.architecture.rawValue
+        metadata["feature_map_fingerprint"] = options.featureMapFingerprint
+        metadata["producer"] = producer
+
+        // ModelProto: ir_version = 1, producer_name = 2, producer_version = 3, graph = 7,
+        // opset_import = 8 (domain = 1, version = 2), metadata_props = 14 (key = 1, value = 2).
+        var writer = ProtobufWriter()
+        writer.int(1, irVersion)
+        writer.string(2, producer)
+        writer.string(3, "1")
+        writer.message(7) { graph.encode(name: "clickwise_\(model.architecture.rawValue)", into: &$0) }
+        writer.message(8) { opset in
+            opset.string(1, "")
+            opset.int(2, opsetVersion)
+        }
+        for key in metadata.keys.sorted() {
+            writer.message(14) { entry in
+                entry.string(1, key)
+                entry.string(2, metadata[key] ?? "")
+            }
+        }
+        return writer.bytes
+    }
+
+    /// Writes `export(model, options:)` to `url`.
+    public static func write(_ model: any CTRModel, options: Options = .init(), to url: URL) throws(CTRModelsError) {
+        let bytes = export(model, options: options)
+        do {
+            try Data(bytes).write(to: url, options: .atomic)
+        } catch {
+            throw .cannotWrite(path: url.path, reason: "\(error.localizedDescription)")
+        }
+    }
+}

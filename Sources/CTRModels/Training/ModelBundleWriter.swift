@@ -1,0 +1,26 @@
+import CTRFeatures
+import Foundation
+
+/// Writes a model bundle directory: model.onnx, features.json and model.json.
+public enum ModelBundleWriter {
+    /// Creates `directory` if needed and writes the three files of `outcome` into it.
+    public static func write(_ outcome: Trainer.Outcome, to directory: URL) throws(CTRModelsError) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotWrite(path: directory.path, reason: error.localizedDescription)
+        }
+        do {
+            try outcome.featureMap.write(to: directory.appendingPathComponent("features.json"))
+        } catch {
+            throw .cannotWrite(path: directory.appendingPathComponent("features.json").path, reason: "\(error)")
+        }
+        var options = ONNXExporter.Options()
+        options.sparseInput = outcome.featureMap.sparseInputName
+        options.denseInput = outcome.featureMap.denseInputName
+        options.outputName = outcome.featureMap.outputName
+        options.featureMapFingerprint = outcome.featureMap.fingerprint
+        try ONNXExporter.write(outcome.model, options: options, to: directory.appendingPathComponent("model.onnx"))
+        try outcome.card.write(to: directory.appendingPathComponent("model.json"))
+    }
+}

@@ -1,0 +1,209 @@
+import CTRData
+import CTRFeatures
+import Foundation
+
+/// Fits the feature map and trains a model by streaming over a Criteo-format file.
+///
+/// One pass fits `features.json`; each epoch then streams the file again (memory stays flat),
+/// evaluates validation AUC and log loss, and keeps the best epoch's weights (early stopping on AUC).
+/// Without a validation file, every `holdoutEvery`-th row is held out of both fit and training.
+public final class Trainer {
+    /// The run's settings.
+    public let configuration: TrainingConfiguration
+    private let train: CriteoReader
+    private let validation: CriteoReader?
+
+    /// The result of a run: the trained model (best epoch), its feature map and its model card.
+    public struct Outcome {
+        /// The model with the best epoch's weights.
+        public let model: any CTRModel
+        /// The fitted feature map.
+        public let featureMap: FeatureMap
+        /// What goes into model.json.
+        public let card: ModelCard
+    }
+
+    /// Checks the configuration and that the files can be opened.
+    public init(configuration: TrainingConfiguration, trainPath: String, validationPath: String? = nil) throws(CTRModelsError) {
+        try configuration.validate()
+        self.configuration = configuration
+        train = try Self.open(trainPath)
+        validation = try validationPath.map { (path) throws(CTRModelsError) in try Self.open(path) }
+    }
+
+    private static func open(_ path: String) throws(CTRModelsError) -> CriteoReader {
+        do {
+            return try CriteoReader(path: path)
+        } catch {
+            throw .cannotRead(path: path, reason: error.detail)
+        }
+    }
+
+    private func isHoldout(_ index: Int) -> Bool {
+        validation == nil && index % configuration.holdoutEvery == configuration.holdoutEvery - 1
+    }
+
+    /// Fits, trains and evaluates; `onEvent` receives progress on the calling thread.
+    public func run(onEvent: (TrainingEvent) -> Void = { _ in }) throws(CTRModelsError) -> Outcome {
+        let config = configuration
+        BLAS.setThreadCount(config.threads)
+        let limit = config.maxRows ?? .max
+
+        // Pass 1: the feature map, from training rows only.
+        let fitStart = ContinuousClock.now
+        var builder = FeatureMapBuilder(minCount: config.minCount)
+        var trainRows = 0, positives = 0, index = 0
+        let stats = try readRows(train, limit: limit) { row in
+            defer { index += 1 }
+            guard !isHoldout(index) else { return }
+            row.add(to: &builder)
+            trainRows += 1
+            if (row.label ?? 0) > 0.5 { positives += 1 }
+        }
+        guard trainRows > 0 else { throw .noData(path: train.path) }
+        let featureMap = builder.build()
+        let encoder = FeatureEncoder(map: featureMap)
+        onEvent(.fittedFeatureMap(rows: trainRows, vocabularySize: featureMap.totalVocabularySize,
+                                  seconds: fitStart.duration(to: .now).seconds))
+
+        let shape = ModelShape(vocabularySize: featureMap.totalVocabularySize,
+                               sparseFields: CriteoSchema.categoricalCount, denseFields: CriteoSchema.denseCount)
+        let model = config.architecture.makeModel(shape: shape, hyperparameters: config.hyperparameters,
+                                                  maxBatch: config.batchSize, seed: config.seed)
+        model.threads = config.threads
+        let optimizer = AdamOptimizer(configuration: config.optimizer)
+        let batch = BatchBuffer(capacity: config.batchSize)
+        let gradient = FloatBuffer(count: config.batchSize)
+
+        var reports: [EpochReport] = []
+        var best: (epoch: Int, auc: Double, snapshot: ModelSnapshot)?
+        var validationRows = 0
+        var epochsWithoutImprovement = 0
+        for epoch in 1...config.epochs {
+            let epochStart = ContinuousClock.now
+            var seen = 0, lossSum = 0.0, rowIndex = 0
+            var lastReport = epochStart
+            func step() {
+                let n = batch.count
+                model.zeroGradients()
+                model.forward(ids: batch.ids, dense: batch.dense.pointer, count: n)
+                let scale = 1 / Float(n)
+                for i in 0..<n {
+                    let p = Sigmoid.value(model.logits[i])
+                    let y = batch.labels[i]
+                    gradient[i] = (p - y) * scale
+                    let q = Double(min(max(p, 1e-7), 1 - 1e-7))
+                    lossSum -= Double(y) * log(q) + Double(1 - y) * log(1 - q)
+                }
+                model.backward(logitGradient: gradient.pointer, ids: batch.ids, dense: batch.dense.pointer, count: n)
+                optimizer.apply(to: model)
+                seen += n
+                batch.count = 0
+                let now = ContinuousClock.now
+                if lastReport.duration(to: now) >= .seconds(1) {
+                    lastReport = now
+                    let elapsed = epochStart.duration(to: now).seconds
+                    let rate = Double(seen) / max(elapsed, 1e-9)
+                    onEvent(.progress(TrainingProgress(
+                        epoch: epoch, rows: seen, expectedRows: trainRows, loss: lossSum / Double(seen),
+                        rowsPerSecond: rate, etaSeconds: Double(max(trainRows - seen, 0)) / max(rate, 1e-9))))
+                }
+            }
+            try readRows(train, limit: limit) { row in
+                defer { rowIndex += 1 }
+                guard !isHoldout(rowIndex) else { return }
+                batch.append(row, encoder: encoder)
+                if batch.isFull { step() }
+            }
+            if batch.count > 0 { step() }
+            let trainSeconds = epochStart.duration(to: .now).seconds
+
+            let (labels, scores) = try predictValidation(model: model, encoder: encoder, batch: batch, limit: limit)
+            validationRows = labels.count
+            let auc = BinaryMetrics.auc(labels: labels, scores: scores)
+            let report = EpochReport(
+                epoch: epoch, trainRows: seen, trainLogLoss: lossSum / Double(max(seen, 1)),
+                validationAUC: auc, validationLogLoss: BinaryMetrics.logLoss(labels: labels, probabilities: scores),
+                rowsPerSecond: Double(seen) / max(trainSeconds, 1e-9), trainSeconds: trainSeconds)
+            reports.append(report)
+            onEvent(.epochFinished(report))
+
+            let score = auc ?? -report.validationLogLoss
+            if best == nil || score > best!.auc {
+                best = (epoch, score, model.snapshot())
+                epochsWithoutImprovement = 0
+            } else {
+                epochsWithoutImprovement += 1
+                if epochsWithoutImprovement > config.patience || epoch == config.epochs {
+                    if epoch < config.epochs { onEvent(.stoppedEarly(bestEpoch: best!.epoch)) }
+                    break
+                }
+            }
+        }
+        let kept = best!
+        if kept.epoch != reports.last?.epoch { model.restore(kept.snapshot) }
+
+        let data = DataSummary(
+            trainPath: train.path,
+            validationSource: validation?.path ?? "every \(config.holdoutEvery)th row of \(train.path)",
+            trainRows: trainRows, validationRows: validationRows, malformedTrainLines: stats.malformedCount,
+            trainPositiveRate: Double(positives) / Double(trainRows), vocabularySize: featureMap.totalVocabularySize,
+            featureMapFingerprint: featureMap.fingerprint)
+        let card = ModelCard(
+            configuration: config, data: data, epochs: reports, bestEpoch: kept.epoch,
+            parameterCount: model.parameterCount, sparseInput: featureMap.sparseInputName,
+            denseInput: featureMap.denseInputName, output: featureMap.outputName)
+        return Outcome(model: model, featureMap: featureMap, card: card)
+    }
+
+    /// Labels and predicted probabilities of the validation rows.
+    private func predictValidation(
+        model: any CTRModel, encoder: FeatureEncoder, batch: BatchBuffer, limit: Int
+    ) throws(CTRModelsError) -> (labels: [Float], scores: [Float]) {
+        var labels: [Float] = [], scores: [Float] = []
+        let maxValidation = configuration.maxValidationRows ?? .max
+        func flush() {
+            model.forward(ids: batch.ids, dense: batch.dense.pointer, count: batch.count)
+            for i in 0..<batch.count {
+                labels.append(batch.labels[i])
+                scores.append(Sigmoid.value(model.logits[i]))
+            }
+            batch.count = 0
+        }
+        batch.count = 0
+        if let validation {
+            try readRows(validation, limit: maxValidation) { row in
+                batch.append(row, encoder: encoder)
+                if batch.isFull { flush() }
+            }
+        } else {
+            var index = 0, taken = 0
+            try readRows(train, limit: limit) { row in
+                defer { index += 1 }
+                guard isHoldout(index), taken < maxValidation else { return }
+                taken += 1
+                batch.append(row, encoder: encoder)
+                if batch.isFull { flush() }
+            }
+        }
+        if batch.count > 0 { flush() }
+        return (labels, scores)
+    }
+
+    @discardableResult
+    private func readRows(_ reader: CriteoReader, limit: Int, _ body: (RowView) -> Void) throws(CTRModelsError) -> ReadStats {
+        do {
+            return try reader.forEachRow(limit: limit, body)
+        } catch {
+            throw .cannotRead(path: reader.path, reason: error.detail)
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,56 @@
+/// Everything that determines a training run; recorded in model.json.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    /// Model family.
+    public var architecture: ModelArchitecture
+    /// Architecture hyper-parameters (FuxiCTR/BARS defaults).
+    public var hyperparameters = ModelHyperparameters()
+    /// Adam settings (lr 1e-3, embedding L2 1e-5).
+    public var optimizer = AdamOptimizer.Configuration()
+    /// Maximum passes over the training data.
+    public var epochs = 10
+    /// Rows per step. BARS uses 10,000; 2,048 gives ~5× more updates per pass at similar CPU cost per row.
+    public var batchSize = 2048
+    /// Seed for weight initialisation (data order is the file's).
+    public var seed: UInt64 = 2024
+    /// Minimum count for a categorical value to get its own id (Criteo_x4: 10).
+    public var minCount = 10
+    /// Use at most this many training rows (nil: all).
+    public var maxRows: Int?
+    /// Stop after this many epochs without a better validation AUC (FuxiCTR: 2).
+    public var patience = 2
+    /// Threads for BLAS and row-split work.
+    public var threads = 2
+    /// Without a validation file, every `holdoutEvery`-th training row is held out for validation.
+    public var holdoutEvery = 10
+    /// Rows used for validation at most (nil: all); keeps per-epoch evaluation bounded on huge files.
+    public var maxValidationRows: Int?
+
+    /// A configuration with FuxiCTR/BARS defaults for `architecture`.
+    public init(architecture: ModelArchitecture) {
+        self.architecture = architecture
+    }
+
+    /// Checks ranges; the message names the offending option.
+    public func validate() throws(CTRModelsError) {
+        if epochs < 1 { throw .invalidConfiguration("epochs must be at least 1 (got \(epochs))") }
+        if batchSize < 1 { throw .invalidConfiguration("batch size must be at least 1 (got \(batchSize))") }
+        if !(optimizer.learningRate > 0 && optimizer.learningRate.isFinite) {
+            throw .invalidConfiguration("learning rate must be a positive number (got \(optimizer.learningRate))")
+        }
+        if optimizer.embeddingL2 < 0 { throw .invalidConfiguration("embedding L2 must not be negative") }
+        if minCount < 1 { throw .invalidConfiguration("min count must be at least 1 (got \(minCount))") }
+        if let maxRows, maxRows < 1 { throw .invalidConfiguration("max rows must be at least 1 (got \(maxRows))") }
+        if patience < 0 { throw .invalidConfiguration("patience must not be negative") }
+        if threads < 1 { throw .invalidConfiguration("threads must be at least 1 (got \(threads))") }
+        if holdoutEvery < 2 { throw .invalidConfiguration("holdout-every must be at least 2 (got \(holdoutEvery))") }
+        let h = hyperparameters
+        if h.embeddingDimension < 1 { throw .invalidConfiguration("embedding dimension must be at least 1") }
+        if h.hiddenUnits.contains(where: { $0 < 1 }) { throw .invalidConfiguration("hidden units must be positive") }
+        if architecture == .autoint {
+            if h.attentionHeads < 1 || h.attentionDimension % h.attentionHeads != 0 {
+                throw .invalidConfiguration(
+                    "attention dimension \(h.attentionDimension) must be a positive multiple of the heads \(h.attentionHeads)")
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import CTRData
+import CTRFeatures
+import CTRModels
+import Foundation
+import ONNXRuntime
+
+/// `clickwise evaluate BUNDLE --data FILE`: AUC and log loss of the bundle's model.onnx, run in ONNX Runtime.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure a bundle's AUC and log loss on labelled data, running model.onnx in ONNX Runtime.",
+        discussion: """
+            Evaluation runs what is served: the bundle's features.json encodes the rows and model.onnx \
+            predicts through ONNX Runtime. With --truth (synthetic data writes FILE.truth, picked up \
+            automatically) it also prints the oracle AUC of the true click probabilities.
+            """)
+
+    @Argument(help: "Model bundle directory (model.onnx, features.json).")
+    var bundle: String
+
+    @Option(help: "Labelled Criteo TSV file.")
+    var data: String
+
+    @Option(help: "True probabilities, one per data row (default: DATA.truth when it exists).")
+    var truth: String?
+
+    @Option(help: "Rows per ONNX Runtime call.") var batchSize = 4096
+    @Option(help: "Evaluate at most this many rows.") var maxRows: Int?
+    @Option(help: "ONNX Runtime intra-op threads.") var threads = 2
+    @OptionGroup var runtimeOptions: RuntimeOptions
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        if let maxRows, maxRows < 1 { throw ValidationError("--max-rows must be positive, got \(maxRows)") }
+        guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
+    }
+
+    func run() throws {
+        let modelPath = try InspectCommand.resolveModelPath(bundle)
+        let directory = URL(fileURLWithPath: modelPath).deletingLastPathComponent()
+        let map: FeatureMap
+        do {
+            map = try FeatureMap(contentsOf: directory.appendingPathComponent("features.json"))
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let runtime = try runtimeOptions.loadRuntime()
+        let predictor: ORTBatchPredictor
+        do {
+            let environment = try ORTEnvironment.make(runtime: runtime, settings: .init(logLevel: .error))
+            let options = try ORTSessionOptions(runtime: runtime)
+            try options.setIntraOpThreads(threads)
+            let session = try ORTSession(path: modelPath, options: options, environment: environment)
+            predictor = ORTBatchPredictor(session: session)
+        } catch {
+            throw CLIError(InspectCommand.firstLine(error.message))
+        }
+        if let fingerprint = predictor.session.metadata.custom["feature_map_fingerprint"], fingerprint != map.fingerprint {
+            throw CLIError("\(modelPath) was trained with feature map \(fingerprint), but features.json is \(map.fingerprint)")
+        }
+        let defaultTruth = SyntheticCriteo.defaultTruthPath(for: data)
+        let truthPath = truth ?? (FileManager.default.fileExists(atPath: defaultTruth) ? defaultTruth : nil)
+        let report: EvaluationReport
+        do {
+            report = try Evaluator.evaluate(dataPath: data, truthPath: truthPath, encoder: FeatureEncoder(map: map),
+                                            predictor: predictor, batchSize: batchSize, maxRows: maxRows)
+        } catch {
+            throw CLIError(error.description)
+        }
+        let architecture = predictor.session.metadata.custom["architecture"] ?? "unknown"
+        print("model:          \(modelPath) (\(architecture))")
+        print("data:           \(data)")
+        print("rows:           \(report.rows)" + (report.malformedLines > 0 ? " (\(report.malformedLines) malformed lines skipped)" : ""))
+        print("AUC:            \(formatMetric(report.auc))")
+        print("logloss:        \(String(format: "%.5f", report.logLoss))")
+        print("positive rate:  \(String(format: "%.4f", report.positiveRate)), mean prediction \(String(format: "%.4f", report.meanPrediction))")
+        if let truthPath {
+            print("oracle AUC:     \(formatMetric(report.oracleAUC)) (true probabilities from \(truthPath))")
+            print("oracle logloss: \(formatMetric(report.oracleLogLoss))")
+        }
+        print("time:           \(String(format: "%.1f", report.seconds)) s (\(Int(Double(report.rows) / max(report.seconds, 1e-9))) rows/s)")
+    }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+import CTRModels
+
+// Parsed from `--model deepfm|autoint|lr`; the raw values are the names users type.
+extension ModelArchitecture: ExpressibleByArgument {}

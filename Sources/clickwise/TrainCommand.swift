@@ -1,0 +1,115 @@
+import ArgumentParser
+import CTRModels
+import Foundation
+
+/// `clickwise train`: fits features, trains DeepFM/AutoInt/LR in Swift and writes a model bundle.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a CTR model on Criteo-format TSV and write DIR/{model.onnx, features.json, model.json}.",
+        discussion: """
+            Defaults are FuxiCTR/BARS Criteo_x4 values: embedding 16, DeepFM hidden [400,400,400], AutoInt \
+            3 layers × 2 heads × 64, Adam lr 1e-3, embedding L2 1e-5, min count 10, early stopping on \
+            validation AUC (patience 2). Batch 2048 (BARS uses 10,000; smaller batches give more updates \
+            per pass on CPU). Without --valid, every 10th training row is held out for validation.
+            """)
+
+    @Option(help: "Architecture: deepfm, autoint or lr.")
+    var model: ModelArchitecture
+
+    @Option(help: "Training file (Criteo TSV with a label column).")
+    var train: String
+
+    @Option(help: "Validation file (default: hold out every --holdout-every'th training row).")
+    var valid: String?
+
+    @Option(help: "Output bundle directory.")
+    var out: String
+
+    @Option(help: "Maximum epochs.") var epochs = 10
+    @Option(help: "Rows per step.") var batchSize = 2048
+    @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+    @Option(help: "L2 on embedding rows.") var embeddingL2: Float = 1e-5
+    @Option(help: "Seed for weight initialisation.") var seed: UInt64 = 2024
+    @Option(help: "Minimum count for a categorical value to get its own id.") var minCount = 10
+    @Option(help: "Use at most this many rows of the training file.") var maxRows: Int?
+    @Option(help: "Evaluate on at most this many validation rows per epoch.") var maxValidationRows: Int?
+    @Option(help: "Epochs without a better validation AUC before stopping.") var patience = 2
+    @Option(help: "Threads (OpenBLAS and row-split work).") var threads = 2
+    @Option(help: "Without --valid, hold out every N-th training row.") var holdoutEvery = 10
+    @Option(help: "Embedding width.") var embeddingDim = 16
+    @Option(help: "DeepFM hidden layers, comma-separated.") var hiddenUnits = "400,400,400"
+    @Option(help: "AutoInt attention layers.") var attentionLayers = 3
+    @Option(help: "AutoInt heads.") var attentionHeads = 2
+    @Option(help: "AutoInt attention width (all heads).") var attentionDim = 64
+    @Flag(help: "AutoInt: divide attention scores by √head_dim.") var useScale = false
+    @Flag(help: "AutoInt: add the linear (wide) part.") var useWide = false
+    @Flag(help: "Plain log lines even on a terminal.") var noProgress = false
+
+    func validate() throws {
+        _ = try trainingConfiguration()
+    }
+
+    func trainingConfiguration() throws -> TrainingConfiguration {
+        var config = TrainingConfiguration(architecture: model)
+        config.epochs = epochs
+        config.batchSize = batchSize
+        config.optimizer = .init(learningRate: lr, embeddingL2: embeddingL2)
+        config.seed = seed
+        config.minCount = minCount
+        config.maxRows = maxRows
+        config.maxValidationRows = maxValidationRows
+        config.patience = patience
+        config.threads = threads
+        config.holdoutEvery = holdoutEvery
+        config.hyperparameters.embeddingDimension = embeddingDim
+        let units = hiddenUnits.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard units.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--hidden-units must be comma-separated integers, got \"\(hiddenUnits)\"")
+        }
+        config.hyperparameters.hiddenUnits = units.compactMap { $0 }
+        config.hyperparameters.attentionLayers = attentionLayers
+        config.hyperparameters.attentionHeads = attentionHeads
+        config.hyperparameters.attentionDimension = attentionDim
+        config.hyperparameters.useScale = useScale
+        config.hyperparameters.useWide = useWide
+        do {
+            try config.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return config
+    }
+
+    func run() throws {
+        let config = try trainingConfiguration()
+        let progress = TrainingProgressPrinter(interactive: !noProgress && isatty(STDERR_FILENO) == 1)
+        do {
+            let trainer = try Trainer(configuration: config, trainPath: train, validationPath: valid)
+            logLine("training \(model.rawValue) on \(train) (batch \(batchSize), lr \(lr), \(threads) threads)")
+            let outcome = try trainer.run { progress.handle($0) }
+            let directory = URL(fileURLWithPath: out)
+            try ModelBundleWriter.write(outcome, to: directory)
+            let card = outcome.card
+            let size = (try? FileManager.default.attributesOfItem(
+                atPath: directory.appendingPathComponent("model.onnx").path)[.size] as? Int) ?? 0
+            logLine("""
+                wrote \(out): model.onnx \(String(format: "%.1f", Double(size) / 1_048_576)) MB, features.json, model.json; \
+                best epoch \(card.bestEpoch): validation AUC \(formatMetric(card.validationAUC)), logloss \
+                \(String(format: "%.5f", card.validationLogLoss)), \(Int(card.trainRowsPerSecond)) rows/s
+                """)
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+/// Formats an optional metric.
+func formatMetric(_ value: Double?) -> String {
+    value.map { String(format: "%.5f", $0) } ?? "n/a"
+}
+
+/// Writes one line to standard error.
+func logLine(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,67 @@
+import Foundation
+import ONNXRuntime
+import Testing
+@testable import CTRModels
+
+@Suite("Exported ONNX runs in the real ONNX Runtime and matches the Swift forward pass")
+struct ONNXExportTests {
+    /// The process-wide environment (ONNX Runtime allows one; the settings match the other test targets').
+    static let environment: ORTEnvironment = {
+        let runtime = try! ORTRuntime.load()
+        return try! ORTEnvironment.make(runtime: runtime)
+    }()
+
+    /// Default (shipped) hyper-parameters over a small vocabulary.
+    static let shape = ModelShape(vocabularySize: 500, sparseFields: 26, denseFields: 13)
+
+    static func rows(_ count: Int, seed: UInt64) -> (ids: [Int64], dense: [Float]) {
+        var generator = SeededGenerator(seed: seed)
+        let ids = (0..<(count * 26)).map { _ in Int64(generator.next() % 500) }
+        let dense = (0..<(count * 13)).map { _ in Float(generator.nextUnit() * 2 - 0.5) }
+        return (ids, dense)
+    }
+
+    @Test(arguments: ModelArchitecture.allCases)
+    func matchesSwiftForward(architecture: ModelArchitecture) throws {
+        var hyperparameters = ModelHyperparameters()
+        hyperparameters.useScale = architecture == .autoint
+        let model = architecture.makeModel(shape: Self.shape, hyperparameters: hyperparameters, maxBatch: 256, seed: 7)
+        // Spread the weights so that every term moves the output (FuxiCTR's 1e-4 init leaves p ≈ 0.5).
+        var generator = SeededGenerator(seed: 8)
+        for table in model.embeddingTables { table.fillNormal(std: 0.3, using: &generator) }
+        for parameter in model.parameters {
+            parameter.fillNormal(std: 1 / Double(parameter.shape.first ?? 1).squareRoot(), using: &generator)
+        }
+        let count = 1000
+        let (ids, dense) = Self.rows(count, seed: 9)
+        let expected = model.predict(ids: ids, dense: dense, count: count)
+
+        var options = ONNXExporter.Options()
+        options.featureMapFingerprint = "test-fingerprint"
+        let bytes = ONNXExporter.export(model, options: options)
+        let sessionOptions = try ORTSessionOptions(runtime: Self.environment.runtime)
+        try sessionOptions.setIntraOpThreads(1)
+        let session = try bytes.withUnsafeBytes {
+            try ORTSession(bytes: $0, options: sessionOptions, environment: Self.environment)
+        }
+        #expect(session.inputs.map(\.name) == ["sparse_ids", "dense"])
+        #expect(session.inputs[0].shape == [-1, 26])
+        #expect(session.inputs[1].shape == [-1, 13])
+        #expect(session.outputs.map(\.name) == ["probability"])
+        #expect(session.outputs[0].shape == [-1, 1])
+        #expect(session.metadata.custom["architecture"] == architecture.rawValue)
+        #expect(session.metadata.custom["feature_map_fingerprint"] == "test-fingerprint")
+        #expect(session.metadata.custom["producer"] == "clickwise")
+
+        let idValue = try ORTValue(ids, shape: [Int64(count), 26], environment: Self.environment)
+        let denseValue = try ORTValue(dense, shape: [Int64(count), 13], environment: Self.environment)
+        let outputs = try session.run(["sparse_ids": idValue, "dense": denseValue])
+        let actual = try #require(outputs["probability"]).array(of: Float.self)
+        #expect(actual.count == count)
+        let difference = zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference < 1e-5)
+        // The outputs must actually vary, or the comparison proves little.
+        let spread = (expected.max() ?? 0) - (expected.min() ?? 0)
+        #expect(spread > 0.1)
+    }
+}
