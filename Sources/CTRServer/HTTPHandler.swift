@@ -32,6 +32,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
+            // A request that has started arriving is answered even if draining begins before its end.
+            busy = true
             head = requestHead
             body = nil
             bodyTooLarge = false
@@ -52,7 +54,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let requestHead = head else { return }
             head = nil
-            busy = true
             startedAt = MonotonicClock.nanoseconds()
             application.metrics.requestStarted()
             if bodyTooLarge {

@@ -14,7 +14,10 @@ public final class HTTPServer: Service, Sendable {
     public let application: ServerApplication
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel = Mutex<Channel?>(nil)
-    private let drainStarted = Atomic<Bool>(false)
+    private let drainTask = Mutex<Task<Void, Never>?>(nil)
+    // Ends when the server is asked to stop; a Swift stream rather than the channel's close future, because that
+    // future's callbacks need an event loop that draining shuts down.
+    private let stopRequested = AsyncStream<Void>.makeStream()
     private let connections = ConnectionRegistry()
     private let logger: Logger
     private let onListening: (@Sendable (SocketAddress) -> Void)?
@@ -55,29 +58,33 @@ public final class HTTPServer: Service, Sendable {
         return address
     }
 
-    /// Serves until graceful shutdown (SIGTERM/SIGINT through the service group), then drains and returns.
+    /// Serves until graceful shutdown (SIGTERM/SIGINT through the service group) or `drain()`, then drains and returns.
     public func run() async throws {
-        let channel = serverChannel.withLock { $0 }
-        let bound: Channel
-        if let channel {
-            bound = channel
-        } else {
-            try await bind()
-            bound = serverChannel.withLock { $0! }
-        }
-        try await withGracefulShutdownHandler {
-            try await bound.closeFuture.get()
+        if serverChannel.withLock({ $0 }) == nil { try await bind() }
+        let stop = stopRequested
+        await withGracefulShutdownHandler {
+            for await _ in stop.stream {}
         } onGracefulShutdown: {
             self.logger.info("shutting down: no new connections, finishing in-flight requests")
-            bound.close(promise: nil)
+            stop.continuation.finish()
         }
         await drain()
     }
 
     /// Stops accepting, waits for in-flight requests, closes connections, stops inference and the event loops.
+    /// Idempotent: every caller waits for the one drain to finish.
     public func drain() async {
-        // run() drains after the listener closes, and a caller may drain first: only the first call does the work.
-        guard !drainStarted.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        stopRequested.continuation.finish()
+        let task = drainTask.withLock { task in
+            if let task { return task }
+            let created = Task { await self.performDrain() }
+            task = created
+            return created
+        }
+        await task.value
+    }
+
+    private func performDrain() async {
         application.beginDraining()
         if let channel = serverChannel.withLock({ $0 }) { try? await channel.close() }
         for channel in connections.all {

@@ -304,7 +304,8 @@ public final class ServerApplication: Sendable {
                 respond(Self.reply(for: error))
             }
         }
-        if let failure = Self.copy(sparse, into: job.ids, bytes: bytes) ?? Self.copy(dense, into: job.dense, bytes: bytes) {
+        if let failure = Self.copy(sparse, into: job.ids, bytes: bytes) ?? Self.copy(dense, into: job.dense, bytes: bytes)
+            ?? Self.checkRanges(job, sparseName: sparse.name, denseName: dense.name, map: endpoint.bundle.featureMap) {
             return .failure(failure)
         }
         return .success(job)
@@ -341,6 +342,24 @@ public final class ServerApplication: Sendable {
             }
         default:
             return ReplyError(.error(.badRequest, "input \"\(tensor.name)\" holds data that does not match FP32 \(tensor.shape)"))
+        }
+        return nil
+    }
+
+    /// Encoded ids must fall in their field's slice of the embedding table, and dense values must be finite:
+    /// one bad row would otherwise fail the whole batch it is merged into.
+    private static func checkRanges(_ job: InferenceJob, sparseName: String, denseName: String, map: FeatureMap) -> ReplyError? {
+        let offsets = map.fieldOffsets, sizes = map.fieldVocabularySizes
+        let width = CriteoSchema.categoricalCount
+        for index in 0..<job.ids.count {
+            let field = index % width, id = job.ids[index]
+            if id < offsets[field] || id >= offsets[field] + sizes[field] {
+                return ReplyError(.error(.badRequest,
+                    "input \"\(sparseName)\" row \(index / width) column \(field) (C\(field + 1)) holds id \(id), outside that field's range [\(offsets[field]), \(offsets[field] + sizes[field]))"))
+            }
+        }
+        for index in 0..<job.dense.count where !job.dense[index].isFinite {
+            return ReplyError(.error(.badRequest, "input \"\(denseName)\" row \(index / CriteoSchema.denseCount) holds a non-finite value"))
         }
         return nil
     }
