@@ -24,7 +24,11 @@ test: fixtures
 inspect: release fixtures
 	.build/release/clickwise inspect $(FIXTURES)/criteo_tiny.onnx
 
-serve: inspect
+# Serves the bundled default model; override with `make serve MODEL=models/autoint ARGS="--pool-size 2"`.
+MODEL ?= models/deepfm
+ARGS ?=
+serve: release
+	.build/release/clickwise serve --model $(MODEL) $(ARGS)
 
 # Micro-benchmarks (ordo-one/benchmark) and the Python peer, same run.
 bench-micro: release fixtures
