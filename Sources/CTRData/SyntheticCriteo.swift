@@ -27,8 +27,10 @@ public struct SyntheticCriteo: Sendable {
     private let latents: [Double]
     /// Per dense field, the effect of a missing value.
     private let denseMissingEffects: [Double]
-    /// Per categorical field, how many leading ranks carry signal (the rest share the zero "rare" effect).
+    /// Per categorical field, how many leading ranks carry a main effect (the rest share the zero "rare" effect).
     let signalRankLimits: [Int]
+    /// Per categorical field, how many leading ranks take part in interactions (the rest interact with nothing).
+    let interactionRankLimits: [Int]
 
     /// One drawn row before formatting; reused across rows so drawing does not allocate.
     struct Draw {
@@ -42,7 +44,8 @@ public struct SyntheticCriteo: Sendable {
     /// Derives the model's parameters from `seed` and calibrates the intercept (a fraction of a second).
     public init(seed: UInt64) {
         self.seed = seed
-        signalRankLimits = Self.categorical.map(Self.signalRankLimit)
+        signalRankLimits = Self.categorical.map { Self.rankLimit($0, minFrequency: Self.minSignalFrequency) }
+        interactionRankLimits = Self.categorical.map { Self.rankLimit($0, minFrequency: Self.minInteractionFrequency) }
         salts = (0..<CriteoSchema.categoricalCount).map {
             UInt32(truncatingIfNeeded: SplitMix64.mix(seed ^ (0x5A17 &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15)))
         }
@@ -184,8 +187,8 @@ public struct SyntheticCriteo: Sendable {
             if let slot = slot(field: field, rank: draw.ranks[field]) { parts.main += effects[field * slots + slot] }
         }
         for pair in Self.interactions {
-            guard let a = slot(field: pair.first, rank: draw.ranks[pair.first]),
-                  let b = slot(field: pair.second, rank: draw.ranks[pair.second]) else { continue }
+            guard let a = interactionSlot(field: pair.first, rank: draw.ranks[pair.first]),
+                  let b = interactionSlot(field: pair.second, rank: draw.ranks[pair.second]) else { continue }
             let u = (pair.first * slots + a) * Self.latentDimension
             let v = (pair.second * slots + b) * Self.latentDimension
             var dot = 0.0
@@ -201,12 +204,18 @@ public struct SyntheticCriteo: Sendable {
         rank < 0 ? Self.signalRanks : (rank < signalRankLimits[field] ? rank : nil)
     }
 
-    /// The number of leading ranks of a field drawn with probability at least ``minSignalFrequency``
-    /// (at most ``signalRanks``); Zipf masses fall with the rank, so these are exactly the frequent values.
-    static func signalRankLimit(_ spec: CategoricalSpec) -> Int {
+    /// Where a value's latent factor lives: as ``slot(field:rank:)``, but nil beyond the field's interaction ranks.
+    @inline(__always)
+    private func interactionSlot(field: Int, rank: Int) -> Int? {
+        rank < 0 ? Self.signalRanks : (rank < interactionRankLimits[field] ? rank : nil)
+    }
+
+    /// The number of leading ranks of a field drawn with probability at least `minFrequency` (at most
+    /// ``signalRanks``); Zipf masses fall with the rank, so these are exactly the frequent values.
+    static func rankLimit(_ spec: CategoricalSpec, minFrequency: Double) -> Int {
         var limit = 0
         while limit < min(signalRanks, spec.cardinality)
-            && rankProbability(limit, cardinality: spec.cardinality, exponent: spec.exponent) >= minSignalFrequency {
+            && rankProbability(limit, cardinality: spec.cardinality, exponent: spec.exponent) >= minFrequency {
             limit += 1
         }
         return limit
