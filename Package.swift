@@ -27,7 +27,10 @@ let package = Package(
         .target(name: "CTRData", dependencies: ["CTRFeatures"], swiftSettings: strict),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "CTRModels", dependencies: ["CTRFeatures", "CTRData", "COpenBLAS"], swiftSettings: strict),
+        .target(name: "CTRKernels"),
+        .target(
+            name: "CTRModels", dependencies: ["CTRFeatures", "CTRData", "COpenBLAS", "CTRKernels"],
+            swiftSettings: strict),
         .target(
             name: "CTRServing",
             dependencies: ["ONNXRuntime", "CTRFeatures", .product(name: "Logging", package: "swift-log")],

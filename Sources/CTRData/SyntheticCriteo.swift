@@ -11,9 +11,10 @@ import CTRFeatures
 /// so distinct ranks give distinct strings); integer fields are shifted log-normal counts with
 /// Criteo-like missing rates. The true logit is
 /// `intercept + Σ main effect(field, value) + Σ dense effects + Σ weight·<latent(f, v_f), latent(g, v_g)>`
-/// over fixed field pairs, with the intercept calibrated to a ~25% click rate. Only the 500 most
-/// frequent values of each field carry signal (see ``signalRanks``), so ~1M rows are enough to learn
-/// nearly all of it. The same seed always gives the same rows, and a longer file extends a shorter one.
+/// over fixed field pairs, with the intercept calibrated to a ~25% click rate. Only values frequent
+/// enough to be learned carry signal: at most the first ``signalRanks`` ranks of a field, and only those
+/// drawn at least once per ``minSignalFrequency`` rows (see ``signalRankLimits``), so ~1M rows are
+/// enough to learn nearly all of it. The same seed always gives the same rows, and a longer file extends a shorter one.
 public struct SyntheticCriteo: Sendable {
     /// The seed of every random choice: parameters and rows.
     public let seed: UInt64
@@ -26,6 +27,10 @@ public struct SyntheticCriteo: Sendable {
     private let latents: [Double]
     /// Per dense field, the effect of a missing value.
     private let denseMissingEffects: [Double]
+    /// Per categorical field, how many leading ranks carry a main effect (the rest share the zero "rare" effect).
+    let signalRankLimits: [Int]
+    /// Per categorical field, how many leading ranks take part in interactions (the rest interact with nothing).
+    let interactionRankLimits: [Int]
 
     /// One drawn row before formatting; reused across rows so drawing does not allocate.
     struct Draw {
@@ -39,6 +44,8 @@ public struct SyntheticCriteo: Sendable {
     /// Derives the model's parameters from `seed` and calibrates the intercept (a fraction of a second).
     public init(seed: UInt64) {
         self.seed = seed
+        signalRankLimits = Self.categorical.map { Self.rankLimit($0, minFrequency: Self.minSignalFrequency) }
+        interactionRankLimits = Self.categorical.map { Self.rankLimit($0, minFrequency: Self.minInteractionFrequency) }
         salts = (0..<CriteoSchema.categoricalCount).map {
             UInt32(truncatingIfNeeded: SplitMix64.mix(seed ^ (0x5A17 &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15)))
         }
@@ -146,36 +153,83 @@ public struct SyntheticCriteo: Sendable {
 
     /// The true logit minus the intercept.
     func logitWithoutIntercept(_ draw: Draw) -> Double {
-        var logit = 0.0
+        let parts = logitParts(draw)
+        return parts.dense + parts.denseMissing + parts.main + parts.interactions
+    }
+
+    /// The terms of the true logit (minus the intercept), kept apart to measure how much each contributes.
+    struct LogitParts {
+        /// Σ slope·t + curvature·(t² − 1) over present integer fields.
+        var dense = 0.0
+        /// Σ of the per-field effects of missing integer values.
+        var denseMissing = 0.0
+        /// Σ of the categorical main effects.
+        var main = 0.0
+        /// Σ of the pairwise latent-factor interactions.
+        var interactions = 0.0
+    }
+
+    /// The true logit's terms for one drawn row.
+    func logitParts(_ draw: Draw) -> LogitParts {
+        var parts = LogitParts()
         for field in 0..<CriteoSchema.denseCount {
             if draw.densePresent[field] {
                 let spec = Self.dense[field]
                 // Standardized log count: close to the z the value was drawn from.
                 let t = (log(Double(max(draw.dense[field] + spec.shift, 0)) + 1) - spec.mu) / spec.sigma
-                logit += spec.slope * t + spec.curvature * (t * t - 1)
+                parts.dense += spec.slope * t + spec.curvature * (t * t - 1)
             } else {
-                logit += denseMissingEffects[field]
+                parts.denseMissing += denseMissingEffects[field]
             }
         }
         let slots = Self.signalRanks + 1
         for field in 0..<CriteoSchema.categoricalCount {
-            if let slot = Self.slot(draw.ranks[field]) { logit += effects[field * slots + slot] }
+            if let slot = slot(field: field, rank: draw.ranks[field]) { parts.main += effects[field * slots + slot] }
         }
         for pair in Self.interactions {
-            guard let a = Self.slot(draw.ranks[pair.first]), let b = Self.slot(draw.ranks[pair.second]) else { continue }
+            guard let a = interactionSlot(field: pair.first, rank: draw.ranks[pair.first]),
+                  let b = interactionSlot(field: pair.second, rank: draw.ranks[pair.second]) else { continue }
             let u = (pair.first * slots + a) * Self.latentDimension
             let v = (pair.second * slots + b) * Self.latentDimension
             var dot = 0.0
             for k in 0..<Self.latentDimension { dot += latents[u + k] * latents[v + k] }
-            logit += pair.weight * dot
+            parts.interactions += pair.weight * dot
         }
-        return logit
+        return parts
     }
 
     /// Where a value's parameters live: its rank for signal ranks, the last slot for missing, nil for rare values.
     @inline(__always)
-    private static func slot(_ rank: Int) -> Int? {
-        rank < 0 ? signalRanks : (rank < signalRanks ? rank : nil)
+    private func slot(field: Int, rank: Int) -> Int? {
+        rank < 0 ? Self.signalRanks : (rank < signalRankLimits[field] ? rank : nil)
+    }
+
+    /// Where a value's latent factor lives: as ``slot(field:rank:)``, but nil beyond the field's interaction ranks.
+    @inline(__always)
+    private func interactionSlot(field: Int, rank: Int) -> Int? {
+        rank < 0 ? Self.signalRanks : (rank < interactionRankLimits[field] ? rank : nil)
+    }
+
+    /// The number of leading ranks of a field drawn with probability at least `minFrequency` (at most
+    /// ``signalRanks``); Zipf masses fall with the rank, so these are exactly the frequent values.
+    static func rankLimit(_ spec: CategoricalSpec, minFrequency: Double) -> Int {
+        var limit = 0
+        while limit < min(signalRanks, spec.cardinality)
+            && rankProbability(limit, cardinality: spec.cardinality, exponent: spec.exponent) >= minFrequency {
+            limit += 1
+        }
+        return limit
+    }
+
+    /// The probability that ``zipfRank(_:cardinality:exponent:)`` draws `rank` (the power law's mass on [rank+1, rank+2)).
+    static func rankProbability(_ rank: Int, cardinality: Int, exponent: Double) -> Double {
+        let top = Double(cardinality) + 1
+        func cdf(_ x: Double) -> Double {
+            if abs(exponent - 1) < 1e-9 { return log(x) / log(top) }
+            let a = 1 - exponent
+            return (pow(x, a) - 1) / (pow(top, a) - 1)
+        }
+        return cdf(min(Double(rank) + 2, top)) - cdf(Double(rank) + 1)
     }
 
     /// A unit-variance uniform parameter for (kind, field, value, dimension), a pure function of the seed.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import CTRModels
 
@@ -82,6 +83,92 @@ struct LayerGradientTests {
                                         analytic: { layer.inputGradient[$0] }, loss: loss)
         #expect(dW < Self.tolerance)
         #expect(dX < Self.tolerance)
+    }
+
+    /// AutoInt's real shape (39 fields, head width 32, two heads) runs the kernels' fixed-width vector paths.
+    @Test(arguments: [(16, 64, 2), (64, 64, 2), (8, 16, 2)])
+    func multiHeadSelfAttentionMatchesReferenceAtModelShape(inputDimension: Int, attentionDimension: Int, heads: Int) {
+        let batch = 2, fields = 39
+        let layer = MultiHeadSelfAttention(
+            name: "t", fields: fields, inputDimension: inputDimension, attentionDimension: attentionDimension,
+            heads: heads, useResidual: true, useScale: false, maxBatch: batch)
+        var generator = SeededGenerator(seed: 16)
+        layer.projection.fillNormal(std: 0.25, using: &generator)
+        let input = FloatBuffer(GradientCheck.normals(batch * fields * inputDimension, seed: 17))
+        layer.forward(input: input.pointer, count: batch)
+        let expected = Self.referenceAttention(layer, input: input, count: batch)
+        var worst: Float = 0
+        for i in expected.indices { worst = max(worst, abs(layer.output[i] - expected[i])) }
+        #expect(worst < 1e-4)
+    }
+
+    /// Gradients at the model's field count and head widths 32 and 8. Inputs are shifted well above zero
+    /// and the projections are small, so the residual keeps the outputs clear of ReLU's kink, and only
+    /// every 7th output enters the loss: with thousands of outputs, some would otherwise cross the kink under
+    /// a finite-difference step, and Float rounding of their sum would swamp the numeric gradient.
+    @Test(arguments: [64, 16])
+    func multiHeadSelfAttentionGradientsAtModelShape(attentionDimension: Int) {
+        let batch = 2, fields = 39
+        let layer = MultiHeadSelfAttention(
+            name: "t", fields: fields, inputDimension: attentionDimension, attentionDimension: attentionDimension,
+            heads: 2, useResidual: true, useScale: false, maxBatch: batch)
+        var generator = SeededGenerator(seed: 19)
+        layer.projection.fillNormal(std: 0.02, using: &generator)
+        let input = FloatBuffer(GradientCheck.normals(batch * fields * attentionDimension, seed: 20).map { $0 + 5 })
+        let weights = GradientCheck.normals(batch * fields * attentionDimension, seed: 21).enumerated().map {
+            $0.offset % 7 == 0 ? $0.element : 0
+        }
+        let loss = {
+            layer.forward(input: input.pointer, count: batch)
+            return GradientCheck.weightedSum(layer.output.pointer, weights)
+        }
+        _ = loss()
+        layer.projection.gradient.zero()
+        weights.withUnsafeBufferPointer { layer.backward(outputGradient: $0.baseAddress!, input: input.pointer, count: batch) }
+        let dW = GradientCheck.maxError(values: layer.projection.value.pointer,
+                                        indices: stride(from: 3, to: layer.projection.count, by: 37),
+                                        analytic: { layer.projection.gradient[$0] }, loss: loss)
+        let dX = GradientCheck.maxError(values: input.pointer, indices: stride(from: 1, to: input.count, by: 29),
+                                        analytic: { layer.inputGradient[$0] }, loss: loss)
+        #expect(dW < Self.tolerance)
+        #expect(dX < Self.tolerance)
+    }
+
+    /// Self-attention written out with plain loops in Double, as the kernels' reference.
+    static func referenceAttention(_ layer: MultiHeadSelfAttention, input: FloatBuffer, count: Int) -> [Float] {
+        let f = layer.fields, n = layer.inputDimension, a = layer.attentionDimension
+        let width = layer.projectionWidth, hd = layer.headDimension
+        let w = layer.projection.value
+        var result = [Float](repeating: 0, count: count * f * a)
+        for b in 0..<count {
+            var projected = [Double](repeating: 0, count: f * width)
+            for i in 0..<f {
+                for c in 0..<width {
+                    var sum = 0.0
+                    for k in 0..<n { sum += Double(input[(b * f + i) * n + k]) * Double(w[k * width + c]) }
+                    projected[i * width + c] = sum
+                }
+            }
+            for head in 0..<layer.heads {
+                for i in 0..<f {
+                    var scores = (0..<f).map { j in
+                        (0..<hd).reduce(0.0) { $0 + projected[i * width + head * hd + $1] * projected[j * width + a + head * hd + $1] }
+                    }
+                    let maximum = scores.max()!
+                    scores = scores.map { Foundation.exp($0 - maximum) }
+                    let total = scores.reduce(0, +)
+                    for c in 0..<hd {
+                        var sum = 0.0
+                        for j in 0..<f { sum += scores[j] / total * projected[j * width + 2 * a + head * hd + c] }
+                        let residual = layer.hasResidualProjection
+                            ? projected[i * width + 3 * a + head * hd + c]
+                            : Double(input[(b * f + i) * n + head * hd + c])
+                        result[(b * f + i) * a + head * hd + c] = Float(max(0, sum + residual))
+                    }
+                }
+            }
+        }
+        return result
     }
 
     @Test func fieldEmbedding() {

@@ -1,3 +1,4 @@
+import CTRKernels
 import Foundation
 
 /// One AutoInt interacting layer: multi-head self-attention over fields, residual, ReLU.
@@ -5,7 +6,10 @@ import Foundation
 /// FuxiCTR's `MultiHeadSelfAttention`: Q, K, V = X·W_q, X·W_k, X·W_v (no bias), split into heads,
 /// softmax(Q Kᵀ [/√head_dim]) V, heads concatenated, plus the residual (X·W_res when the widths
 /// differ, X otherwise), then ReLU. The four projections are stored side by side in one
-/// [input, 3A(+A)] matrix so one GEMM computes them all.
+/// [input, 3A(+A)] matrix so one GEMM over the whole batch ([B·F, input] × [input, 3A(+A)]) computes
+/// them all, and the input gradient and projection gradient are one GEMM each. The per-row, per-head
+/// products (F×F×head_dim, too small for OpenBLAS's per-call overhead) run in `CTRKernels`' vectorized
+/// loops (AVX2+FMA when the CPU has it).
 public final class MultiHeadSelfAttention {
     /// Fields (sequence length).
     public let fields: Int
@@ -40,7 +44,7 @@ public final class MultiHeadSelfAttention {
     private let headOutput: FloatBuffer     // [B*F, A] before residual
     private let projectedGradient: FloatBuffer
     private let preActivationGradient: FloatBuffer
-    private let scratch: FloatBuffer        // per worker [F, F]
+    private let scratch: FloatBuffer        // per worker [F + head_dim + 1, F rounded up to 8]
     private static let maxWorkers = 8
 
     /// Creates the layer; parameters are named `\(name)_projection`.
@@ -65,13 +69,20 @@ public final class MultiHeadSelfAttention {
         headOutput = FloatBuffer(count: rows * attentionDimension)
         projectedGradient = FloatBuffer(count: rows * width)
         preActivationGradient = FloatBuffer(count: rows * attentionDimension)
-        scratch = FloatBuffer(count: Self.maxWorkers * fields * fields)
+        scratch = FloatBuffer(count: Self.maxWorkers * Self.scratchPerWorker(fields: fields, headDimension: attentionDimension / heads))
     }
 
     /// Xavier-normal initialisation of each projection block (each is its own `nn.Linear` in FuxiCTR).
     public func initialize(using generator: inout SeededGenerator) {
         let std = (2.0 / Double(inputDimension + attentionDimension)).squareRoot()
         projection.fillNormal(std: std, using: &generator)
+    }
+
+    /// Scratch floats one worker's kernels need (see CTRKernels.h).
+    private var scratchPerWorker: Int { Self.scratchPerWorker(fields: fields, headDimension: headDimension) }
+
+    private static func scratchPerWorker(fields: Int, headDimension: Int) -> Int {
+        (fields + headDimension + 1) * ((fields + 7) / 8 * 8)
     }
 
     private var scoreScale: Float { useScale ? 1 / Float(headDimension).squareRoot() : 1 }
@@ -83,17 +94,15 @@ public final class MultiHeadSelfAttention {
                   b: projection.value.pointer, ldb: width, c: projected.pointer, ldc: width)
         let p = projected.pointer, att = attention.pointer, o = headOutput.pointer
         let f = fields, hd = headDimension, h = heads, scale = scoreScale
-        ParallelLoop.run(count: count, threads: min(threads, Self.maxWorkers)) { range, _ in
+        let scratchBase = scratch.pointer, perWorker = scratchPerWorker
+        ParallelLoop.run(count: count, threads: min(threads, Self.maxWorkers)) { range, worker in
+            let work = scratchBase + worker * perWorker
             for b in range {
                 let base = p + b * f * width
                 for head in 0..<h {
-                    let scores = att + (b * h + head) * f * f
-                    BLAS.gemm(transposeB: true, m: f, n: f, k: hd, alpha: scale,
-                              a: base + head * hd, lda: width, b: base + a + head * hd, ldb: width,
-                              c: scores, ldc: f)
-                    Self.softmaxRows(scores, rows: f, columns: f)
-                    BLAS.gemm(m: f, n: hd, k: f, a: scores, lda: f, b: base + 2 * a + head * hd, ldb: width,
-                              c: o + b * f * a + head * hd, ldc: a)
+                    ctr_attention_head_forward(
+                        base + head * hd, base + a + head * hd, base + 2 * a + head * hd, width, f, hd, scale,
+                        att + (b * h + head) * f * f, o + b * f * a + head * hd, a, work)
                 }
             }
         }
@@ -119,32 +128,16 @@ public final class MultiHeadSelfAttention {
         for i in 0..<(rows * a) { dz[i] = y[i] > 0 ? outputGradient[i] : 0 }
         let p = projected.pointer, dp = projectedGradient.pointer, att = attention.pointer
         let f = fields, hd = headDimension, h = heads, scale = scoreScale
-        let scratchBase = scratch.pointer
+        let scratchBase = scratch.pointer, perWorker = scratchPerWorker
         ParallelLoop.run(count: count, threads: min(threads, Self.maxWorkers)) { range, worker in
-            let dScores = scratchBase + worker * f * f
+            let work = scratchBase + worker * perWorker
             for b in range {
                 let base = p + b * f * width, dBase = dp + b * f * width, dOut = dz + b * f * a
                 for head in 0..<h {
-                    let scores = att + (b * h + head) * f * f
-                    let q = base + head * hd, k = base + a + head * hd, v = base + 2 * a + head * hd
-                    // dA = dO · Vᵀ
-                    BLAS.gemm(transposeB: true, m: f, n: f, k: hd, a: dOut + head * hd, lda: a,
-                              b: v, ldb: width, c: dScores, ldc: f)
-                    // dV = Aᵀ · dO
-                    BLAS.gemm(transposeA: true, m: f, n: hd, k: f, a: scores, lda: f,
-                              b: dOut + head * hd, ldb: a, c: dBase + 2 * a + head * hd, ldc: width)
-                    // Softmax backward: dS = A ⊙ (dA − rowsum(dA ⊙ A)), times the score scale.
-                    for i in 0..<f {
-                        let aRow = scores + i * f, gRow = dScores + i * f
-                        var dot: Float = 0
-                        for j in 0..<f { dot += aRow[j] * gRow[j] }
-                        for j in 0..<f { gRow[j] = aRow[j] * (gRow[j] - dot) * scale }
-                    }
-                    // dQ = dS · K, dK = dSᵀ · Q
-                    BLAS.gemm(m: f, n: hd, k: f, a: dScores, lda: f, b: k, ldb: width,
-                              c: dBase + head * hd, ldc: width)
-                    BLAS.gemm(transposeA: true, m: f, n: hd, k: f, a: dScores, lda: f, b: q, ldb: width,
-                              c: dBase + a + head * hd, ldc: width)
+                    ctr_attention_head_backward(
+                        base + head * hd, base + a + head * hd, base + 2 * a + head * hd, width, f, hd, scale,
+                        att + (b * h + head) * f * f, dOut + head * hd, a,
+                        dBase + head * hd, dBase + a + head * hd, dBase + 2 * a + head * hd, work)
                 }
                 if self.hasResidualProjection {
                     for r in 0..<f { (dBase + r * width + 3 * a).update(from: dOut + r * a, count: a) }
@@ -158,24 +151,6 @@ public final class MultiHeadSelfAttention {
         if useResidual && !hasResidualProjection {
             let dx = inputGradient.pointer
             for i in 0..<(rows * a) { dx[i] += dz[i] }
-        }
-    }
-
-    /// Numerically stable softmax of each row, in place.
-    @inline(__always)
-    static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-        for r in 0..<rows {
-            let row = x + r * columns
-            var maximum = row[0]
-            for j in 1..<columns where row[j] > maximum { maximum = row[j] }
-            var sum: Float = 0
-            for j in 0..<columns {
-                let e = expf(row[j] - maximum)
-                row[j] = e
-                sum += e
-            }
-            let inverse = 1 / sum
-            for j in 0..<columns { row[j] *= inverse }
         }
     }
 }
