@@ -14,6 +14,16 @@ extension ServeCommand {
         if code != 0 { throw ExitCode(code) }
     }
 
+    /// In a worker: exits through the normal SIGTERM drain when the supervising parent disappears (even by
+    /// SIGKILL), so workers are never left orphaned on the port. Polls getppid() once a second.
+    static func watchParent() {
+        let parent = getppid()
+        Thread.detachNewThread {
+            while getppid() == parent { sleep(1) }
+            kill(getpid(), SIGTERM)
+        }
+    }
+
     /// A port the kernel considers free on `host` (for `--port 0` with workers, which must all share one).
     static func freePort(host: String) throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

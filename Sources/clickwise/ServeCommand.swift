@@ -112,6 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if workers > 1 && workerIndex == nil { return try await superviseWorkers() }
+        if workerIndex != nil { Self.watchParent() }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "clickwise")
         let application: ServerApplication

@@ -59,7 +59,7 @@ struct NginxProxyTests {
         try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
         var children: [ServeProcess] = []
         defer {
-            for child in children { child.kill() }
+            for child in children { child.stop() }
             try? FileManager.default.removeItem(atPath: repository)
             try? FileManager.default.removeItem(atPath: prefix)
         }

@@ -28,7 +28,7 @@ final class ServeProcess: Sendable {
 
     // Process is not Sendable; it is only touched under `lock` or before it is shared.
     private nonisolated(unsafe) let process: Process
-    private let lines = Mutex<[String]>([])
+    private let log = LineLog()
     private let label: String
 
     /// Starts `executable` with `arguments` in the package root.
@@ -44,7 +44,7 @@ final class ServeProcess: Sendable {
         self.process = process
         for pipe in [out, err] {
             let handle = pipe.fileHandleForReading
-            let lines = self.lines
+            let log = self.log
             Thread.detachNewThread {
                 var pending = Data()
                 while true {
@@ -54,7 +54,7 @@ final class ServeProcess: Sendable {
                     while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                         let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                         pending.removeSubrange(pending.startIndex...newline)
-                        lines.withLock { $0.append(line) }
+                        log.lines.withLock { $0.append(line) }
                     }
                 }
             }
@@ -68,7 +68,7 @@ final class ServeProcess: Sendable {
     }
 
     var pid: pid_t { process.processIdentifier }
-    var output: [String] { lines.withLock { $0 } }
+    var output: [String] { log.lines.withLock { $0 } }
     var isRunning: Bool { process.isRunning }
 
     /// Waits until some printed line matches `predicate` and returns it.
@@ -76,8 +76,8 @@ final class ServeProcess: Sendable {
     func waitForLine(timeout: Double = 30, where predicate: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let line = lines.withLock({ $0.first(where: predicate) }) { return line }
-            if !process.isRunning, let line = lines.withLock({ $0.first(where: predicate) }) { return line }
+            if let line = log.lines.withLock({ $0.first(where: predicate) }) { return line }
+            if !process.isRunning, let line = log.lines.withLock({ $0.first(where: predicate) }) { return line }
             if !process.isRunning { break }
             usleep(20_000)
         }
@@ -85,9 +85,9 @@ final class ServeProcess: Sendable {
     }
 
     /// Lines matching `predicate` (all of them, in order).
-    func lines(where predicate: (String) -> Bool) -> [String] { lines.withLock { $0.filter(predicate) } }
+    func lines(where predicate: (String) -> Bool) -> [String] { log.lines.withLock { $0.filter(predicate) } }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { Glibc.kill(process.processIdentifier, number) }
 
     /// Waits for the process to exit and returns its status (or throws after `timeout`).
     func waitForExit(timeout: Double = 30) throws -> Int32 {
@@ -99,10 +99,14 @@ final class ServeProcess: Sendable {
         return process.terminationStatus
     }
 
-    /// Kills the process if it still runs (test clean-up).
-    func kill() {
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        _ = try? waitForExit(timeout: 10)
+    /// Stops the process if it still runs (test clean-up): SIGTERM, then SIGKILL after 10 s.
+    func stop() {
+        guard process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGTERM)
+        if (try? waitForExit(timeout: 10)) == nil {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            _ = try? waitForExit(timeout: 5)
+        }
     }
 
     /// The first integer after `marker` in `line` ("... port 8123 ..." -> 8123).
@@ -110,4 +114,9 @@ final class ServeProcess: Sendable {
         guard let range = line.range(of: marker) else { return nil }
         return Int(line[range.upperBound...].prefix { $0.isNumber })
     }
+}
+
+/// Lines a child printed, shared with the threads reading its pipes.
+final class LineLog: Sendable {
+    let lines = Mutex<[String]>([])
 }

@@ -38,7 +38,7 @@ struct WorkerProcessTests {
 
     @Test func bothWorkersAnswerOnOnePort() throws {
         let (group, port, repository) = try startGroup()
-        defer { group.kill(); try? FileManager.default.removeItem(atPath: repository) }
+        defer { group.stop(); try? FileManager.default.removeItem(atPath: repository) }
         var seen: [String: Int] = [:]
         for _ in 0..<200 {
             let answer = try predict(port: port)
@@ -52,13 +52,14 @@ struct WorkerProcessTests {
 
     @Test func killedWorkerIsRestartedWhileTheOtherServes() throws {
         let (group, port, repository) = try startGroup()
-        defer { group.kill(); try? FileManager.default.removeItem(atPath: repository) }
+        defer { group.stop(); try? FileManager.default.removeItem(atPath: repository) }
         let first = try workerPID(group, index: 0)
         kill(first, SIGKILL)
-        // The surviving worker answers every request while worker 0 is down and restarting.
+        // Once the parent has reaped it (its listening socket is gone), the surviving worker answers every
+        // request while worker 0 restarts.
+        try group.waitForLine { $0.contains("worker 0 (pid \(first)) was killed by signal 9; restarting") }
         var answeredBy: Set<String> = []
         for _ in 0..<20 { answeredBy.insert(try predict(port: port).worker) }
-        try group.waitForLine { $0.contains("worker 0 (pid \(first)) was killed by signal 9; restarting") }
         let second = try workerPID(group, index: 0, excluding: [first])
         #expect(second != first)
         #expect(kill(second, 0) == 0)
@@ -74,7 +75,7 @@ struct WorkerProcessTests {
 
     @Test func sigtermDrainsAllWorkersAndExitsZero() throws {
         let (group, port, repository) = try startGroup()
-        defer { group.kill(); try? FileManager.default.removeItem(atPath: repository) }
+        defer { group.stop(); try? FileManager.default.removeItem(atPath: repository) }
         let pids = [try workerPID(group, index: 0), try workerPID(group, index: 1)]
         _ = try predict(port: port)
         // A keep-alive connection mid-conversation is answered, then closed by the drain.
