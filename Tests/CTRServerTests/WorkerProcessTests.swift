@@ -83,7 +83,27 @@ struct WorkerProcessTests {
         #expect(try client.send("GET", "/v2/health/ready").status == 200)
         group.signal(SIGTERM)
         #expect(try group.waitForExit(timeout: 30) == 0)
-        for pid in pids { #expect(kill(pid, 0) != 0, "worker \(pid) still alive") }
+        for pid in pids { #expect(!Self.isAlive(pid), "worker \(pid) still alive") }
         #expect(group.lines { $0.contains("restarting") }.isEmpty)
+    }
+}
+
+extension WorkerProcessTests {
+    @Test func workersExitWhenTheParentIsKilled() throws {
+        let (group, _, repository) = try startGroup()
+        defer { group.stop(); try? FileManager.default.removeItem(atPath: repository) }
+        let pids = [try workerPID(group, index: 0), try workerPID(group, index: 1)]
+        group.signal(SIGKILL)
+        _ = try? group.waitForExit(timeout: 10)
+        let deadline = Date().addingTimeInterval(15)
+        while pids.contains(where: Self.isAlive) && Date() < deadline { usleep(50_000) }
+        for pid in pids { #expect(!Self.isAlive(pid), "orphaned worker \(pid) still running") }
+    }
+
+    /// Running (a zombie waiting for an init that does not reap counts as gone).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[close...].hasPrefix(") Z")
     }
 }
