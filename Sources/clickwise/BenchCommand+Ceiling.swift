@@ -61,7 +61,7 @@ extension BenchCommand {
                     try ORTSession(path: bundle.modelPath, options: options, environment: environment, prepackedWeights: weights)
                 }
             } catch {
-                throw CLIError("cannot load \(bundle.modelPath): \(error.message)")
+                throw CLIError("cannot load \(bundle.modelPath): \((error as? ORTError)?.message ?? "\(error)")")
             }
             // Realistic inputs: in-vocabulary ids (some OOV/missing) and dense values in the model's range.
             var generator = SystemRandomNumberGenerator()
@@ -105,7 +105,7 @@ extension BenchCommand {
                                 while true {
                                     let phase = measuring.load(ordering: .relaxed)
                                     if phase == 2 { break }
-                                    do { try session.run(inputs: inputs, outputs: outputs) } catch {
+                                    do throws(ORTError) { try session.run(inputs: inputs, outputs: outputs) } catch {
                                         failure.withLock { $0 = error.message }
                                         return
                                     }
@@ -142,7 +142,7 @@ extension BenchCommand {
         /// User+system CPU of this process so far, in seconds.
         static func processCPUSeconds() -> Double {
             var usage = rusage()
-            getrusage(RUSAGE_SELF, &usage)
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
             return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         }
     }

@@ -127,7 +127,7 @@ struct TuneCommand: ParsableCommand {
         print("")
         print("| config | RPS | avg ms | p50 ms | p99 ms | errors | server CPU µs/req |")
         print("|---|---:|---:|---:|---:|---:|---:|")
-        fflush(stdout)
+        fflush(nil)
         var results: [Result] = []
         for setting in settings {
             do {
@@ -139,7 +139,7 @@ struct TuneCommand: ParsableCommand {
             } catch {
                 print("| \(setting) | failed: \(error) | | | | | |")
             }
-            fflush(stdout)
+            fflush(nil)
         }
         print("")
         let eligible = results.filter { $0.p99Ms <= p99BudgetMs && $0.errors == 0 && $0.rps > 0 }
