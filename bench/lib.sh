@@ -1,45 +1,109 @@
-# Shared helpers for the bench scripts: start/stop a server, wait for it, measure its CPU, run wrk.
-set -euo pipefail
+# Helpers shared by the bench scripts (source it). Needs wrk, curl, python3.
+# Results: one markdown row per wrk run, with the server's CPU from /proc (utime+stime of the server
+# process and its children, e.g. --workers or uvicorn workers).
 
-# cpu_ticks PID: utime+stime of a process in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+CLICKWISE=${CLICKWISE:-$ROOT/.build/release/clickwise}
+CLK_TCK=$(getconf CLK_TCK)
+SERVER_PID=""
 
-# wait_ready URL [SECONDS]: poll until HTTP 200.
-wait_ready() {
-  local url=$1 deadline=$((SECONDS + ${2:-60}))
-  until curl -sf -o /dev/null "$url"; do
-    [ $SECONDS -lt $deadline ] || { echo "timeout waiting for $url" >&2; return 1; }
-    sleep 0.2
-  done
+die() { echo "bench: $*" >&2; exit 1; }
+
+# rows_file BUNDLE -> path of a rows file for that bundle (generated once).
+rows_file() {
+  local bundle=$1 out="$ROOT/bench/out/rows-$(echo "$1" | md5sum | cut -c1-8).jsonl"
+  mkdir -p "$ROOT/bench/out"
+  [ -s "$out" ] || python3 "$BENCH_DIR/gen_rows.py" --bundle "$bundle" --count 400 --out "$out"
+  echo "$out"
 }
 
-# free_port: an unused TCP port on 127.0.0.1.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# bundle_dir MODEL_PATH -> the newest <model>/<version>/ bundle under a bundle or repository path.
+bundle_dir() {
+  local path=$1
+  if [ -f "$path/features.json" ]; then echo "$path"; return; fi
+  local found
+  found=$(find "$path" -name features.json -printf '%h\n' | sort -V | tail -1)
+  [ -n "$found" ] || die "no features.json under $path"
+  echo "$found"
+}
 
-# measure PID URL SCRIPT WRK_ARGS...: runs wrk against URL and prints one markdown-ready line:
-#   rps avg_ms p50_ms p99_ms cpu_cores us_cpu_per_request
-measure() {
-  local pid=$1 url=$2 script=$3; shift 3
-  local hz; hz=$(getconf CLK_TCK)
-  local before; before=$(cpu_ticks "$pid")
-  local start; start=$(date +%s.%N)
-  local out; out=$(wrk "$@" --latency -s "$script" "$url")
-  local end; end=$(date +%s.%N)
-  local after; after=$(cpu_ticks "$pid")
-  echo "$out" | python3 -c '
-import re, sys
-text = sys.stdin.read()
-ticks, hz, seconds = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-def ms(value):
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-requests = int(re.search(r"(\d+) requests in", text).group(1))
-avg = ms(re.search(r"Latency\s+(\S+)", text).group(1))
-p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
-p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-cpu = ticks / hz
-print(f"{rps:.0f} {avg:.2f} {p50:.2f} {p99:.2f} {cpu / seconds:.2f} {cpu / max(requests, 1) * 1e6:.1f} {errors.group(1) if errors else 0}")
-' "$((after - before))" "$hz" "$(echo "$end - $start" | bc)"
+# model_name BUNDLE_DIR -> the name the server gives it (<model> of <model>/<version>/, or the dir name).
+model_name() {
+  local dir; dir=$(cd "$1" && pwd)
+  if [[ $(basename "$dir") =~ ^[0-9]+$ ]]; then basename "$(dirname "$dir")"; else basename "$dir"; fi
+}
+
+# wait_ready PORT [SECONDS]
+wait_ready() {
+  local port=$1 limit=${2:-60} i
+  for ((i = 0; i < limit * 10; i++)); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_clickwise PORT FLAGS... -> SERVER_PID (logs in bench/out/server.log)
+start_clickwise() {
+  local port=$1; shift
+  "$CLICKWISE" serve --port "$port" "$@" > "$ROOT/bench/out/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_ready "$port" || { cat "$ROOT/bench/out/server.log" >&2; stop_server; die "server did not become ready: $*"; }
+}
+
+# stop_server: SIGTERM (graceful drain) to SERVER_PID, then wait for it.
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null
+  for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=""
+}
+
+# cpu_ticks PID -> utime+stime (clock ticks) of PID and its children (live ones).
+cpu_ticks() {
+  local total=0 p
+  for p in $1 $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    [ -r /proc/$p/stat ] || continue
+    total=$((total + $(sed 's/.*) //' /proc/$p/stat | awk '{print $12 + $13}')))
+  done
+  echo $total
+}
+
+# to_ms "1.23ms" -> 1.23
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.1f", v * 1000 }
+    else printf "%s", v }'
+}
+
+table_header() {
+  echo "| config | wrk | RPS | avg ms | p50 ms | p99 ms | errors | server CPU s/s | CPU µs/req |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+}
+
+# run_wrk LABEL PORT THREADS CONNS DURATION SCRIPT ROWS MODEL -> prints one markdown row.
+run_wrk() {
+  local label=$1 port=$2 threads=$3 conns=$4 duration=$5 script=$6 rows=$7 model=$8
+  local out="$ROOT/bench/out/wrk.txt" before after start end
+  before=$(cpu_ticks "$SERVER_PID"); start=$(date +%s.%N)
+  CLICKWISE_ROWS=$rows CLICKWISE_MODEL=$model CLICKWISE_BENCH_DIR=$BENCH_DIR \
+    wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$script" "http://127.0.0.1:$port" > "$out" 2>&1
+  end=$(date +%s.%N); after=$(cpu_ticks "$SERVER_PID")
+  local rps avg p50 p99 requests errors
+  rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$out")
+  avg=$(to_ms "$(awk '/^ *Latency / {print $2; exit}' "$out")")
+  p50=$(to_ms "$(awk '/^ *50% / {print $2}' "$out")")
+  p99=$(to_ms "$(awk '/^ *99% / {print $2}' "$out")")
+  requests=$(awk '/requests in/ {print $1}' "$out")
+  errors=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")
+  [ -n "$rps" ] || { cat "$out" >&2; rps=0; requests=0; }
+  awk -v l="$label" -v w="-t$threads -c$conns" -v rps="$rps" -v avg="$avg" -v p50="$p50" -v p99="$p99" -v e="$errors" \
+      -v ticks=$((after - before)) -v hz="$CLK_TCK" -v s="$start" -v t="$end" -v n="${requests:-0}" 'BEGIN {
+    cpu = ticks / hz; secs = t - s
+    printf "| %s | %s | %s | %s | %s | %s | %s | %.2f | %s |\n", l, w, rps, avg, p50, p99, e, cpu / secs, (n > 0 ? sprintf("%.1f", cpu * 1e6 / n) : "-") }'
 }

@@ -5,6 +5,9 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The HTTP front end: binds, serves until told to stop, then drains gracefully.
 ///
@@ -37,9 +40,11 @@ public final class HTTPServer: Service, Sendable {
     public func bind() async throws -> SocketAddress {
         let application = self.application
         let connections = self.connections
+        let workerIndex = application.configuration.workerIndex
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: application.configuration.reusePort ? 1 : 0)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
@@ -47,6 +52,9 @@ public final class HTTPServer: Service, Sendable {
                 connections.add(channel)
                 channel.closeFuture.whenComplete { _ in connections.remove(id) }
                 return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
+                    if let workerIndex {  // --workers: say which process answered
+                        try channel.pipeline.syncOperations.addHandler(WorkerHeaderHandler(workerIndex: workerIndex))
+                    }
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(application: application))
                 }
             }

@@ -16,6 +16,10 @@ public struct ServerConfiguration: Sendable {
     /// `--ort-library`, when given.
     public var ortLibrary: String?
     public var pool = PoolConfiguration()
+    /// Bind with SO_REUSEPORT so several `--workers` processes share one port.
+    public var reusePort = false
+    /// This process's index under `--workers` (nil when not a worker): answered as `x-clickwise-worker`.
+    public var workerIndex: Int?
 
     /// Creates a configuration serving `modelPath` with defaults for the rest.
     public init(modelPath: String) {

@@ -61,11 +61,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "SwiftNIO event-loop threads (0 = one per core).")
     var eventLoops: Int = 0
 
+    @Option(help: "Server processes sharing the port with SO_REUSEPORT, supervised (restarted) by this one.")
+    var workers: Int = 1
+
+    @Option(help: .hidden)
+    var workerIndex: Int?
+
     @OptionGroup var runtimeOptions: RuntimeOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard intraThreads >= 1, interThreads >= 1 else { throw ValidationError("--intra-threads and --inter-threads must be at least 1") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
         guard maxQueueDelayMicroseconds >= 0 else { throw ValidationError("--max-queue-delay-us must be >= 0") }
@@ -98,10 +105,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.pool.maxBatchSize = maxBatchSize
         configuration.pool.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
         configuration.pool.maxQueueSize = maxQueueSize
+        configuration.reusePort = workerIndex != nil
+        configuration.workerIndex = workerIndex
         return configuration
     }
 
     func run() async throws {
+        if workers > 1 && workerIndex == nil { return try await superviseWorkers() }
+        if workerIndex != nil { Self.watchParent() }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "clickwise")
         let application: ServerApplication

@@ -1,6 +1,7 @@
 -- One realistic single-row Criteo request (39 raw features, ~600 bytes), the same body every time.
 -- Used by bench/cpu_budget.sh, where the body must not vary between the baseline and the server.
 wrk.method = "POST"
+wrk.path = os.getenv("WRK_PATH") or "/"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"instances":[{"I1":1,"I2":-1,"I3":5,"I4":0,"I5":1382,"I6":4,"I7":15,"I8":2,"I9":181,"I10":1,"I11":2,"I13":2,' ..
   '"C1":"68fd1e64","C2":"80e26c9b","C3":"fb936136","C4":"7b4723c4","C5":"25c83c98","C6":"7e0ccccf","C7":"de7995b8",' ..

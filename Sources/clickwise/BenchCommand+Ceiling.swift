@@ -1,0 +1,149 @@
+import ArgumentParser
+import CTRFeatures
+import CTRServing
+import Foundation
+import ONNXRuntime
+import Synchronization
+
+extension BenchCommand {
+    /// The compute ceiling of issue 5: rows/s of in-process ONNX Runtime at a large batch on all cores,
+    /// with nothing else (no HTTP, no JSON, no encoding) — what a server could reach at best.
+    struct Ceiling: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ceiling",
+            abstract: "Rows/s of in-process ONNX Runtime at batch 64, one session per core on dedicated threads (the compute ceiling).")
+
+        @Argument(help: "A bundle directory or a repository (the newest version of the first model is used).")
+        var model: String
+
+        @Option(help: "Rows per Run.")
+        var batchSize: Int = 64
+
+        @Option(help: "Inference threads, one session each (0 = one per core).")
+        var threads: Int = 0
+
+        @Option(help: "ONNX Runtime threads inside one Run.")
+        var intraThreads: Int = 1
+
+        @Option(help: "Seconds to measure (after 1 s of warm-up).")
+        var duration: Double = 5
+
+        @Flag(help: "One shared session run concurrently by all threads instead of one session per thread.")
+        var sharedSession = false
+
+        @OptionGroup var runtimeOptions: RuntimeOptions
+
+        func validate() throws {
+            guard batchSize >= 1, threads >= 0, intraThreads >= 1, duration > 0 else {
+                throw ValidationError("--batch-size, --intra-threads and --duration must be positive, --threads >= 0")
+            }
+        }
+
+        func run() throws {
+            let bundle: ModelBundle
+            do {
+                guard let first = try ModelRepository.discover(model).first else { throw CLIError("\(model): no model bundle") }
+                bundle = first
+            } catch let error as ServingError {
+                throw CLIError(error.message)
+            }
+            let runtime = try runtimeOptions.loadRuntime()
+            let threadCount = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+            let map = bundle.featureMap
+            let sessions: [ORTSession]
+            do {
+                let environment = try ORTEnvironment.make(runtime: runtime, settings: .init(logLevel: .error))
+                let options = try ORTSessionOptions(runtime: runtime)
+                try options.setIntraOpThreads(intraThreads)
+                try options.setInterOpThreads(1)
+                let weights = try ORTPrepackedWeights(environment: environment)
+                sessions = try (0..<(sharedSession ? 1 : threadCount)).map { _ in
+                    try ORTSession(path: bundle.modelPath, options: options, environment: environment, prepackedWeights: weights)
+                }
+            } catch {
+                throw CLIError("cannot load \(bundle.modelPath): \((error as? ORTError)?.message ?? "\(error)")")
+            }
+            // Realistic inputs: in-vocabulary ids (some OOV/missing) and dense values in the model's range.
+            var generator = SystemRandomNumberGenerator()
+            var ids = [Int64](repeating: 0, count: batchSize * CriteoSchema.categoricalCount)
+            var dense = [Float](repeating: 0, count: batchSize * CriteoSchema.denseCount)
+            let offsets = map.fieldOffsets
+            for row in 0..<batchSize {
+                for field in 0..<CriteoSchema.categoricalCount {
+                    let size = map.vocabularies[field].count + FeatureMap.firstVocabularyIndex
+                    ids[row * CriteoSchema.categoricalCount + field] = Int64(offsets[field] + Int.random(in: 0..<size, using: &generator))
+                }
+                for field in 0..<CriteoSchema.denseCount {
+                    dense[row * CriteoSchema.denseCount + field] = Float.random(in: 0...1, using: &generator)
+                }
+            }
+            let inputIDs = ids, inputDense = dense
+            let sparseIndex = sessions[0].inputs.firstIndex { $0.name == map.sparseInputName } ?? 0
+            let outputCount = batchSize * Int(sessions[0].outputs[0].shape.dropFirst().filter { $0 > 0 }.reduce(1, *))
+            let outputShape = ORTShape([Int64(batchSize)] + sessions[0].outputs[0].shape.dropFirst().map { $0 > 0 ? $0 : 1 })
+
+            let measuring = Atomic<Int>(0)  // 0 warm-up, 1 measuring, 2 stop
+            let counts = Mutex<[Int]>([])
+            let failure = Mutex<String?>(nil)
+            var workers: [Thread] = []
+            let done = DispatchGroup()
+            for index in 0..<threadCount {
+                let session = sessions[sharedSession ? 0 : index]
+                done.enter()
+                let thread = Thread { [batchSize] in
+                    defer { done.leave() }
+                    var ids = inputIDs, dense = inputDense
+                    var output = [Float](repeating: 0, count: outputCount)
+                    var runs = 0
+                    ids.withUnsafeMutableBufferPointer { idBuffer in
+                        dense.withUnsafeMutableBufferPointer { denseBuffer in
+                            output.withUnsafeMutableBufferPointer { outputBuffer in
+                                let sparse = ORTTensorView(idBuffer, shape: [Int64(batchSize), Int64(CriteoSchema.categoricalCount)])
+                                let denseView = ORTTensorView(denseBuffer, shape: [Int64(batchSize), Int64(CriteoSchema.denseCount)])
+                                let inputs = sparseIndex == 0 ? [sparse, denseView] : [denseView, sparse]
+                                let outputs = [ORTTensorView(outputBuffer, shape: outputShape)]
+                                while true {
+                                    let phase = measuring.load(ordering: .relaxed)
+                                    if phase == 2 { break }
+                                    do throws(ORTError) { try session.run(inputs: inputs, outputs: outputs) } catch {
+                                        failure.withLock { $0 = error.message }
+                                        return
+                                    }
+                                    if phase == 1 { runs += 1 }
+                                }
+                            }
+                        }
+                    }
+                    counts.withLock { $0.append(runs) }
+                }
+                thread.name = "clickwise-ceiling-\(index)"
+                workers.append(thread)
+                thread.start()
+            }
+            Thread.sleep(forTimeInterval: 1)
+            let cpuBefore = Self.processCPUSeconds()
+            let start = ContinuousClock.now
+            measuring.store(1, ordering: .relaxed)
+            Thread.sleep(forTimeInterval: duration)
+            measuring.store(2, ordering: .relaxed)
+            let elapsed = (ContinuousClock.now - start) / .seconds(1)
+            let cpu = Self.processCPUSeconds() - cpuBefore
+            done.wait()
+            if let message = failure.withLock({ $0 }) { throw CLIError("Run failed: \(message)") }
+            let runs = counts.withLock { $0.reduce(0, +) }
+            let rows = Double(runs * batchSize)
+            let rowsPerSecond = rows / elapsed
+            print("model \(bundle.name) v\(bundle.version) (\(bundle.modelPath))")
+            print("batch \(batchSize), \(threadCount) threads, \(sharedSession ? "one shared session" : "one session each"), intra \(intraThreads), \(String(format: "%.1f", elapsed)) s")
+            print(String(format: "ceiling_rows_per_s %.0f   runs %d   µs/row (wall, all threads) %.2f   CPU µs/row %.2f   CPU s/s %.2f",
+                         rowsPerSecond, runs, 1e6 / rowsPerSecond, cpu * 1e6 / max(rows, 1), cpu / elapsed))
+        }
+
+        /// User+system CPU of this process so far, in seconds.
+        static func processCPUSeconds() -> Double {
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Checks that the FastAPI peer and `clickwise serve` give the same predictions for the same raw rows.
+
+    python3 bench/peers/check_peer.py --clickwise http://127.0.0.1:8000 --peer http://127.0.0.1:8100 \
+        --model deepfm --rows bench/out/rows.jsonl --count 50
+
+Also sends edge cases (absent fields, null, "", unseen values, integers as strings and numbers, -5, huge
+values). Exit status 0 when every prediction agrees within 1e-6 (float32 rounding of the same graph).
+"""
+import argparse
+import json
+import sys
+import urllib.request
+
+
+EDGE_ROWS = [
+    {},
+    {"I1": None, "C1": None, "C2": "", "I2": ""},
+    {"I1": -5, "I2": 0, "I3": 1, "I4": 2, "I5": 3, "I6": 1000000, "I7": "17", "C3": "definitely-unseen"},
+    {"C5": 12345, "C6": 0, "I13": 2147483647},
+]
+
+
+def predict(base: str, model: str, rows: list) -> list:
+    body = json.dumps({"instances": rows}).encode()
+    request = urllib.request.Request(f"{base}/v1/models/{model}:predict", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["predictions"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clickwise", default="http://127.0.0.1:8000")
+    parser.add_argument("--peer", default="http://127.0.0.1:8100")
+    parser.add_argument("--model", default="deepfm")
+    parser.add_argument("--rows", default="bench/out/rows.jsonl")
+    parser.add_argument("--count", type=int, default=50)
+    args = parser.parse_args()
+    with open(args.rows) as f:
+        rows = [json.loads(line) for line, _ in zip(f, range(args.count))]
+    rows += EDGE_ROWS
+    ours = predict(args.clickwise, args.model, rows)
+    theirs = predict(args.peer, args.model, rows)
+    # One row at a time too (batch 1 vs batch N must not matter beyond float rounding).
+    single = [predict(args.peer, args.model, [row])[0] for row in rows[:5]]
+    worst = max(abs(a - b) for a, b in zip(ours, theirs))
+    worst_single = max(abs(a - b) for a, b in zip(ours[:5], single))
+    print(f"rows {len(rows)}  max |clickwise - peer| = {worst:.3g}  (single-row peer requests: {worst_single:.3g})")
+    ok = len(ours) == len(theirs) == len(rows) and worst < 1e-6 and worst_single < 1e-6
+    if not ok:
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            if abs(a - b) >= 1e-6:
+                print(f"  row {i}: clickwise {a} peer {b}  {json.dumps(rows[i])[:200]}")
+    print("OK: predictions agree" if ok else "MISMATCH")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
