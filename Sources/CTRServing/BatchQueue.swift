@@ -11,7 +11,7 @@ import Darwin
 /// With `maxRows` 1 each job is its own run: exactly a plain session pool. Guarded by a pthread mutex with a
 /// monotonic-clock condition variable (a Swift `Mutex` cannot wait), hence `@unchecked Sendable`.
 final class BatchQueue: @unchecked Sendable {
-    enum SubmitResult { case accepted, full, stopped }
+    enum SubmitResult: Equatable { case accepted, full, stopped }
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import CTRServing
+
+@Suite("BatchQueue forms batches, bounds memory and drains")
+struct BatchQueueTests {
+    static func job(rows: Int, tag: Int = 0) -> InferenceJob {
+        let job = InferenceJob(rows: rows) { _ in }
+        job.ids[0] = Int64(tag)
+        return job
+    }
+
+    static func tags(_ batch: [InferenceJob]) -> [Int64] { batch.map { $0.ids[0] } }
+
+    @Test("a full queue refuses the next job")
+    func fullQueue() {
+        let queue = BatchQueue(capacity: 2, maxRows: 1, maxDelayNanoseconds: 0)
+        #expect(queue.submit(Self.job(rows: 1)) == .accepted)
+        #expect(queue.submit(Self.job(rows: 1)) == .accepted)
+        #expect(queue.submit(Self.job(rows: 1)) == .full)
+        #expect(queue.depth == 2)
+    }
+
+    @Test("max batch 1 hands out one job per batch, in order (the plain pool)")
+    func noBatching() {
+        let queue = BatchQueue(capacity: 8, maxRows: 1, maxDelayNanoseconds: 0)
+        for tag in 0..<3 { _ = queue.submit(Self.job(rows: 1, tag: tag)) }
+        var batch: [InferenceJob] = []
+        for expected in 0..<3 {
+            #expect(queue.nextBatch(into: &batch))
+            #expect(Self.tags(batch) == [Int64(expected)])
+        }
+    }
+
+    @Test("jobs are merged up to maxRows in arrival order; a job that does not fit waits for the next batch")
+    func merging() {
+        let queue = BatchQueue(capacity: 8, maxRows: 8, maxDelayNanoseconds: 0)
+        for (tag, rows) in [3, 4, 2, 5].enumerated() { _ = queue.submit(Self.job(rows: rows, tag: tag)) }
+        var batch: [InferenceJob] = []
+        #expect(queue.nextBatch(into: &batch))
+        #expect(Self.tags(batch) == [0, 1])       // 3 + 4 = 7; + 2 would be 9 > 8
+        #expect(queue.nextBatch(into: &batch))
+        #expect(Self.tags(batch) == [2, 3])       // 2 + 5 = 7
+    }
+
+    @Test("a job larger than maxRows still runs, alone")
+    func oversizedJob() {
+        let queue = BatchQueue(capacity: 8, maxRows: 4, maxDelayNanoseconds: 0)
+        _ = queue.submit(Self.job(rows: 100, tag: 7))
+        _ = queue.submit(Self.job(rows: 1, tag: 8))
+        var batch: [InferenceJob] = []
+        #expect(queue.nextBatch(into: &batch) && Self.tags(batch) == [7])
+        #expect(queue.nextBatch(into: &batch) && Self.tags(batch) == [8])
+    }
+
+    @Test("with a queue delay a thread waits for more rows, then takes what arrived")
+    func delayCollects() async throws {
+        let queue = BatchQueue(capacity: 8, maxRows: 8, maxDelayNanoseconds: 200_000_000)
+        _ = queue.submit(Self.job(rows: 1, tag: 1))
+        let late = Task.detached {
+            try await Task.sleep(for: .milliseconds(20))
+            _ = queue.submit(Self.job(rows: 1, tag: 2))
+        }
+        var batch: [InferenceJob] = []
+        #expect(queue.nextBatch(into: &batch))
+        #expect(Self.tags(batch) == [1, 2])
+        try await late.value
+    }
+
+    @Test("stop refuses new jobs, hands out queued ones, then ends")
+    func stopDrains() {
+        let queue = BatchQueue(capacity: 8, maxRows: 1, maxDelayNanoseconds: 0)
+        _ = queue.submit(Self.job(rows: 1, tag: 5))
+        queue.stop()
+        #expect(queue.submit(Self.job(rows: 1)) == .stopped)
+        var batch: [InferenceJob] = []
+        #expect(queue.nextBatch(into: &batch) && Self.tags(batch) == [5])
+        #expect(!queue.nextBatch(into: &batch))
+    }
+}
+
+@Suite("Histogram")
+struct HistogramTests {
+    @Test("cumulative buckets, sum, count and quantile bounds")
+    func buckets() {
+        var histogram = Histogram(upperBounds: [1, 2, 4])
+        for value in [0.5, 1.5, 1.7, 3, 9] { histogram.observe(value) }
+        #expect(histogram.counts == [1, 2, 1, 1])
+        #expect(histogram.count == 5)
+        #expect(abs(histogram.sum - 15.7) < 1e-9)
+        #expect(histogram.quantileUpperBound(0.5) == 2)
+        #expect(histogram.quantileUpperBound(1.0) == .infinity)
+        var text = ""
+        histogram.render(name: "x", labels: "a=\"b\"", into: &text)
+        #expect(text.contains("x_bucket{a=\"b\",le=\"2\"} 3"))
+        #expect(text.contains("x_bucket{a=\"b\",le=\"+Inf\"} 5"))
+        #expect(text.contains("x_count{a=\"b\"} 5"))
+    }
+}
