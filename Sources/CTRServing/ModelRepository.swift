@@ -2,7 +2,10 @@ import Foundation
 
 /// Finds the bundle to serve from `--model`: a bundle directory, or a repository of `<model>/<version>/` bundles.
 public enum ModelRepository {
-    /// The newest version of every model under `path`; a bare bundle is one model named after its directory.
+    /// The newest version of every model under `path`.
+    ///
+    /// `path` may be a bundle (one model named after its directory, version "1"), a model directory of
+    /// `<version>/` bundles (named after the directory), or a repository of `<model>/<version>/` bundles.
     public static func discover(_ path: String) throws(ServingError) -> [ModelBundle] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -16,6 +19,10 @@ public enum ModelRepository {
             let name = (standardized as NSString).lastPathComponent
             return [try ModelBundle(directory: standardized, name: name.isEmpty ? "model" : name, version: "1")]
         }
+        if let version = newestVersion(in: standardized) {
+            let name = (standardized as NSString).lastPathComponent
+            return [try ModelBundle(directory: (standardized as NSString).appendingPathComponent(version), name: name, version: version)]
+        }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: standardized)) ?? []
         var bundles: [ModelBundle] = []
         for model in entries.sorted() where !model.hasPrefix(".") {
@@ -24,7 +31,7 @@ public enum ModelRepository {
             bundles.append(try ModelBundle(directory: (modelDirectory as NSString).appendingPathComponent(version), name: model, version: version))
         }
         guard !bundles.isEmpty else {
-            throw ServingError(.modelLoad, "\(path) holds no model bundle: expected model.onnx there, or <model>/<version>/model.onnx below it")
+            throw ServingError(.modelLoad, "\(path) holds no model bundle: expected model.onnx there, <version>/model.onnx, or <model>/<version>/model.onnx below it")
         }
         return bundles
     }

@@ -40,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "disabled, basic, extended, layout or all.")
     var graphOptimization: String = "all"
 
+    @Flag(inversion: .prefixedNo, help: "Share pre-packed weights between pooled sessions (ONNX Runtime's prepacked-weights container).")
+    var shareWeights = true
+
     @Flag(help: "Let ONNX Runtime's worker threads spin while waiting (lower latency, more CPU).")
     var allowSpinning = false
 
@@ -97,6 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.ortLibrary = runtimeOptions.ortLibrary
         configuration.pool.poolSize = poolSize
         configuration.pool.sharedSession = sharedSession
+        configuration.pool.shareWeights = shareWeights
         configuration.pool.intraOpThreads = intraThreads
         configuration.pool.interOpThreads = interThreads
         configuration.pool.graphOptimization = ORTSessionOptions.GraphOptimizationLevel(name: graphOptimization) ?? .all

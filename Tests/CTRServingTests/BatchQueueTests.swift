@@ -97,3 +97,24 @@ struct HistogramTests {
         #expect(text.contains("x_count{a=\"b\"} 5"))
     }
 }
+
+@Suite("ModelRepository finds bundles")
+struct ModelRepositoryTests {
+    @Test("a model directory of versions serves the newest; a repository serves every model")
+    func layouts() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("repo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for version in ["1", "2", "10"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/m/\(version)", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: "\(root)/m/\(version)/model.onnx", contents: Data())
+        }
+        #expect(ModelRepository.newestVersion(in: "\(root)/m") == "10")
+        // Bundles without features.json are refused with a message that names the file.
+        let error = try #require(throws: ServingError.self) { try ModelRepository.discover("\(root)/m") }
+        #expect(error.message.contains("features.json") && error.message.contains("/m/10"))
+        let repositoryError = try #require(throws: ServingError.self) { try ModelRepository.discover(root) }
+        #expect(repositoryError.message.contains("/m/10"))
+        let missing = try #require(throws: ServingError.self) { try ModelRepository.discover("\(root)/nothing") }
+        #expect(missing.message.contains("does not exist"))
+    }
+}
