@@ -39,6 +39,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             bodyTooLarge = false
             if let length = requestHead.headers.first(name: "content-length").flatMap({ Int($0) }), length > maxBodyBytes {
                 bodyTooLarge = true
+            } else if requestHead.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                // curl sends this for bodies over 1 KiB and would otherwise wait a second before sending.
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: requestHead.version, status: .continue))), promise: nil)
             }
         case .body(var chunk):
             guard !bodyTooLarge else { return }

@@ -87,6 +87,19 @@ struct HTTPServerTests {
         await server.stop()
     }
 
+    @Test("Expect: 100-continue gets an interim 100 before the body is sent")
+    func expectContinue() async throws {
+        let server = try await TestServer.start()
+        let client = HTTPTestClient(port: server.port)
+        let body = TestRows.body(rows: 0..<2)
+        let head = "POST /v1/models/tiny:predict HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\nExpect: 100-continue\r\n\r\n"
+        #expect(try client.sendRaw(Array(head.utf8)).status == 100)
+        let response = try client.sendRaw(body)
+        #expect(response.status == 200)
+        #expect(Self.predictions(response)?.count == 2)
+        await server.stop()
+    }
+
     @Test("health, server and model metadata, metrics")
     func metadataEndpoints() async throws {
         let server = try await TestServer.start()
