@@ -39,10 +39,10 @@ echo
 table_header
 # shellcheck disable=SC2086
 start_clickwise "$PORT" --model "$MODEL" ${batches[-1]}
-run_wrk "rank100 alone" "$PORT" 1 4 "$DURATION" "$RANK" "$ROWS" "$NAME"
+run_wrk "rank100 alone (one connection)" "$PORT" 1 1 "$DURATION" "$RANK" "$ROWS" "$NAME"
 CLICKWISE_ROWS=$ROWS CLICKWISE_MODEL=$NAME CLICKWISE_BENCH_DIR=$BENCH_DIR \
   wrk -t3 -c96 -d"$(( ${DURATION%s} + 2 ))s" -s "$SINGLE" "http://127.0.0.1:$PORT" > /dev/null 2>&1 & BG=$!
 sleep 1
-run_wrk "rank100 under single-row load (-t3 -c96)" "$PORT" 1 4 "$DURATION" "$RANK" "$ROWS" "$NAME"
+run_wrk "rank100 (one connection) under single-row load -t3 -c96; CPU includes that load" "$PORT" 1 1 "$DURATION" "$RANK" "$ROWS" "$NAME"
 wait "$BG" 2>/dev/null || true; BG=""
 stop_server

@@ -70,9 +70,10 @@ struct TuneCommand: ParsableCommand {
     struct Result {
         var setting: Setting
         var rps: Double, avgMs: Double, p50Ms: Double, p99Ms: Double
-        var errors: Int, requests: Int, cpuSecondsPerSecond: Double
-        var cpuMicrosPerRequest: Double { requests > 0 ? cpuSecondsPerSecond * Double(durationSeconds) * 1e6 / Double(requests) : 0 }
-        var durationSeconds: Int
+        var errors: Int, requests: Int
+        /// Server CPU seconds (utime + stime) over the wrk run.
+        var cpuSeconds: Double
+        var cpuMicrosPerRequest: Double { requests > 0 ? cpuSeconds * 1e6 / Double(requests) : 0 }
     }
 
     private static func integers(_ list: String, _ name: String) throws -> [Int] {
@@ -194,15 +195,13 @@ struct TuneCommand: ParsableCommand {
         load.standardOutput = output
         load.standardError = output
         let cpuBefore = Self.cpuTicks(pid: server.processIdentifier)
-        let start = ContinuousClock.now
         try load.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         load.waitUntilExit()
-        let elapsed = (ContinuousClock.now - start) / .seconds(1)
         let cpu = Double(Self.cpuTicks(pid: server.processIdentifier) - cpuBefore) / Double(sysconf(Int32(_SC_CLK_TCK)))
         guard let parsed = WrkReport(text) else { throw CLIError("cannot read wrk output: \(text.prefix(300))") }
         return Result(setting: setting, rps: parsed.rps, avgMs: parsed.avgMs, p50Ms: parsed.p50Ms, p99Ms: parsed.p99Ms,
-                      errors: parsed.errors, requests: parsed.requests, cpuSecondsPerSecond: cpu / elapsed, durationSeconds: Int(elapsed.rounded()))
+                      errors: parsed.errors, requests: parsed.requests, cpuSeconds: cpu)
     }
 
     /// utime + stime of `pid` in clock ticks.
