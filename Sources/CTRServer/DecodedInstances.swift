@@ -85,6 +85,28 @@ public struct DecodedInstances: Sendable {
         return try result.get()
     }
 
+    /// Calls `body` for every categorical slot, row-major (`row * 26 + field` order), with its bytes or nil when missing.
+    ///
+    /// One pass over the storage for the whole request: the hot path's alternative to `withCategoricalBytes` per slot.
+    @inlinable
+    public func forEachCategorical(_ body: (_ index: Int, _ field: Int, _ bytes: UnsafeRawBufferPointer?) -> Void) {
+        categoricalBytes.withUnsafeBytes { bytes in
+            categoricalSlots.withUnsafeBufferPointer { slots in
+                var field = 0
+                for index in 0..<slots.count {
+                    let slot = slots[index]
+                    if slot.length < 0 {
+                        body(index, field, nil)
+                    } else {
+                        body(index, field, UnsafeRawBufferPointer(rebasing: bytes[Int(slot.offset)..<Int(slot.offset) + Int(slot.length)]))
+                    }
+                    field += 1
+                    if field == Self.categoricalFieldCount { field = 0 }
+                }
+            }
+        }
+    }
+
     /// The value of `C<field+1>` in `row` as a String, or nil when missing (allocates; for tests and logs).
     public func categoricalString(row: Int, field: Int) -> String? {
         withCategoricalBytes(row: row, field: field) { bytes in

@@ -22,6 +22,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var draining = false
     private var startedAt: UInt64 = 0
     private var route = Route.notFound
+    // Clients reuse a connection for one endpoint: parse each new target once.
+    private var lastURI = ""
+    private var lastRoute = Route.notFound
     private var scratch = DecodedInstances(reservingRows: 1)
 
     init(application: ServerApplication) {
@@ -60,14 +63,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             startedAt = MonotonicClock.nanoseconds()
             application.metrics.requestStarted()
             if bodyTooLarge {
-                route = Route(uri: requestHead.uri)
+                route = routeFor(requestHead.uri)
                 // The rest of an oversized body may still be arriving: answer and close.
                 draining = true
                 finish(context: context, version: requestHead.version, keepAlive: false,
                        reply: .error(.payloadTooLarge, "request body exceeds \(maxBodyBytes) bytes (--max-body-bytes)"))
                 return
             }
-            route = Route(uri: requestHead.uri)
+            route = routeFor(requestHead.uri)
             let keepAlive = requestHead.isKeepAlive
             let version = requestHead.version
             let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
@@ -83,6 +86,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 finish(context: context, version: version, keepAlive: keepAlive, reply: reply)
             }
         }
+    }
+
+    private func routeFor(_ uri: String) -> Route {
+        if uri != lastURI {
+            lastURI = uri
+            lastRoute = Route(uri: uri)
+        }
+        return lastRoute
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

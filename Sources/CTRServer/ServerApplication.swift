@@ -195,7 +195,7 @@ public final class ServerApplication: Sendable {
 
     /// Raw features to model ids and dense values, with the bundle's own vocabulary.
     static func encode(_ instances: DecodedInstances, with encoder: FeatureEncoder, into job: InferenceJob) {
-        let sparseWidth = CriteoSchema.categoricalCount, denseWidth = CriteoSchema.denseCount
+        let denseWidth = CriteoSchema.denseCount
         let ids = job.ids.baseAddress!, dense = job.dense.baseAddress!
         instances.withUnsafeDenseValues { values in
             for index in 0..<(instances.count * denseWidth) {
@@ -203,12 +203,8 @@ public final class ServerApplication: Sendable {
                 dense[index] = encoder.denseValue(field: index % denseWidth, raw: value.isNaN ? nil : value)
             }
         }
-        for row in 0..<instances.count {
-            for field in 0..<sparseWidth {
-                ids[row * sparseWidth + field] = instances.withCategoricalBytes(row: row, field: field) { bytes in
-                    encoder.categoricalID(field: field, utf8: bytes)
-                }
-            }
+        instances.forEachCategorical { index, field, bytes in
+            ids[index] = encoder.categoricalID(field: field, utf8: bytes)
         }
     }
 
