@@ -26,40 +26,52 @@ final class ServeProcess: Sendable {
         var description: String { if case .message(let m) = self { return m }; return "" }
     }
 
-    // Process is not Sendable; it is only touched under `lock` or before it is shared.
-    private nonisolated(unsafe) let process: Process
+    // Spawned with posix_spawn rather than Foundation's Process: two tests launching children at the same
+    // time hung inside Process.run() on this Linux Foundation now and then.
+    let pid: pid_t
     private let log = LineLog()
+    private let exitStatus = Mutex<Int32?>(nil)
     private let label: String
 
-    /// Starts `executable` with `arguments` in the package root.
+    /// Starts `executable` with `arguments`, stdout and stderr on one pipe.
     init(_ executable: String, _ arguments: [String], label: String = "child") throws {
         self.label = label
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        self.process = process
-        for pipe in [out, err] {
-            let handle = pipe.fileHandleForReading
-            let log = self.log
-            Thread.detachNewThread {
-                var pending = Data()
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    pending.append(chunk)
-                    while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                        let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                        pending.removeSubrange(pending.startIndex...newline)
-                        log.lines.withLock { $0.append(line) }
-                    }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw Failure.message("pipe: errno \(errno)") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }  // only the dup2'd copies reach the child
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(fds[1])
+        guard result == 0 else {
+            close(fds[0])
+            throw Failure.message("cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+        self.pid = pid
+        let log = self.log
+        let readEnd = fds[0]
+        Thread.detachNewThread {
+            var pending: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = read(readEnd, &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                pending.append(contentsOf: buffer[0..<count])
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: pending[..<newline], as: UTF8.self)
+                    pending.removeSubrange(...newline)
+                    log.lines.withLock { $0.append(line) }
                 }
             }
+            close(readEnd)
         }
-        try process.run()
     }
 
     /// Starts `clickwise serve` with the given flags.
@@ -67,9 +79,20 @@ final class ServeProcess: Sendable {
         try ServeProcess(clickwiseBinary, arguments, label: label)
     }
 
-    var pid: pid_t { process.processIdentifier }
     var output: [String] { log.lines.withLock { $0 } }
-    var isRunning: Bool { process.isRunning }
+
+    /// Whether the child still runs (reaps it once it has exited).
+    var isRunning: Bool {
+        exitStatus.withLock { status in
+            guard status == nil else { return false }
+            var raw: Int32 = 0
+            let result = waitpid(pid, &raw, WNOHANG)
+            guard result == pid else { return result == 0 }
+            // Exit code, or 128 + signal as a shell reports it.
+            status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+            return false
+        }
+    }
 
     /// Waits until some printed line matches `predicate` and returns it.
     @discardableResult
@@ -77,8 +100,11 @@ final class ServeProcess: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = log.lines.withLock({ $0.first(where: predicate) }) { return line }
-            if !process.isRunning, let line = log.lines.withLock({ $0.first(where: predicate) }) { return line }
-            if !process.isRunning { break }
+            if !isRunning {
+                usleep(50_000)  // let the reader thread take the last lines
+                if let line = log.lines.withLock({ $0.first(where: predicate) }) { return line }
+                break
+            }
             usleep(20_000)
         }
         throw Failure.message("\(label): no matching line within \(timeout) s; output:\n" + output.joined(separator: "\n"))
@@ -87,24 +113,24 @@ final class ServeProcess: Sendable {
     /// Lines matching `predicate` (all of them, in order).
     func lines(where predicate: (String) -> Bool) -> [String] { log.lines.withLock { $0.filter(predicate) } }
 
-    func signal(_ number: Int32) { Glibc.kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { if isRunning { Glibc.kill(pid, number) } }
 
     /// Waits for the process to exit and returns its status (or throws after `timeout`).
     func waitForExit(timeout: Double = 30) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
+        while isRunning {
             guard Date() < deadline else { throw Failure.message("\(label) still running after \(timeout) s") }
             usleep(20_000)
         }
-        return process.terminationStatus
+        return exitStatus.withLock { $0 ?? -1 }
     }
 
     /// Stops the process if it still runs (test clean-up): SIGTERM, then SIGKILL after 10 s.
     func stop() {
-        guard process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGTERM)
+        guard isRunning else { return }
+        Glibc.kill(pid, SIGTERM)
         if (try? waitForExit(timeout: 10)) == nil {
-            Glibc.kill(process.processIdentifier, SIGKILL)
+            Glibc.kill(pid, SIGKILL)
             _ = try? waitForExit(timeout: 5)
         }
     }
