@@ -58,11 +58,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"], swiftSettings: strict),
+        .target(name: "ClickwiseTestSupport", path: "Tests/ClickwiseTestSupport", swiftSettings: strict),
+        .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime", "ClickwiseTestSupport"], swiftSettings: strict),
         .testTarget(name: "CTRFeaturesTests", dependencies: ["CTRFeatures"], swiftSettings: strict),
         .testTarget(name: "CTRDataTests", dependencies: ["CTRData"], swiftSettings: strict),
         .testTarget(name: "CTRModelsTests", dependencies: ["CTRModels", "ONNXRuntime"], swiftSettings: strict),
         .testTarget(name: "CTRServingTests", dependencies: ["CTRServing"], swiftSettings: strict),
-        .testTarget(name: "CTRServerTests", dependencies: ["CTRServer", "CTRServing", "CTRFeatures", "ONNXRuntime"], swiftSettings: strict),
+        .testTarget(name: "CTRServerTests", dependencies: ["CTRServer", "CTRServing", "CTRFeatures", "ONNXRuntime", "ClickwiseTestSupport"], swiftSettings: strict),
     ]
 )

@@ -164,7 +164,7 @@ struct TuneCommand: ParsableCommand {
         if let library = runtimeOptions.ortLibrary { arguments += ["--ort-library", library] }
         arguments += serveFlags.split(separator: " ").map(String.init)
         server.arguments = arguments
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         server.standardOutput = log
         server.standardError = log

@@ -1,3 +1,4 @@
+import ClickwiseTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)

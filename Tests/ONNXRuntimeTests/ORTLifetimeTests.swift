@@ -1,3 +1,4 @@
+import ClickwiseTestSupport
 import Foundation
 import Testing
 @testable import ONNXRuntime
@@ -33,19 +34,9 @@ struct ORTLifetimeTests {
     @Test("in a process of its own, 10,000 create/run/drop cycles leave live objects at baseline and RSS flat")
     func noLeaksInOwnProcess() throws {
         // Other suites allocate in this process, so RSS is measured in a child process that does nothing else.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let binary = root.appendingPathComponent(".build/debug/clickwise").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the clickwise executable first (swift build --build-tests)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["bench", "ort-lifetime", Fixtures.path("criteo_tiny.onnx"), "--cycles", "10000"]
-        process.currentDirectoryURL = root
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let child = try ServeProcess.clickwise(["bench", "ort-lifetime", Fixtures.path("criteo_tiny.onnx"), "--cycles", "10000"], label: "ort-lifetime")
+        #expect(try child.waitForExit(timeout: 300) == 0)
+        let output = child.output.joined(separator: " ")
         print("lifetime (own process): \(output)")
         let fields = output.split(whereSeparator: \.isWhitespace).map(String.init)
         func value(_ key: String) -> Int? { fields.firstIndex(of: key).flatMap { Int(fields[$0 + 1]) } }

@@ -6,12 +6,12 @@ import Glibc
 
 /// A real `clickwise` (the built `.build/debug/clickwise`) or other program running as a child process,
 /// its stdout and stderr collected line by line so tests can wait for what it prints.
-final class ServeProcess: Sendable {
-    static let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+public final class ServeProcess: Sendable {
+    public static let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
 
     /// The built CLI next to the test bundle (`swift build` / `swift test` build it).
-    static var clickwiseBinary: String {
+    public static var clickwiseBinary: String {
         get throws {
             for configuration in ["debug", "release"] {
                 let path = packageRoot + "/.build/\(configuration)/clickwise"
@@ -21,20 +21,20 @@ final class ServeProcess: Sendable {
         }
     }
 
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case message(String)
-        var description: String { if case .message(let m) = self { return m }; return "" }
+        public var description: String { if case .message(let m) = self { return m }; return "" }
     }
 
     // Spawned with posix_spawn rather than Foundation's Process: two tests launching children at the same
     // time hung inside Process.run() on this Linux Foundation now and then.
-    let pid: pid_t
+    public let pid: pid_t
     private let log = LineLog()
     private let exitStatus = Mutex<Int32?>(nil)
     private let label: String
 
     /// Starts `executable` with `arguments`, stdout and stderr on one pipe.
-    init(_ executable: String, _ arguments: [String], label: String = "child") throws {
+    public init(_ executable: String, _ arguments: [String], label: String = "child") throws {
         self.label = label
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Failure.message("pipe: errno \(errno)") }
@@ -75,14 +75,14 @@ final class ServeProcess: Sendable {
     }
 
     /// Starts `clickwise serve` with the given flags.
-    static func clickwise(_ arguments: [String], label: String = "clickwise") throws -> ServeProcess {
+    public static func clickwise(_ arguments: [String], label: String = "clickwise") throws -> ServeProcess {
         try ServeProcess(clickwiseBinary, arguments, label: label)
     }
 
-    var output: [String] { log.lines.withLock { $0 } }
+    public var output: [String] { log.lines.withLock { $0 } }
 
     /// Whether the child still runs (reaps it once it has exited).
-    var isRunning: Bool {
+    public var isRunning: Bool {
         exitStatus.withLock { status in
             guard status == nil else { return false }
             var raw: Int32 = 0
@@ -96,7 +96,7 @@ final class ServeProcess: Sendable {
 
     /// Waits until some printed line matches `predicate` and returns it.
     @discardableResult
-    func waitForLine(timeout: Double = 30, where predicate: (String) -> Bool) throws -> String {
+    public func waitForLine(timeout: Double = 30, where predicate: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = log.lines.withLock({ $0.first(where: predicate) }) { return line }
@@ -111,12 +111,12 @@ final class ServeProcess: Sendable {
     }
 
     /// Lines matching `predicate` (all of them, in order).
-    func lines(where predicate: (String) -> Bool) -> [String] { log.lines.withLock { $0.filter(predicate) } }
+    public func lines(where predicate: (String) -> Bool) -> [String] { log.lines.withLock { $0.filter(predicate) } }
 
-    func signal(_ number: Int32) { if isRunning { Glibc.kill(pid, number) } }
+    public func signal(_ number: Int32) { if isRunning { Glibc.kill(pid, number) } }
 
     /// Waits for the process to exit and returns its status (or throws after `timeout`).
-    func waitForExit(timeout: Double = 30) throws -> Int32 {
+    public func waitForExit(timeout: Double = 30) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while isRunning {
             guard Date() < deadline else { throw Failure.message("\(label) still running after \(timeout) s") }
@@ -126,7 +126,7 @@ final class ServeProcess: Sendable {
     }
 
     /// Stops the process if it still runs (test clean-up): SIGTERM, then SIGKILL after 10 s.
-    func stop() {
+    public func stop() {
         guard isRunning else { return }
         Glibc.kill(pid, SIGTERM)
         if (try? waitForExit(timeout: 10)) == nil {
@@ -136,7 +136,7 @@ final class ServeProcess: Sendable {
     }
 
     /// The first integer after `marker` in `line` ("... port 8123 ..." -> 8123).
-    static func number(after marker: String, in line: String) -> Int? {
+    public static func number(after marker: String, in line: String) -> Int? {
         guard let range = line.range(of: marker) else { return nil }
         return Int(line[range.upperBound...].prefix { $0.isNumber })
     }
