@@ -56,6 +56,37 @@ def build(id_type):
     return model
 
 
+def build_slow():
+    """Same inputs and output as criteo_tiny, plus 30 MatMul+Relu layers of 512x512: slow on purpose, so a
+    test can keep an inference thread busy while it fills the queue."""
+    emb, w, b = weights()
+    rng = np.random.default_rng(5)
+    w1 = (rng.standard_normal((FIELDS * DIM + DENSE, 512)) * 0.05).astype(np.float32)
+    w2 = (rng.standard_normal((512, 512)) * 0.05).astype(np.float32)
+    w3 = (rng.standard_normal((512, 1)) * 0.05).astype(np.float32)
+    ids = helper.make_tensor_value_info("sparse_ids", TensorProto.INT64, ["batch", FIELDS])
+    dense = helper.make_tensor_value_info("dense", TensorProto.FLOAT, ["batch", DENSE])
+    out = helper.make_tensor_value_info("probability", TensorProto.FLOAT, ["batch", 1])
+    nodes = [
+        helper.make_node("Gather", ["embedding", "sparse_ids"], ["emb"], axis=0),
+        helper.make_node("Reshape", ["emb", "flat_shape"], ["emb_flat"]),
+        helper.make_node("Concat", ["emb_flat", "dense"], ["features"], axis=1),
+        helper.make_node("MatMul", ["features", "w1"], ["h0"]),
+    ]
+    for layer in range(30):
+        nodes.append(helper.make_node("MatMul", [f"h{layer}", "w2"], [f"m{layer}"]))
+        nodes.append(helper.make_node("Relu", [f"m{layer}"], [f"h{layer + 1}"]))
+    nodes += [helper.make_node("MatMul", ["h30", "w3"], ["logit"]), helper.make_node("Sigmoid", ["logit"], ["probability"])]
+    inits = [numpy_helper.from_array(emb, "embedding"),
+             numpy_helper.from_array(np.array([-1, FIELDS * DIM], dtype=np.int64), "flat_shape"),
+             numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2"), numpy_helper.from_array(w3, "w3")]
+    model = helper.make_model(helper.make_graph(nodes, "criteo_slow", [ids, dense], [out], inits),
+                              opset_imports=[helper.make_opsetid("", 17)], producer_name="clickwise-fixtures")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
 def inputs(batch, seed):
     rng = np.random.default_rng(seed)
     ids = rng.integers(0, VOCAB, size=(batch, FIELDS), dtype=np.int64)
@@ -80,6 +111,7 @@ def main():
     with open(os.path.join(args.out, "criteo_tiny.onnx"), "wb") as f:
         f.write(data)
     onnx.save(build(TensorProto.INT32), os.path.join(args.out, "criteo_tiny_int32.onnx"))
+    onnx.save(build_slow(), os.path.join(args.out, "criteo_slow.onnx"))
     with open(os.path.join(args.out, "truncated.onnx"), "wb") as f:
         f.write(data[: len(data) // 2])
     with open(os.path.join(args.out, "garbage.onnx"), "wb") as f:

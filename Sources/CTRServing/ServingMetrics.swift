@@ -28,6 +28,7 @@ public final class ServingMetrics: Sendable {
     private let requests: Mutex<RequestFamily>
     private let inference = Mutex(InferenceFamily())
     private let inFlight = Atomic<Int>(0)
+    private let running = Atomic<Int>(0)
 
     /// Creates metrics for the given route labels (indices are used when recording).
     public init(routes: [String]) {
@@ -52,6 +53,12 @@ public final class ServingMetrics: Sendable {
 
     /// Requests being handled right now.
     public var inFlightRequests: Int { inFlight.load(ordering: .relaxed) }
+
+    /// An inference thread started (+1) or finished (-1) a run.
+    public func runningChanged(by delta: Int) { running.add(delta, ordering: .relaxed) }
+
+    /// ONNX Runtime runs in progress right now.
+    public var runningBatches: Int { running.load(ordering: .relaxed) }
 
     /// One ONNX Runtime run of `rows` rows that took `runSeconds`, for jobs that waited `queueWaits` seconds.
     public func batchRan(rows: Int, runSeconds: Double, queueWaits: some Sequence<Double>, failed: Bool) {
@@ -101,6 +108,8 @@ public final class ServingMetrics: Sendable {
         }
         out += "# HELP clickwise_inflight_requests Requests being handled.\n# TYPE clickwise_inflight_requests gauge\n"
         out += "clickwise_inflight_requests \(inFlightRequests)\n"
+        out += "# HELP clickwise_running_batches ONNX Runtime runs in progress.\n# TYPE clickwise_running_batches gauge\n"
+        out += "clickwise_running_batches \(runningBatches)\n"
         let family = inference.withLock { $0 }
         out += "# HELP clickwise_rows_total Rows predicted.\n# TYPE clickwise_rows_total counter\nclickwise_rows_total \(family.rows)\n"
         out += "# HELP clickwise_ort_runs_total ONNX Runtime runs.\n# TYPE clickwise_ort_runs_total counter\nclickwise_ort_runs_total \(family.runs)\n"

@@ -176,6 +176,7 @@ private final class InferenceWorker: @unchecked Sendable {
 
     private func runBatch(_ jobs: [InferenceJob], waits: [Double]) {
         let rows = jobs.reduce(0) { $0 + $1.rows }
+        metrics.runningChanged(by: 1)
         let start = MonotonicClock.nanoseconds()
         var failure: ORTError?
         if jobs.count == 1 {
@@ -201,6 +202,7 @@ private final class InferenceWorker: @unchecked Sendable {
             }
         }
         let end = MonotonicClock.nanoseconds()
+        metrics.runningChanged(by: -1)
         metrics.batchRan(rows: rows, runSeconds: MonotonicClock.seconds(from: start, to: end), queueWaits: waits, failed: failure != nil)
         for job in jobs {
             if let failure {

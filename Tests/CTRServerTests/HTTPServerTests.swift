@@ -165,6 +165,39 @@ struct HTTPServerTests {
         await server.stop()
     }
 
+    @Test("a full queue answers 503 with Retry-After while earlier requests still complete")
+    func queueFull() async throws {
+        var pool = PoolConfiguration()
+        pool.maxQueueSize = 1
+        let server = try await TestServer.start(pool: pool, model: "criteo_slow.onnx")
+        let port = server.port
+        // Blocking clients run on threads of their own: the cooperative pool (one thread per core) must stay free.
+        let statuses = StatusBox()
+        let done = DispatchGroup()
+        func sendOnThread(rows: Range<Int>) {
+            done.enter()
+            Thread {
+                statuses.append((try? HTTPTestClient(port: port).send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: rows)).status) ?? -1)
+                done.leave()
+            }.start()
+        }
+        let endpoint = server.application.endpoints["tiny"]!
+        // A 200-row request on the slow model keeps the only inference thread busy for a good fraction of a second.
+        sendOnThread(rows: 0..<200)
+        while server.application.metrics.runningBatches == 0 { usleep(500) }
+        // The thread has taken the big job: one more fills the queue, the next is refused.
+        sendOnThread(rows: 0..<1)
+        while endpoint.pool.queueDepth == 0 { usleep(500) }
+        let refused = try HTTPTestClient(port: port).send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: 0..<1))
+        #expect(refused.status == 503)
+        #expect(refused.headers["retry-after"] == "1")
+        #expect((refused.json?["error"] as? String)?.contains("queue is full") == true)
+        done.wait()
+        #expect(statuses.values == [200, 200])
+        #expect(server.application.metrics.rejectedAndExpired.rejected == 1)
+        await server.stop()
+    }
+
     @Test("a request whose deadline passes in the queue gets 504 and is counted")
     func deadlineExpires() async throws {
         var pool = PoolConfiguration()

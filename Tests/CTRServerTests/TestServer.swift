@@ -24,19 +24,20 @@ final class TestServer: @unchecked Sendable {
     }()
 
     /// Writes a bundle directory `<root>/tiny/1/` and returns the repository root.
-    static func makeRepository() throws -> String {
+    static func makeRepository(model: String = "criteo_tiny.onnx") throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("clickwise-test-\(UUID().uuidString)")
         let bundle = root.appendingPathComponent("tiny/1")
         try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: fixtures + "/criteo_tiny.onnx", toPath: bundle.appendingPathComponent("model.onnx").path)
+        try FileManager.default.copyItem(atPath: fixtures + "/" + model, toPath: bundle.appendingPathComponent("model.onnx").path)
         try featureMap.write(to: bundle.appendingPathComponent("features.json"))
         try Data(#"{"architecture":"fixture-linear"}"#.utf8).write(to: bundle.appendingPathComponent("model.json"))
         return root.path
     }
 
     /// Builds, binds and warms up a server.
-    static func start(pool: PoolConfiguration = PoolConfiguration(), configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
-        let repository = try makeRepository()
+    static func start(pool: PoolConfiguration = PoolConfiguration(), model: String = "criteo_tiny.onnx",
+                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
+        let repository = try makeRepository(model: model)
         var configuration = ServerConfiguration(modelPath: repository)
         configuration.port = 0
         configuration.eventLoopThreads = 1
