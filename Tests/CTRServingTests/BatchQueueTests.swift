@@ -54,17 +54,31 @@ struct BatchQueueTests {
     }
 
     @Test("with a queue delay a thread waits for more rows, then takes what arrived")
-    func delayCollects() async throws {
-        let queue = BatchQueue(capacity: 8, maxRows: 8, maxDelayNanoseconds: 200_000_000)
+    func delayCollects() {
+        // maxRows 2: the batch is full, and nextBatch returns, as soon as the second job arrives (well before 5 s).
+        let queue = BatchQueue(capacity: 8, maxRows: 2, maxDelayNanoseconds: 5_000_000_000)
         _ = queue.submit(Self.job(rows: 1, tag: 1))
-        let late = Task.detached {
-            try await Task.sleep(for: .milliseconds(20))
+        // A thread of its own: the cooperative pool may be busy with other suites.
+        Thread {
+            usleep(20_000)
             _ = queue.submit(Self.job(rows: 1, tag: 2))
-        }
+        }.start()
         var batch: [InferenceJob] = []
+        let start = MonotonicClock.nanoseconds()
         #expect(queue.nextBatch(into: &batch))
         #expect(Self.tags(batch) == [1, 2])
-        try await late.value
+        #expect(MonotonicClock.nanoseconds() - start < 5_000_000_000)
+    }
+
+    @Test("with a queue delay and nothing else arriving, the batch goes when the delay ends")
+    func delayExpires() {
+        let queue = BatchQueue(capacity: 8, maxRows: 8, maxDelayNanoseconds: 30_000_000)
+        _ = queue.submit(Self.job(rows: 1, tag: 1))
+        var batch: [InferenceJob] = []
+        let start = MonotonicClock.nanoseconds()
+        #expect(queue.nextBatch(into: &batch))
+        #expect(Self.tags(batch) == [1])
+        #expect(MonotonicClock.nanoseconds() - start >= 20_000_000)
     }
 
     @Test("stop refuses new jobs, hands out queued ones, then ends")
@@ -106,7 +120,7 @@ struct ModelRepositoryTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         for version in ["1", "2", "10"] {
             try FileManager.default.createDirectory(atPath: "\(root)/m/\(version)", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: "\(root)/m/\(version)/model.onnx", contents: Data())
+            _ = FileManager.default.createFile(atPath: "\(root)/m/\(version)/model.onnx", contents: Data())
         }
         #expect(ModelRepository.newestVersion(in: "\(root)/m") == "10")
         // Bundles without features.json are refused with a message that names the file.
