@@ -12,9 +12,11 @@ import CTRFeatures
 /// Criteo-like missing rates. The true logit is
 /// `intercept + Σ main effect(field, value) + Σ dense effects + Σ weight·<latent(f, v_f), latent(g, v_g)>`
 /// over fixed field pairs, with the intercept calibrated to a ~25% click rate. Only values frequent
-/// enough to be learned carry signal: at most the first ``signalRanks`` ranks of a field, and only those
-/// drawn at least once per ``minSignalFrequency`` rows (see ``signalRankLimits``), so ~1M rows are
-/// enough to learn nearly all of it. The same seed always gives the same rows, and a longer file extends a shorter one.
+/// enough to be learned carry signal: a main effect only on values drawn at least once per
+/// ``minSignalFrequency`` rows, an interaction only among values drawn at least once per
+/// ``minInteractionFrequency`` rows (and never beyond the first ``signalRanks`` ranks), so ~1M rows hold
+/// enough evidence for every parameter (docs/TRAINING.md). The same seed always gives the same rows, and a
+/// longer file extends a shorter one.
 public struct SyntheticCriteo: Sendable {
     /// The seed of every random choice: parameters and rows.
     public let seed: UInt64
