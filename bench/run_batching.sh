@@ -12,7 +12,7 @@ MODEL=${1:-$ROOT/models/deepfm}
 DURATION=${2:-10s}
 PORT=${PORT:-18000}
 LOAD=${LOAD:-4:100}
-POOL_CONFIGS=${POOL_CONFIGS:-"--pool-size 1;--pool-size 2;--pool-size 4;--pool-size 2 --shared-session"}
+POOL_CONFIGS=${POOL_CONFIGS:-"--pool-size 1 --max-batch-size 1;--pool-size 2 --max-batch-size 1;--pool-size 4 --max-batch-size 1;--pool-size 2 --shared-session --max-batch-size 1"}
 BATCH_CONFIGS=${BATCH_CONFIGS:-"--pool-size 1 --max-batch-size 32 --max-queue-delay-us 0;--pool-size 1 --max-batch-size 64 --max-queue-delay-us 200;--pool-size 2 --max-batch-size 32 --max-queue-delay-us 0;--pool-size 2 --max-batch-size 64 --max-queue-delay-us 500"}
 
 [ -x "$CLICKWISE" ] || die "$CLICKWISE missing: run swift build -c release"

@@ -30,7 +30,7 @@ echo
 table_header
 run_config() {  # LABEL FLAGS...
   local label=$1; shift
-  start_clickwise "$PORT" --model "$MODEL" "$@" $EXTRA
+  start_clickwise "$PORT" --model "$MODEL" --max-batch-size 1 "$@" $EXTRA
   for load in $LOADS; do
     run_wrk "$label" "$PORT" "${load%%:*}" "${load##*:}" "$DURATION" "$SCRIPT" "$ROWS" "$NAME"
   done

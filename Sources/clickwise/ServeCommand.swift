@@ -52,8 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes: Int = 4 << 20
 
-    @Option(help: "Most rows merged into one ONNX Runtime run across requests (1 = no batching).")
-    var maxBatchSize: Int = 1
+    @Option(help: "Most rows merged into one ONNX Runtime run across requests (1 = no batching: the plain pool). With the default queue delay of 0 only requests already waiting are merged, so batching adds no latency.")
+    var maxBatchSize: Int = 64
 
     @Option(name: .customLong("max-queue-delay-us"), help: "How long a free inference thread waits for more rows to batch.")
     var maxQueueDelayMicroseconds: Int = 0
