@@ -44,7 +44,7 @@ struct ValueCounter {
         let h: UInt64
         let key: UInt64
         if exact {
-            key = Self.word(value)
+            key = ValueHash.packedWord(value)
             h = ValueHash.finalize(key ^ seed ^ UInt64(length))
         } else {
             h = ValueHash.hash(value, seed: seed)
@@ -83,17 +83,6 @@ struct ValueCounter {
         return kept.map { String(decoding: arena[$0.entry.start..<($0.entry.start + $0.entry.length)], as: UTF8.self) }
     }
 
-    /// Packs up to 8 bytes into a word, zero-padded (lengths are compared separately).
-    @inline(__always)
-    private static func word(_ value: UnsafeRawBufferPointer) -> UInt64 {
-        guard let base = value.baseAddress else { return 0 }
-        if value.count == 8 { return UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)) }
-        var word: UInt64 = 0
-        for i in 0..<value.count {
-            word |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << UInt64(8 * i)
-        }
-        return word
-    }
 
     private func matches(_ entry: Int, _ value: UnsafeRawBufferPointer) -> Bool {
         let e = entries[entry]

@@ -37,4 +37,16 @@ enum ValueHash {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// Packs a value of up to 8 bytes into a word, zero-padded; callers keep the length apart, so "a" and "a\0" differ.
+    @inline(__always)
+    static func packedWord(_ value: UnsafeRawBufferPointer) -> UInt64 {
+        guard let base = value.baseAddress else { return 0 }
+        if value.count == 8 { return UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)) }
+        var word: UInt64 = 0
+        for i in 0..<value.count {
+            word |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << UInt64(8 * i)
+        }
+        return word
+    }
 }

@@ -142,7 +142,7 @@ struct VocabularyIndex: Sendable {
         let tag = UInt32(truncatingIfNeeded: field) << 16 | UInt32(min(count, 0xFFFF))
         let seed = UInt64(truncatingIfNeeded: field + 1) &* 0xD6E8_FEB8_6659_FD93
         if count <= 8 {
-            let word = Self.word(value)
+            let word = ValueHash.packedWord(value)
             let position = ValueHash.finalize(word ^ seed ^ UInt64(count)) & hashMask
             return (word, Int(truncatingIfNeeded: position), tag)
         }
@@ -150,17 +150,6 @@ struct VocabularyIndex: Sendable {
         return (hash, Int(truncatingIfNeeded: hash), tag)
     }
 
-    /// Packs up to 8 bytes into a word, zero-padded (the length is in the tag, so "a" and "a\0" differ).
-    @inline(__always)
-    private static func word(_ value: UnsafeRawBufferPointer) -> UInt64 {
-        guard let base = value.baseAddress else { return 0 }
-        if value.count == 8 { return UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)) }
-        var word: UInt64 = 0
-        for i in 0..<value.count {
-            word |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << UInt64(8 * i)
-        }
-        return word
-    }
 
     @inline(__always)
     private static func equal(_ s: Storage, _ id: Int, _ value: UnsafeRawBufferPointer) -> Bool {
