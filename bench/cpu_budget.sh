@@ -15,13 +15,13 @@ work=$(mktemp -d); trap 'stop_server; rm -rf "$work"' EXIT
 script="$BENCH_DIR/wrk/single_row_fixed.lua"
 
 table_header
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$CLICKWISE" bench http-baseline --port "$port" > "$work/baseline.log" 2>&1 & SERVER_PID=$!
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 run_wrk "bare SwiftNIO, constant answer" "$port" "$threads" "$conns" "$duration" "$script" "" ""
 stop_server
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 start_clickwise "$port" --model "$work/tiny" "$@"
 WRK_PATH=/v1/models/tiny:predict run_wrk "clickwise serve, fixture model $*" "$port" "$threads" "$conns" "$duration" "$script" "" "tiny"
 curl -s "http://127.0.0.1:$port/metrics" | awk '/^clickwise_ort_run_seconds_sum/ {s=$2} /^clickwise_ort_run_seconds_count/ {c=$2}

@@ -34,6 +34,9 @@ model_name() {
   if [[ $(basename "$dir") =~ ^[0-9]+$ ]]; then basename "$(dirname "$dir")"; else basename "$dir"; fi
 }
 
+# free_port -> an unused TCP port on 127.0.0.1.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
 # wait_ready PORT [SECONDS]
 wait_ready() {
   local port=$1 limit=${2:-60} i

@@ -11,7 +11,7 @@ trap stop_server EXIT
 echo "| model | mode | RSS MiB after warm-up |"
 echo "|---|---|---:|"
 for config in "--pool-size 1" "--pool-size 12" "--pool-size 12 --no-share-weights" "--pool-size 12 --shared-session"; do
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   # shellcheck disable=SC2086
   start_clickwise "$port" --model "$model" $config
   rss=$(awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' /proc/$SERVER_PID/status)
