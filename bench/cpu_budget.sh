@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The serving issue's budget: server CPU per single-row request, everything except ONNX Runtime's Run, <= 40 us.
 # Measures, in one run with the same wrk load and the same body:
-#   1. a bare SwiftNIO server answering a constant (clickwise bench http-baseline),
+#   1. a bare SwiftNIO server answering a constant (clickwise bench http-baseline) with NIO's standard HTTP
+#      pipeline (configureHTTPServerPipeline, what shared/reference/measured-costs.md measured), and with only
+#      NIO's request decoder and the response written as bytes (the stack clickwise serve uses),
 #   2. clickwise serve on a near no-op model (the tiny fixture bundle); its ORT Run time (from /metrics) is
 #      subtracted to give the CPU spent on everything else.
 # Usage: bench/cpu_budget.sh [DURATION (default 10s)] [THREADS CONNECTIONS (default 2 64)] [extra serve flags...]
@@ -15,11 +17,13 @@ work=$(mktemp -d); trap 'stop_server; rm -rf "$work"' EXIT
 script="$BENCH_DIR/wrk/single_row_fixed.lua"
 
 table_header
-port=$(free_port)
-"$CLICKWISE" bench http-baseline --port "$port" > "$work/baseline.log" 2>&1 & SERVER_PID=$!
-for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-run_wrk "bare SwiftNIO, constant answer" "$port" "$threads" "$conns" "$duration" "$script" "" ""
-stop_server
+for pipeline in nio decoder; do
+  port=$(free_port)
+  "$CLICKWISE" bench http-baseline --port "$port" --pipeline "$pipeline" > "$work/baseline.log" 2>&1 & SERVER_PID=$!
+  for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  run_wrk "bare SwiftNIO ($pipeline pipeline), constant answer" "$port" "$threads" "$conns" "$duration" "$script" "" ""
+  stop_server
+done
 
 port=$(free_port)
 start_clickwise "$port" --model "$work/tiny" "$@"

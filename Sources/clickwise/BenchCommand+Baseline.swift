@@ -15,6 +15,8 @@ extension BenchCommand {
         @Option var host = "127.0.0.1"
         @Option var port = 8001
         @Option(help: "Event-loop threads (0 = one per core).") var eventLoops = 0
+        @Option(help: "Pipeline: nio (configureHTTPServerPipeline), decoder (NIO's request decoder, response written as bytes), raw (no HTTP codec).")
+        var pipeline = "nio"
 
         func run() throws {
             let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops > 0 ? eventLoops : System.coreCount)
@@ -22,9 +24,21 @@ extension BenchCommand {
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
-                        try channel.pipeline.syncOperations.addHandler(ConstantHandler())
+                .childChannelInitializer { [pipeline] channel in
+                    switch pipeline {
+                    case "decoder":
+                        return channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
+                            try channel.pipeline.syncOperations.addHandler(ConstantBytesHandler())
+                        }
+                    case "raw":
+                        return channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(RawConstantHandler())
+                        }
+                    default:
+                        return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
+                            try channel.pipeline.syncOperations.addHandler(ConstantHandler())
+                        }
                     }
                 }
                 .bind(host: host, port: port).wait()
@@ -82,5 +96,35 @@ private final class ConstantHandler: ChannelInboundHandler {
                 done.whenComplete { _ in channel.close(promise: nil) }
             }
         }
+    }
+}
+
+private let constantResponse = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 21\r\n\r\n{\"predictions\":[0.5]}"
+
+private final class ConstantBytesHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = ByteBuffer
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .end = unwrapInboundIn(data) {
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: constantResponse)), promise: nil)
+        }
+    }
+}
+
+private final class RawConstantHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // wrk sends one request per read here; counts requests by their header terminators.
+        let buffer = unwrapInboundIn(data)
+        let n = buffer.withUnsafeReadableBytes { bytes -> Int in
+            var n = 0, i = 0
+            while i + 3 < bytes.count {
+                if bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 { n += 1; i += 4 } else { i += 1 }
+            }
+            return n
+        }
+        for _ in 0..<n { context.write(wrapOutboundOut(context.channel.allocator.buffer(string: constantResponse)), promise: nil) }
+        if n > 0 { context.flush() }
     }
 }
