@@ -4,22 +4,31 @@ import NIOHTTP1
 
 /// One connection's request handling: collects a request, hands it to the application, writes the reply.
 ///
-/// Lives on its channel's event loop. HTTP pipelining is serialized by NIO's pipeline handler in front of it,
-/// so at most one request per connection is being handled at a time.
-final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Sits right behind NIO's request decoder and writes each response as one buffer of bytes (see
+/// `HTTPResponseWriter`). Pipelined requests are answered in order: while a reply is pending, decoded parts
+/// wait in a queue (and reads are held back while it is not empty), so at most one request per connection is
+/// being handled at a time.
+final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// Sent through the pipeline when the server starts draining.
     struct DrainEvent: Sendable {}
 
     private let application: ServerApplication
     private let maxBodyBytes: Int
+    private let workerHeader: String?
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var bodyTooLarge = false
     private var busy = false
     private var draining = false
+    private var closing = false
+    // A request was dispatched and its reply is not written yet: later requests wait, in order.
+    private var awaitingReply = false
+    private var queuedParts = CircularBuffer<HTTPServerRequestPart>()
+    private var readHeld = false
     private var startedAt: UInt64 = 0
     private var route = Route.notFound
     // Clients reuse a connection for one endpoint: parse each new target once.
@@ -27,13 +36,39 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var lastRoute = Route.notFound
     private var scratch = DecodedInstances(reservingRows: 1)
 
-    init(application: ServerApplication) {
+    /// `workerIndex` (with `--workers`) adds `x-clickwise-worker: <index>` to every response, so clients, tests
+    /// and nginx checks can tell which process answered.
+    init(application: ServerApplication, workerIndex: Int? = nil) {
         self.application = application
         self.maxBodyBytes = application.configuration.maxBodyBytes
+        self.workerHeader = workerIndex.map { "\(Self.workerHeaderName): \($0)\r\n" }
     }
 
+    /// The response header naming the `--workers` process that answered.
+    static let workerHeaderName = "x-clickwise-worker"
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if awaitingReply || !queuedParts.isEmpty {
+            queuedParts.append(part)
+        } else {
+            process(part, context: context)
+        }
+    }
+
+    // Reads are held back only once a pipelined request is queued: holding them for every pending reply would
+    // cost two epoll_ctl calls per request, and a client that waits for its answer sends nothing meanwhile.
+    func read(context: ChannelHandlerContext) {
+        if !queuedParts.isEmpty {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        guard !closing else { return }
+        switch part {
         case .head(let requestHead):
             // A request that has started arriving is answered even if draining begins before its end.
             busy = true
@@ -44,7 +79,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 bodyTooLarge = true
             } else if requestHead.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 // curl sends this for bodies over 1 KiB and would otherwise wait a second before sending.
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: requestHead.version, status: .continue))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(HTTPResponseWriter.continueResponse(version: requestHead.version, allocator: context.channel.allocator)),
+                                      promise: nil)
             }
         case .body(var chunk):
             guard !bodyTooLarge else { return }
@@ -66,24 +102,27 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 route = routeFor(requestHead.uri)
                 // The rest of an oversized body may still be arriving: answer and close.
                 draining = true
-                finish(context: context, version: requestHead.version, keepAlive: false,
+                finish(context: context, version: requestHead.version, keepAlive: false, isHead: requestHead.method == .HEAD,
                        reply: .error(.payloadTooLarge, "request body exceeds \(maxBodyBytes) bytes (--max-body-bytes)"))
                 return
             }
             route = routeFor(requestHead.uri)
+            let isHead = requestHead.method == .HEAD
             let keepAlive = requestHead.isKeepAlive
             let version = requestHead.version
             let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             let eventLoop = context.eventLoop
             let requestBody = body
             body = nil
+            awaitingReply = true
             if let reply = application.handle(route: route, head: requestHead, body: requestBody, scratch: &scratch, respond: { reply in
                 eventLoop.execute {
                     let bound = loopBound.value
-                    bound.handler.finish(context: bound.context, version: version, keepAlive: keepAlive, reply: reply)
+                    bound.handler.finish(context: bound.context, version: version, keepAlive: keepAlive, isHead: isHead, reply: reply)
+                    bound.handler.resumeQueued(context: bound.context)
                 }
             }) {
-                finish(context: context, version: version, keepAlive: keepAlive, reply: reply)
+                finish(context: context, version: version, keepAlive: keepAlive, isHead: isHead, reply: reply)
             }
         }
     }
@@ -106,28 +145,42 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A request NIO's decoder cannot parse: answer 400 unless a reply is already owed, then close.
+        if let parseError = error as? HTTPParserError, !awaitingReply, !closing {
+            closing = true
+            let reply = HTTPReply.error(.badRequest, "malformed HTTP request: \(parseError)")
+            let bytes = HTTPResponseWriter.response(reply, version: .http1_1, close: true, workerHeader: workerHeader, omitBody: false,
+                                                    allocator: context.channel.allocator)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
         context.close(promise: nil)
     }
 
-    private func finish(context: ChannelHandlerContext, version: HTTPVersion, keepAlive: Bool, reply: HTTPReply) {
-        let close = !keepAlive || draining
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(4 + reply.extraHeaders.count)
-        headers.add(name: "content-type", value: reply.contentType)
-        headers.add(name: "content-length", value: String(reply.body.readableBytes))
-        for (name, value) in reply.extraHeaders { headers.add(name: name, value: value) }
-        if close {
-            headers.add(name: "connection", value: "close")
-        } else if version.major == 1 && version.minor == 0 {
-            headers.add(name: "connection", value: "keep-alive")
+    /// Answers the requests that arrived while a reply was pending, in order, then lets reads resume.
+    private func resumeQueued(context: ChannelHandlerContext) {
+        while !awaitingReply, !closing, let part = queuedParts.popFirst() {
+            process(part, context: context)
         }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: reply.status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if closing { queuedParts.removeAll() }
+        if !awaitingReply && queuedParts.isEmpty && readHeld && !closing {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func finish(context: ChannelHandlerContext, version: HTTPVersion, keepAlive: Bool, isHead: Bool, reply: HTTPReply) {
+        let close = !keepAlive || draining
+        let bytes = HTTPResponseWriter.response(reply, version: version, close: close, workerHeader: workerHeader, omitBody: isHead,
+                                                allocator: context.channel.allocator)
+        let done = context.writeAndFlush(wrapOutboundOut(bytes))
         busy = false
+        awaitingReply = false
         application.metrics.requestFinished(route: route.metricsIndex, status: Int(reply.status.code),
                                             seconds: MonotonicClock.seconds(from: startedAt, to: MonotonicClock.nanoseconds()))
         if close {
+            closing = true
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
         }

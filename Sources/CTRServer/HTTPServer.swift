@@ -51,11 +51,11 @@ public final class HTTPServer: Service, Sendable {
                 let id = ObjectIdentifier(channel)
                 connections.add(channel)
                 channel.closeFuture.whenComplete { _ in connections.remove(id) }
-                return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
-                    if let workerIndex {  // --workers: say which process answered
-                        try channel.pipeline.syncOperations.addHandler(WorkerHeaderHandler(workerIndex: workerIndex))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(application: application))
+                // NIO's request decoder, then our handler, which writes whole responses as bytes (not
+                // configureHTTPServerPipeline: its encoder and pipelining handler double the per-request CPU).
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(application: application, workerIndex: workerIndex))
                 }
             }
         let configuration = application.configuration

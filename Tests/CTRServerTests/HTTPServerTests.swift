@@ -100,6 +100,59 @@ struct HTTPServerTests {
         await server.stop()
     }
 
+    @Test("pipelined requests are answered in order, including ones that wait for inference")
+    func pipelinedRequestsInOrder() async throws {
+        let server = try await TestServer.start()
+        let client = HTTPTestClient(port: server.port)
+        let expected = try Self.directPredictions(0..<4, bundle: server.bundleDirectory)
+        var bytes: [UInt8] = []
+        for index in 0..<4 {
+            let body = TestRows.body(rows: index..<(index + 1))
+            bytes += Array("POST /v1/models/tiny:predict HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+            bytes += Array("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        }
+        var responses = [try client.sendRaw(bytes)]
+        for _ in 1..<8 { responses.append(try client.receive()) }
+        for index in 0..<4 {
+            #expect(responses[2 * index].status == 200)
+            #expect(abs((Self.predictions(responses[2 * index])?.first ?? -1) - expected[index]) < 1e-6)
+            #expect(responses[2 * index + 1].text == #"{"live":true}"#)
+        }
+        // The connection is still usable afterwards.
+        #expect(try client.send("GET", "/v2/health/ready").status == 200)
+        await server.stop()
+    }
+
+    @Test("unparseable HTTP gets 400 with a JSON error and a close; a HEAD answer carries no body")
+    func malformedHTTPAndHead() async throws {
+        let server = try await TestServer.start()
+        let bad = try HTTPTestClient(port: server.port).sendRaw(Array("NOT HTTP AT ALL\r\n\r\n".utf8))
+        #expect(bad.status == 400)
+        #expect((bad.json?["error"] as? String)?.hasPrefix("malformed HTTP request") == true)
+        #expect(bad.headers["connection"] == "close")
+        let client = HTTPTestClient(port: server.port)
+        let head = try client.sendRaw(Array("HEAD /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n".utf8),
+                                      expectBody: false)
+        #expect(head.status == 405)
+        #expect(head.headers["allow"] == "GET")
+        // Had the HEAD answer carried its body, these bytes would not start with a status line.
+        let next = try client.receive()
+        #expect(next.status == 200 && next.text == #"{"live":true}"#)
+        await server.stop()
+    }
+
+    @Test("HTTP/1.0 gets a 1.0 status line, keep-alive only when asked for")
+    func http10() async throws {
+        let server = try await TestServer.start()
+        let plain = try HTTPTestClient(port: server.port).sendRaw(Array("GET /v2/health/live HTTP/1.0\r\n\r\n".utf8))
+        #expect(plain.status == 200 && plain.version == "HTTP/1.0" && plain.headers["connection"] == "close")
+        let client = HTTPTestClient(port: server.port)
+        let kept = try client.sendRaw(Array("GET /v2/health/live HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".utf8))
+        #expect(kept.headers["connection"] == "keep-alive")
+        #expect(try client.sendRaw(Array("GET /v2/health/ready HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".utf8)).status == 200)
+        await server.stop()
+    }
+
     @Test("health, server and model metadata, metrics")
     func metadataEndpoints() async throws {
         let server = try await TestServer.start()

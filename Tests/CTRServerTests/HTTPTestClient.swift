@@ -7,6 +7,7 @@ import Glibc
 final class HTTPTestClient {
     struct Response {
         let status: Int
+        var version = "HTTP/1.1"
         let headers: [String: String]
         let body: [UInt8]
         var text: String { String(decoding: body, as: UTF8.self) }
@@ -58,11 +59,16 @@ final class HTTPTestClient {
         return response
     }
 
-    /// Sends raw bytes (for malformed requests) and reads one response.
-    func sendRaw(_ bytes: [UInt8]) throws -> Response {
+    /// Sends raw bytes (for malformed or pipelined requests) and reads one response; `expectBody: false` for HEAD.
+    func sendRaw(_ bytes: [UInt8], expectBody: Bool = true) throws -> Response {
         try connectIfNeeded()
         try write(bytes)
-        return try readResponse()
+        return try readResponse(expectBody: expectBody)
+    }
+
+    /// Reads the next response on the connection (after pipelined requests).
+    func receive(expectBody: Bool = true) throws -> Response {
+        try readResponse(expectBody: expectBody)
     }
 
     private func write(_ bytes: [UInt8]) throws {
@@ -81,7 +87,7 @@ final class HTTPTestClient {
         pending.append(contentsOf: buffer[0..<count])
     }
 
-    private func readResponse() throws -> Response {
+    private func readResponse(expectBody: Bool = true) throws -> Response {
         let separator: [UInt8] = [13, 10, 13, 10]
         var headerEnd: Int?
         while headerEnd == nil {
@@ -97,10 +103,10 @@ final class HTTPTestClient {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        let length = Int(headers["content-length"] ?? "0") ?? 0
+        let length = expectBody ? Int(headers["content-length"] ?? "0") ?? 0 : 0
         while pending.count < length { try fill() }
         let body = Array(pending[0..<length])
         pending.removeFirst(length)
-        return Response(status: status, headers: headers, body: body)
+        return Response(status: status, version: String(statusLine[0]), headers: headers, body: body)
     }
 }
