@@ -174,7 +174,6 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let close = !keepAlive || draining
         let bytes = HTTPResponseWriter.response(reply, version: version, close: close, workerHeader: workerHeader, omitBody: isHead,
                                                 allocator: context.channel.allocator)
-        let done = context.writeAndFlush(wrapOutboundOut(bytes))
         busy = false
         awaitingReply = false
         application.metrics.requestFinished(route: route.metricsIndex, status: Int(reply.status.code),
@@ -182,7 +181,9 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if close {
             closing = true
             let channel = context.channel
-            done.whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)  // no future to allocate on the hot path
         }
     }
 }

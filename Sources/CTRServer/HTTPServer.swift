@@ -29,8 +29,9 @@ public final class HTTPServer: Service, Sendable {
     public init(application: ServerApplication, logger: Logger = Logger(label: "clickwise.http"),
                 onListening: (@Sendable (SocketAddress) -> Void)? = nil) {
         self.application = application
-        let threads = application.configuration.eventLoopThreads
-        group = MultiThreadedEventLoopGroup(numberOfThreads: threads > 0 ? threads : System.coreCount)
+        let inferenceThreads = application.endpoints.values.reduce(0) { $0 + $1.pool.configuration.threadCount }
+        group = MultiThreadedEventLoopGroup(numberOfThreads: application.configuration.resolvedEventLoopThreads(
+            cores: System.coreCount, inferenceThreads: inferenceThreads))
         self.logger = logger
         self.onListening = onListening
     }

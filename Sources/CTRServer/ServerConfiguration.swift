@@ -7,7 +7,7 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// 0 picks a free port (tests).
     public var port = 8000
-    /// SwiftNIO event-loop threads; 0 means one per core.
+    /// SwiftNIO event-loop threads; 0 means the cores the inference threads leave free (at least one).
     public var eventLoopThreads = 0
     /// Most rows (instances, or the batch dimension of v2 tensors) in one request.
     public var maxRowsPerRequest = 1000
@@ -24,5 +24,13 @@ public struct ServerConfiguration: Sendable {
     /// Creates a configuration serving `modelPath` with defaults for the rest.
     public init(modelPath: String) {
         self.modelPath = modelPath
+    }
+
+    /// The event-loop thread count to start on a machine with `cores` cores, given `inferenceThreads` in total.
+    ///
+    /// Event loops and inference threads share the cores; on 2 cores one loop beside the inference threads
+    /// served DeepFM as fast as or faster than two (docs/BENCHMARKS.md, 2026-11-29), with less contention.
+    public func resolvedEventLoopThreads(cores: Int, inferenceThreads: Int) -> Int {
+        eventLoopThreads > 0 ? eventLoopThreads : max(1, cores - inferenceThreads)
     }
 }

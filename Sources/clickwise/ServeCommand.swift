@@ -61,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most requests waiting for inference; more are answered 503 with Retry-After.")
     var maxQueueSize: Int = 1024
 
-    @Option(help: "SwiftNIO event-loop threads (0 = one per core).")
+    @Option(help: "SwiftNIO event-loop threads (0 = the cores not taken by inference threads, at least 1).")
     var eventLoops: Int = 0
 
     @Option(help: "Server processes sharing the port with SO_REUSEPORT, supervised (restarted) by this one.")
@@ -126,6 +126,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError(error.message)
         }
         let server = HTTPServer(application: application, logger: logger)
+        // A worker joins the shared SO_REUSEPORT port only once warm: the kernel would otherwise route new
+        // connections to a restarting worker that can only answer 503. A single server binds first, so its
+        // health endpoints answer (not ready) during warm-up.
+        let warmBeforeBinding = workerIndex != nil
+        if warmBeforeBinding {
+            do { try application.warmUp() } catch { throw CLIError(error.message) }
+        }
         let address: SocketAddress
         do {
             address = try await server.bind()
@@ -136,11 +143,13 @@ struct ServeCommand: AsyncParsableCommand {
         print("clickwise \(ServerApplication.version) serving \(application.modelNames.joined(separator: ", ")) on http://\(host):\(port)")
         print("  POST http://\(host):\(port)/v1/models/\(application.modelNames[0]):predict   (KServe v2: /v2/models/\(application.modelNames[0])/infer)")
         fflush(nil)
-        do {
-            try application.warmUp()
-        } catch {
-            await server.drain()
-            throw CLIError(error.message)
+        if !warmBeforeBinding {
+            do {
+                try application.warmUp()
+            } catch {
+                await server.drain()
+                throw CLIError(error.message)
+            }
         }
         print("ready (pool \(poolSize)\(sharedSession ? " threads on one shared session" : " sessions"), intra \(intraThreads), inter \(interThreads), max batch \(maxBatchSize))")
         fflush(nil)
