@@ -32,7 +32,7 @@ REPEAT=${REPEAT:-1}
 results="$ROOT/bench/out/batching-rows.md"; : > "$results"
 for ((round = 1; round <= REPEAT; round++)); do
   for flags in "${pools[@]}" "${batches[@]}"; do
-    kind=batch; [[ " ${pools[*]} " == *" $flags "* ]] && kind=pool
+    kind=batch; for pool in "${pools[@]}"; do [[ "$pool" == "$flags" ]] && kind=pool; done
     # shellcheck disable=SC2086
     start_clickwise "$PORT" --model "$MODEL" $flags
     run_wrk "${flags//--/}" "$PORT" "${LOAD%%:*}" "${LOAD##*:}" "$DURATION" "$SINGLE" "$ROWS" "$NAME" | tee -a "$results"
