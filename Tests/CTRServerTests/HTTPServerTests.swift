@@ -141,6 +141,34 @@ struct HTTPServerTests {
         await server.stop()
     }
 
+    @Test("a chunked request body is reassembled; an oversized one gets 413 and a close")
+    func chunkedBodies() async throws {
+        let server = try await TestServer.start { $0.maxBodyBytes = 4_096 }
+        let expected = try Self.directPredictions(0..<3, bundle: server.bundleDirectory)
+        let body = TestRows.body(rows: 0..<3)
+        var bytes = Array("POST /v1/models/tiny:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        var offset = 0
+        while offset < body.count {  // uneven chunks, so values straddle chunk boundaries
+            let end = min(body.count, offset + 97)
+            bytes += Array("\(String(end - offset, radix: 16))\r\n".utf8) + body[offset..<end] + Array("\r\n".utf8)
+            offset = end
+        }
+        bytes += Array("0\r\n\r\n".utf8)
+        let client = HTTPTestClient(port: server.port)
+        let response = try client.sendRaw(bytes)
+        #expect(response.status == 200)
+        let got = Self.predictions(response) ?? []
+        #expect(got.count == 3 && zip(got, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+
+        let big = [UInt8](repeating: UInt8(ascii: " "), count: 5_000)
+        var oversized = Array("POST /v1/models/tiny:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        oversized += Array("\(String(big.count, radix: 16))\r\n".utf8) + big + Array("\r\n0\r\n\r\n".utf8)
+        let rejected = try HTTPTestClient(port: server.port).sendRaw(oversized)
+        #expect(rejected.status == 413 && rejected.headers["connection"] == "close")
+        #expect((rejected.json?["error"] as? String)?.contains("--max-body-bytes") == true)
+        await server.stop()
+    }
+
     @Test("HTTP/1.0 gets a 1.0 status line, keep-alive only when asked for")
     func http10() async throws {
         let server = try await TestServer.start()

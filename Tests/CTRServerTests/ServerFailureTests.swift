@@ -85,7 +85,7 @@ struct ServerFailureTests {
         await server.stop()
     }
 
-    @Test("concurrent good requests stay correct while bad ones are rejected")
+    @Test("concurrent good requests stay correct while bad requests and unparseable HTTP are rejected")
     func goodAndBadTogether() async throws {
         let server = try await Self.startServer()
         let expected = try HTTPServerTests.directPredictions(0..<20, bundle: server.bundleDirectory)
@@ -118,6 +118,17 @@ struct ServerFailureTests {
                     }
                     return (0, unexpected)
                 }
+            }
+            group.addTask {
+                // Bytes NIO's decoder cannot parse: each gets a 400 and a closed connection, nothing else.
+                let garbage = ["NOT HTTP\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "POST /v1/models/tiny:predict HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+                               "\u{0}\u{1}\u{2}\r\n\r\n"]
+                var unexpected = 0
+                for round in 0..<40 {
+                    let response = try HTTPTestClient(port: port).sendRaw(Array(garbage[round % garbage.count].utf8))
+                    if response.status != 400 || response.headers["connection"] != "close" { unexpected += 1 }
+                }
+                return (0, unexpected)
             }
             return try await group.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
         }
