@@ -6,12 +6,13 @@ import Darwin
 
 /// The integer-field transform of the Criteo competition winners, as FuxiCTR applies it.
 ///
-/// `missing -> 0`; `v > 2 -> floor(ln(v)^2)`; otherwise `max(v, -1)`. The encoder then divides by the
-/// field's scale (the largest transformed value seen in training, at least 1) so inputs lie in about [-1, 1].
+/// `v > 2 -> floor(ln(v)^2)`; otherwise `max(v, -1)`. The encoder then divides by the field's scale (the
+/// largest transformed value seen in training, at least 1) so inputs lie in [-1, 1]; a missing value becomes
+/// the map's `denseMissingValue` (-2 for new maps, 0 for maps written before it existed).
 public enum DenseTransform {
     /// The human-readable statement of the transform, written into features.json.
     public static let summary =
-        "missing -> 0; v > 2 -> floor(ln(v)^2); otherwise max(v, -1); the result is divided by the field's scale"
+        "v > 2 -> floor(ln(v)^2); otherwise max(v, -1); the result is divided by the field's scale; missing -> denseMissingValue"
 
     /// Applies the unscaled transform to a present value.
     @inlinable

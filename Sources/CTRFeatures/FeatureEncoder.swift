@@ -7,6 +7,7 @@ public struct FeatureEncoder: Sendable {
     private let index: VocabularyIndex
     private let offsets: [Int64]
     private let inverseScales: [Double]
+    @usableFromInline let missingDense: Float
 
     /// Builds the lookup table for a map (linear in its vocabulary size).
     public init(map: FeatureMap) {
@@ -21,6 +22,7 @@ public struct FeatureEncoder: Sendable {
         index = VocabularyIndex(vocabularies: map.vocabularies, offsets: offsets,
                                 totalSize: map.totalVocabularySize, hashMask: hashMask)
         inverseScales = map.denseScales.map { 1 / $0 }
+        missingDense = Float(map.denseMissingValue)
     }
 
     /// Parses a field name ("I1"..."I13", "C1"..."C26") from UTF-8 bytes without allocating.
@@ -50,10 +52,10 @@ public struct FeatureEncoder: Sendable {
         return name.withUTF8 { field(named: UnsafeRawBufferPointer($0)) }
     }
 
-    /// The model input for dense field `field` (0..<13): ``DenseTransform`` divided by the field's scale; nil -> 0.
+    /// The model input for dense field `field` (0..<13): ``DenseTransform`` divided by the field's scale; nil -> the map's `denseMissingValue`.
     @inlinable
     public func denseValue(field: Int, raw: Double?) -> Float {
-        guard let raw else { return 0 }
+        guard let raw else { return missingDense }
         return Float(DenseTransform.apply(raw) * inverseScale(field))
     }
 

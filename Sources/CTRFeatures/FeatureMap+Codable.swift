@@ -4,7 +4,7 @@
 /// on decoding they are checked against what the vocabularies imply.
 extension FeatureMap: Codable {
     private enum Key: String, CodingKey {
-        case formatVersion, fingerprint, minCount, rowCount, tensors, idScheme, denseTransform
+        case formatVersion, fingerprint, minCount, rowCount, tensors, idScheme, denseTransform, denseMissingValue
         case totalVocabularySize, denseFields, categoricalFields
     }
 
@@ -44,6 +44,7 @@ extension FeatureMap: Codable {
         try c.encode(Tensors(sparseInput: sparseInputName, denseInput: denseInputName, output: outputName), forKey: .tensors)
         try c.encode(Self.idSchemeSummary, forKey: .idScheme)
         try c.encode(DenseTransform.summary, forKey: .denseTransform)
+        try c.encode(denseMissingValue, forKey: .denseMissingValue)
         try c.encode(totalVocabularySize, forKey: .totalVocabularySize)
         try c.encode(zip(CriteoSchema.denseNames, denseScales).map { DenseField(name: $0, scale: $1) }, forKey: .denseFields)
         let offsets = fieldOffsets
@@ -75,7 +76,8 @@ extension FeatureMap: Codable {
         }
         self.init(uncheckedVocabularies: categorical.map(\.vocabulary), denseScales: dense.map(\.scale),
                   minCount: try c.decode(Int.self, forKey: .minCount),
-                  rowCount: try c.decodeIfPresent(Int.self, forKey: .rowCount) ?? 0)
+                  rowCount: try c.decodeIfPresent(Int.self, forKey: .rowCount) ?? 0,
+                  denseMissingValue: try c.decodeIfPresent(Double.self, forKey: .denseMissingValue) ?? 0)
         sparseInputName = tensors.sparseInput
         denseInputName = tensors.denseInput
         outputName = tensors.output

@@ -18,6 +18,7 @@ extension FeatureMap {
         out.line("  },")
         out.pair("idScheme", quoted: Self.idSchemeSummary, indent: 1)
         out.pair("denseTransform", quoted: DenseTransform.summary, indent: 1)
+        out.line("  \"denseMissingValue\" : \(denseMissingValue),")
         out.pair("totalVocabularySize", totalVocabularySize, indent: 1)
         out.line("  \"denseFields\" : [")
         for (field, scale) in denseScales.enumerated() {

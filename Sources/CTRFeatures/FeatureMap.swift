@@ -24,6 +24,12 @@ public struct FeatureMap: Sendable {
     public private(set) var vocabularies: [[String]]
     /// Per dense field, the divisor applied after ``DenseTransform`` (>= 1).
     public private(set) var denseScales: [Double]
+    /// The model input for a missing integer value. Present values land in [-1, 1] after scaling, so the
+    /// default -2 lets a model tell "missing" from a present 0; maps written before this setting existed
+    /// (no `denseMissingValue` in features.json) use 0, as their models were trained with.
+    public private(set) var denseMissingValue: Double
+    /// What ``fit(_:minCount:)`` records for missing integers (chosen on validation AUC, docs/TRAINING.md).
+    public static let defaultDenseMissingValue = -2.0
     /// Name of the model's int64 [B, 26] input of global ids.
     public var sparseInputName = "sparse_ids"
     /// Name of the model's float32 [B, 13] input of transformed dense values.
@@ -34,14 +40,17 @@ public struct FeatureMap: Sendable {
     var recordedFingerprint: String?
 
     /// Creates a map from explicit vocabularies and scales, validating them against the Criteo schema.
-    public init(vocabularies: [[String]], denseScales: [Double], minCount: Int, rowCount: Int = 0) throws(FeatureMapError) {
-        self.init(uncheckedVocabularies: vocabularies, denseScales: denseScales, minCount: minCount, rowCount: rowCount)
+    public init(vocabularies: [[String]], denseScales: [Double], minCount: Int, rowCount: Int = 0,
+                denseMissingValue: Double = 0) throws(FeatureMapError) {
+        self.init(uncheckedVocabularies: vocabularies, denseScales: denseScales, minCount: minCount, rowCount: rowCount,
+                  denseMissingValue: denseMissingValue)
         try validate(path: nil)
     }
 
-    init(uncheckedVocabularies: [[String]], denseScales: [Double], minCount: Int, rowCount: Int) {
+    init(uncheckedVocabularies: [[String]], denseScales: [Double], minCount: Int, rowCount: Int, denseMissingValue: Double) {
         self.vocabularies = uncheckedVocabularies
         self.denseScales = denseScales
+        self.denseMissingValue = denseMissingValue
         self.minCount = minCount
         self.rowCount = rowCount
     }

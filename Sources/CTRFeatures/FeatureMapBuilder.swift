@@ -61,6 +61,7 @@ public struct FeatureMapBuilder: Sendable {
     /// The fitted map: vocabularies cut at `minCount` in descending-count order, and dense scales.
     public func build() -> FeatureMap {
         FeatureMap(uncheckedVocabularies: counters.map { $0.vocabulary(minCount: minCount) },
-                   denseScales: denseMaxima, minCount: minCount, rowCount: rowCount)
+                   denseScales: denseMaxima, minCount: minCount, rowCount: rowCount,
+                   denseMissingValue: FeatureMap.defaultDenseMissingValue)
     }
 }

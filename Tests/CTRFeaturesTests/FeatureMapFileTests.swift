@@ -20,12 +20,41 @@ import Testing
         #expect(loaded.outputName == "ctr")
         #expect(loaded.sparseInputName == "sparse_ids")
         #expect(loaded.fingerprint == map.fingerprint)
+        #expect(map.denseMissingValue == FeatureMap.defaultDenseMissingValue)
+        #expect(loaded.denseMissingValue == map.denseMissingValue)
 
         let a = FeatureEncoder(map: map), b = FeatureEncoder(map: loaded)
         for value in ["v0", "v4", "ünï1", "tail", "nope"] {
             #expect(a.categoricalID(field: 0, string: value) == b.categoricalID(field: 0, string: value))
             #expect(a.categoricalID(field: 7, string: value) == b.categoricalID(field: 7, string: value))
         }
+    }
+
+    @Test func mapsWithoutDenseMissingValueKeepEncodingMissingAsZeroAndTheirFingerprint() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A features.json as written before denseMissingValue existed: the key absent, the old fingerprint.
+        let old = try smallMap()
+        #expect(old.denseMissingValue == 0)
+        let text = String(decoding: old.jsonBytes(), as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("denseMissingValue") }
+        let url = directory.appendingPathComponent("features.json")
+        try Data(lines.joined(separator: "\n").utf8).write(to: url)
+        let loaded = try FeatureMap(contentsOf: url)  // the recorded fingerprint still verifies
+        #expect(loaded.denseMissingValue == 0)
+        #expect(FeatureEncoder(map: loaded).denseValue(field: 3, raw: nil) == 0)
+
+        // A new map encodes missing as -2, apart from a present 0, and the value is part of its identity.
+        var vocabularies = Array(repeating: [String](), count: CriteoSchema.categoricalCount)
+        vocabularies[0] = ["a", "b"]
+        vocabularies[1] = ["x"]
+        let new = try FeatureMap(vocabularies: vocabularies, denseScales: old.denseScales, minCount: 10, denseMissingValue: -2)
+        let encoder = FeatureEncoder(map: new)
+        #expect(encoder.denseValue(field: 3, raw: nil) == -2)
+        #expect(encoder.denseValue(field: 3, raw: 0) == 0)
+        #expect(new.fingerprint != old.fingerprint)
+        try new.write(to: url)
+        #expect(try FeatureMap(contentsOf: url).denseMissingValue == -2)
     }
 
     @Test func writesHumanReadableDocumentedJSON() throws {

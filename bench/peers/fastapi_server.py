@@ -4,7 +4,7 @@ Same CTR API as `clickwise serve` (POST /v1/models/{name}:predict with {"instanc
 feature encoding as Sources/CTRFeatures (FeatureEncoder + DenseTransform):
   - categorical field f: global id = offset_f + local; local 0 = OOV, 1 = missing (absent, null or ""),
     2 + i = vocabulary[i]; a JSON integer counts as its decimal text;
-  - dense field f: missing -> 0; v > 2 -> floor(ln(v)^2); otherwise max(v, -1); then * (1 / scale_f),
+  - dense field f: missing -> denseMissingValue (0 if absent); v > 2 -> floor(ln(v)^2); otherwise max(v, -1); then * (1 / scale_f),
     computed in float64 and rounded to float32.
 
     CLICKWISE_BUNDLE=models/deepfm/1 uvicorn bench.peers.fastapi_server:app --workers 2 --port 8100
@@ -32,6 +32,8 @@ class Encoder:
     def __init__(self, features: dict):
         self.dense_names = [d["name"] for d in features["denseFields"]]
         self.inverse_scales = [1.0 / float(d["scale"]) for d in features["denseFields"]]
+        # Maps written before denseMissingValue existed encoded a missing integer as 0.
+        self.dense_missing = float(features.get("denseMissingValue", 0.0))
         self.categorical_names = [c["name"] for c in features["categoricalFields"]]
         self.offsets = [int(c["offset"]) for c in features["categoricalFields"]]
         self.lookups = [{value: c["offset"] + self.FIRST + i for i, value in enumerate(c["vocabulary"])}
@@ -47,7 +49,7 @@ class Encoder:
 
     def dense_value(self, field: int, raw) -> float:
         if raw is None or raw == "":
-            return 0.0
+            return self.dense_missing
         if isinstance(raw, bool):
             raise ValueError(f"{self.dense_names[field]}: expected an integer or null")
         if isinstance(raw, str):
