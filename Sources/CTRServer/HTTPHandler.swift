@@ -98,16 +98,15 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             head = nil
             startedAt = MonotonicClock.nanoseconds()
             application.metrics.requestStarted()
+            route = routeFor(requestHead.uri)
+            let isHead = requestHead.method == .HEAD
             if bodyTooLarge {
-                route = routeFor(requestHead.uri)
                 // The rest of an oversized body may still be arriving: answer and close.
                 draining = true
-                finish(context: context, version: requestHead.version, keepAlive: false, isHead: requestHead.method == .HEAD,
+                finish(context: context, version: requestHead.version, keepAlive: false, isHead: isHead,
                        reply: .error(.payloadTooLarge, "request body exceeds \(maxBodyBytes) bytes (--max-body-bytes)"))
                 return
             }
-            route = routeFor(requestHead.uri)
-            let isHead = requestHead.method == .HEAD
             let keepAlive = requestHead.isKeepAlive
             let version = requestHead.version
             let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)

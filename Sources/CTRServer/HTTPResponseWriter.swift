@@ -15,7 +15,7 @@ enum HTTPResponseWriter {
         buffer.writeStaticString("content-type: ")
         buffer.writeString(reply.contentType)
         buffer.writeStaticString("\r\ncontent-length: ")
-        writeDecimal(reply.body.readableBytes, into: &buffer)
+        buffer.writeString(String(reply.body.readableBytes))  // a small string: no heap allocation
         buffer.writeStaticString("\r\n")
         for (name, value) in reply.extraHeaders {
             buffer.writeString(name)
@@ -49,24 +49,9 @@ enum HTTPResponseWriter {
 
     private static func writeStatusLine(_ status: HTTPResponseStatus, version: HTTPVersion, into buffer: inout ByteBuffer) {
         buffer.writeStaticString(version.major == 1 && version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        writeDecimal(Int(status.code), into: &buffer)
+        buffer.writeString(String(status.code))
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(status.reasonPhrase)
         buffer.writeStaticString("\r\n")
-    }
-
-    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        precondition(value >= 0)
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits, no heap
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            var position = scratch.count
-            var rest = value
-            repeat {
-                position -= 1
-                scratch[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            } while rest > 0
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: scratch[position...]))
-        }
     }
 }

@@ -45,10 +45,7 @@ import Testing
         #expect(FeatureEncoder(map: loaded).denseValue(field: 3, raw: nil) == 0)
 
         // A new map encodes missing as -2, apart from a present 0, and the value is part of its identity.
-        var vocabularies = Array(repeating: [String](), count: CriteoSchema.categoricalCount)
-        vocabularies[0] = ["a", "b"]
-        vocabularies[1] = ["x"]
-        let new = try FeatureMap(vocabularies: vocabularies, denseScales: old.denseScales, minCount: 10, denseMissingValue: -2)
+        let new = try FeatureMap(vocabularies: old.vocabularies, denseScales: old.denseScales, minCount: 10, denseMissingValue: -2)
         let encoder = FeatureEncoder(map: new)
         #expect(encoder.denseValue(field: 3, raw: nil) == -2)
         #expect(encoder.denseValue(field: 3, raw: 0) == 0)
