@@ -32,6 +32,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "L2 on embedding rows.") var embeddingL2: Float = 1e-5
     @Option(help: "Seed for weight initialisation.") var seed: UInt64 = 2024
     @Option(help: "Minimum count for a categorical value to get its own id.") var minCount = 10
+    @Option(help: "Integer fields: buckets (an embedding per transformed value) or numeric (value × vector).")
+    var denseEncoding = DenseEncoding.buckets
     @Option(help: "Use at most this many rows of the training file.") var maxRows: Int?
     @Option(help: "Evaluate on at most this many validation rows per epoch.") var maxValidationRows: Int?
     @Option(help: "Epochs without a better validation AUC before stopping.") var patience = 2
@@ -57,6 +59,7 @@ struct TrainCommand: ParsableCommand {
         config.optimizer = .init(learningRate: lr, embeddingL2: embeddingL2)
         config.seed = seed
         config.minCount = minCount
+        config.denseEncoding = denseEncoding
         config.maxRows = maxRows
         config.maxValidationRows = maxValidationRows
         config.patience = patience

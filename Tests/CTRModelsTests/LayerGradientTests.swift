@@ -176,7 +176,7 @@ struct LayerGradientTests {
         let layer = FieldEmbedding(vocabularySize: vocabulary, sparseFields: 2, denseFields: 2, dimension: d, maxBatch: batch)
         var generator = SeededGenerator(seed: 9)
         layer.table.fillNormal(std: 1, using: &generator)
-        layer.denseEmbedding.fillNormal(std: 1, using: &generator)
+        layer.denseEmbedding!.fillNormal(std: 1, using: &generator)
         // Id 3 repeats so accumulation across rows and fields is exercised.
         let ids: [Int64] = [3, 5, 3, 0, 6, 3, 1, 2]
         let dense = GradientCheck.normals(batch * 2, seed: 10)
@@ -191,8 +191,8 @@ struct LayerGradientTests {
             layer.backward(outputGradient: g.baseAddress!, ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } } }
         let dTable = GradientCheck.maxError(values: layer.table.value.pointer, indices: 0..<layer.table.value.count,
                                             analytic: { layer.table.gradient(ofRow: $0 / d)[$0 % d] }, loss: loss)
-        let dDense = GradientCheck.maxError(values: layer.denseEmbedding.value.pointer, indices: 0..<layer.denseEmbedding.count,
-                                            analytic: { layer.denseEmbedding.gradient[$0] }, loss: loss)
+        let dDense = GradientCheck.maxError(values: layer.denseEmbedding!.value.pointer, indices: 0..<layer.denseEmbedding!.count,
+                                            analytic: { layer.denseEmbedding!.gradient[$0] }, loss: loss)
         #expect(dTable < Self.tolerance)
         #expect(dDense < Self.tolerance)
         #expect(layer.table.touchedRows == [3, 5, 0, 6, 1, 2])
@@ -203,7 +203,7 @@ struct LayerGradientTests {
         let layer = LinearPart(vocabularySize: vocabulary, sparseFields: 2, denseFields: 3, maxBatch: batch)
         var generator = SeededGenerator(seed: 12)
         layer.table.fillNormal(std: 1, using: &generator)
-        layer.denseWeight.fillNormal(std: 1, using: &generator)
+        layer.denseWeight!.fillNormal(std: 1, using: &generator)
         layer.bias.value[0] = 0.4
         let ids: [Int64] = [1, 4, 4, 2, 0, 1]
         let dense = GradientCheck.normals(batch * 3, seed: 13)
@@ -218,12 +218,80 @@ struct LayerGradientTests {
             layer.backward(outputGradient: g.baseAddress!, ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } } }
         let dTable = GradientCheck.maxError(values: layer.table.value.pointer, indices: 0..<vocabulary,
                                             analytic: { layer.table.gradient(ofRow: $0)[0] }, loss: loss)
-        let dDense = GradientCheck.maxError(values: layer.denseWeight.value.pointer, indices: 0..<3,
-                                            analytic: { layer.denseWeight.gradient[$0] }, loss: loss)
+        let dDense = GradientCheck.maxError(values: layer.denseWeight!.value.pointer, indices: 0..<3,
+                                            analytic: { layer.denseWeight!.gradient[$0] }, loss: loss)
         let dBias = GradientCheck.maxError(values: layer.bias.value.pointer, indices: 0..<1,
                                            analytic: { layer.bias.gradient[$0] }, loss: loss)
         #expect(dTable < Self.tolerance)
         #expect(dDense < Self.tolerance)
+        #expect(dBias < Self.tolerance)
+    }
+
+    @Test func fieldEmbeddingWithBuckets() {
+        let batch = 4, vocabulary = 5, d = 3
+        let buckets = DenseBuckets(scales: [2, 3])
+        let layer = FieldEmbedding(vocabularySize: vocabulary, sparseFields: 1, denseFields: 2, dimension: d,
+                                   maxBatch: batch, buckets: buckets)
+        #expect(layer.denseEmbedding == nil && layer.parameters.isEmpty)
+        let bucketTable = try! #require(layer.bucketTable)
+        var generator = SeededGenerator(seed: 15)
+        layer.table.fillNormal(std: 1, using: &generator)
+        bucketTable.fillNormal(std: 1, using: &generator)
+        let ids: [Int64] = [1, 4, 1, 0]
+        // Field 0 (scale 2): 0.5 -> value 1, missing, 0.5 again, above the largest; field 1 (scale 3): -1/3 -> -1, ...
+        let dense: [Float] = [0.5, -1.0 / 3, -2, 1, 0.5, 0, 9, 2.0 / 3]
+        let weights = GradientCheck.normals(batch * 3 * d, seed: 16)
+        let loss = {
+            ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in
+                layer.forward(ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } }
+            return GradientCheck.weightedSum(layer.output.pointer, weights)
+        }
+        _ = loss()
+        // Row 0's dense vectors are exactly the looked-up bucket rows.
+        #expect(Array(UnsafeBufferPointer(start: layer.output.pointer + d, count: d))
+                == Array(UnsafeBufferPointer(start: bucketTable.row(buckets.row(field: 0, value: 0.5)), count: d)))
+        ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in weights.withUnsafeBufferPointer { g in
+            layer.backward(outputGradient: g.baseAddress!, ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } } }
+        let dTable = GradientCheck.maxError(values: layer.table.value.pointer, indices: 0..<layer.table.value.count,
+                                            analytic: { layer.table.gradient(ofRow: $0 / d)[$0 % d] }, loss: loss)
+        let dBuckets = GradientCheck.maxError(values: bucketTable.value.pointer, indices: 0..<bucketTable.value.count,
+                                              analytic: { bucketTable.gradient(ofRow: $0 / d)[$0 % d] }, loss: loss)
+        #expect(dTable < Self.tolerance)
+        #expect(dBuckets < Self.tolerance)
+        // Field 0 (rows 0-4): value 1 (row 3, twice), missing (row 0), clamped to 2 (row 4).
+        // Field 1 (rows 5-10): -1 (row 6), 3 (row 10), 0 (row 7), 2 (row 9).
+        #expect(bucketTable.touchedRows == [3, 6, 0, 10, 7, 4, 9])
+    }
+
+    @Test func linearPartWithBuckets() {
+        let batch = 3, vocabulary = 4
+        let buckets = DenseBuckets(scales: [1, 4])
+        let layer = LinearPart(vocabularySize: vocabulary, sparseFields: 1, denseFields: 2, maxBatch: batch, buckets: buckets)
+        #expect(layer.denseWeight == nil && layer.parameters.map(\.name) == ["linear_bias"])
+        let bucketTable = try! #require(layer.bucketTable)
+        var generator = SeededGenerator(seed: 17)
+        layer.table.fillNormal(std: 1, using: &generator)
+        bucketTable.fillNormal(std: 1, using: &generator)
+        layer.bias.value[0] = -0.2
+        let ids: [Int64] = [2, 0, 2]
+        let dense: [Float] = [1, 0.25, -2, 0.75, 0, -2]
+        let weights = GradientCheck.normals(batch, seed: 18)
+        let loss = {
+            ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in
+                layer.forward(ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } }
+            return GradientCheck.weightedSum(layer.output.pointer, weights)
+        }
+        _ = loss()
+        let expected = -0.2 + layer.table.value[2] + bucketTable.value[buckets.row(field: 0, value: 1)]
+            + bucketTable.value[buckets.row(field: 1, value: 0.25)]
+        #expect(abs(layer.output[0] - expected) < 1e-6)
+        ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in weights.withUnsafeBufferPointer { g in
+            layer.backward(outputGradient: g.baseAddress!, ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } } }
+        let dBuckets = GradientCheck.maxError(values: bucketTable.value.pointer, indices: 0..<bucketTable.rows,
+                                              analytic: { bucketTable.gradient(ofRow: $0)[0] }, loss: loss)
+        let dBias = GradientCheck.maxError(values: layer.bias.value.pointer, indices: 0..<1,
+                                           analytic: { layer.bias.gradient[$0] }, loss: loss)
+        #expect(dBuckets < Self.tolerance)
         #expect(dBias < Self.tolerance)
     }
 }

@@ -3,10 +3,10 @@ import Testing
 
 @Suite("Model gradients of the log loss match finite differences")
 struct ModelGradientTests {
-    @Test(arguments: ModelArchitecture.allCases)
-    func logLossGradient(architecture: ModelArchitecture) {
+    @Test(arguments: ModelArchitecture.allCases, DenseEncoding.allCases)
+    func logLossGradient(architecture: ModelArchitecture, encoding: DenseEncoding) {
         let rows = 6
-        let model = TinyModels.make(architecture)
+        let model = TinyModels.make(architecture, encoding: encoding)
         model.threads = 2
         TinyModels.randomize(model, seed: 21)
         let (ids, dense, labels) = TinyModels.batch(rows: rows, seed: 22)
@@ -34,13 +34,13 @@ struct ModelGradientTests {
             let stride = max(1, parameter.count / 40)
             let error = GradientCheck.maxError(values: parameter.value.pointer, indices: Swift.stride(from: 0, to: parameter.count, by: stride),
                                                analytic: { parameter.gradient[$0] }, loss: loss)
-            #expect(error < 2e-2, "\(architecture) \(parameter.name)")
+            #expect(error < 2e-2, "\(architecture) \(encoding) \(parameter.name)")
         }
         for (table, gradients) in zip(model.embeddingTables, tableGradients) {
             let d = table.dimension
             let error = GradientCheck.maxError(values: table.value.pointer, indices: 0..<table.value.count,
                                                analytic: { gradients[$0 / d][$0 % d] }, loss: loss)
-            #expect(error < 2e-2, "\(architecture) \(table.name)")
+            #expect(error < 2e-2, "\(architecture) \(encoding) \(table.name)")
         }
     }
 }

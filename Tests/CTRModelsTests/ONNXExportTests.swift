@@ -13,19 +13,25 @@ struct ONNXExportTests {
 
     /// Default (shipped) hyper-parameters over a small vocabulary.
     static let shape = ModelShape(vocabularySize: 500, sparseFields: 26, denseFields: 13)
+    /// As `shape`, with bucketed dense fields; scales like a fitted map's (max of floor(ln(v)^2)), one fractional.
+    static let bucketShape = ModelShape(
+        vocabularySize: 500, sparseFields: 26, denseFields: 13,
+        denseBuckets: DenseBuckets(scales: [2, 36, 97, 5, 190, 12, 64, 1, 25, 3.5, 49, 144, 81]))
 
+    /// Dense values in [-0.5, 1.5) (so beyond the largest bucket too), with every eleventh one missing (-2).
     static func rows(_ count: Int, seed: UInt64) -> (ids: [Int64], dense: [Float]) {
         var generator = SeededGenerator(seed: seed)
         let ids = (0..<(count * 26)).map { _ in Int64(generator.next() % 500) }
-        let dense = (0..<(count * 13)).map { _ in Float(generator.nextUnit() * 2 - 0.5) }
+        let dense = (0..<(count * 13)).map { i in i % 11 == 5 ? -2 : Float(generator.nextUnit() * 2 - 0.5) }
         return (ids, dense)
     }
 
-    @Test(arguments: ModelArchitecture.allCases)
-    func matchesSwiftForward(architecture: ModelArchitecture) throws {
+    @Test(arguments: ModelArchitecture.allCases, DenseEncoding.allCases)
+    func matchesSwiftForward(architecture: ModelArchitecture, encoding: DenseEncoding) throws {
         var hyperparameters = ModelHyperparameters()
         hyperparameters.useScale = architecture == .autoint
-        let model = architecture.makeModel(shape: Self.shape, hyperparameters: hyperparameters, maxBatch: 256, seed: 7)
+        let shape = encoding == .buckets ? Self.bucketShape : Self.shape
+        let model = architecture.makeModel(shape: shape, hyperparameters: hyperparameters, maxBatch: 256, seed: 7)
         // Spread the weights so that every term moves the output (FuxiCTR's 1e-4 init leaves p ≈ 0.5).
         var generator = SeededGenerator(seed: 8)
         for table in model.embeddingTables { table.fillNormal(std: 0.3, using: &generator) }

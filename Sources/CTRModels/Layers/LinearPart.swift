@@ -1,4 +1,4 @@
-/// The first-order (logistic-regression) term: a weight per id, a weight per dense field, a bias.
+/// The first-order (logistic-regression) term: a weight per id, per dense field (or per dense bucket), a bias.
 ///
 /// FuxiCTR's `LR_Layer`: a one-wide embedding of every feature, summed, plus a bias.
 public final class LinearPart {
@@ -8,27 +8,45 @@ public final class LinearPart {
     public let denseFields: Int
     /// One weight per global id.
     public let table: EmbeddingTable
-    /// One weight per dense field.
-    public let denseWeight: Parameter
+    /// One weight per dense field (numeric inputs); nil with buckets.
+    public let denseWeight: Parameter?
+    /// One weight per (dense field, bucket); nil for numeric inputs.
+    public let bucketTable: EmbeddingTable?
+    /// How dense values map to `bucketTable` rows.
+    public let buckets: DenseBuckets?
     /// Scalar bias.
     public let bias: Parameter
     /// Forward result, one logit term per row.
     public let output: FloatBuffer
 
-    /// Creates the layer for batches of at most `maxBatch` rows.
-    public init(vocabularySize: Int, sparseFields: Int, denseFields: Int, maxBatch: Int) {
+    /// Trainable dense tensors of this layer.
+    public var parameters: [Parameter] { (denseWeight.map { [$0] } ?? []) + [bias] }
+
+    /// Sparsely updated tables of this layer: the id weights, then the bucket weights if any.
+    public var tables: [EmbeddingTable] { [table] + (bucketTable.map { [$0] } ?? []) }
+
+    /// Creates the layer for batches of at most `maxBatch` rows; `buckets` selects per-bucket dense weights.
+    public init(vocabularySize: Int, sparseFields: Int, denseFields: Int, maxBatch: Int, buckets: DenseBuckets? = nil) {
         self.sparseFields = sparseFields
         self.denseFields = denseFields
+        self.buckets = buckets
         table = EmbeddingTable(
             name: "linear_weight", rows: vocabularySize, dimension: 1, expectedTouchedRows: maxBatch * sparseFields)
-        denseWeight = Parameter(name: "linear_dense_weight", shape: [denseFields, 1])
+        if let buckets {
+            denseWeight = nil
+            bucketTable = EmbeddingTable(name: "linear_dense_bucket_weight", rows: buckets.rows, dimension: 1,
+                                         expectedTouchedRows: min(buckets.rows, maxBatch * denseFields))
+        } else {
+            denseWeight = Parameter(name: "linear_dense_weight", shape: [denseFields, 1])
+            bucketTable = nil
+        }
         bias = Parameter(name: "linear_bias", shape: [1])
         output = FloatBuffer(count: maxBatch)
     }
 
     /// Fills `output` for `count` rows.
     public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
-        let weights = table.value.pointer, denseWeights = denseWeight.value.pointer
+        let weights = table.value.pointer
         for b in 0..<count {
             var sum = bias.value[0]
             for f in 0..<sparseFields {
@@ -36,7 +54,11 @@ public final class LinearPart {
                 precondition(id >= 0 && id < table.rows, "sparse id \(id) outside the linear table")
                 sum += weights[id]
             }
-            for j in 0..<denseFields { sum += denseWeights[j] * dense[b * denseFields + j] }
+            if let buckets, let bucketTable {
+                for j in 0..<denseFields { sum += bucketTable.value[buckets.row(field: j, value: dense[b * denseFields + j])] }
+            } else if let denseWeight {
+                for j in 0..<denseFields { sum += denseWeight.value[j] * dense[b * denseFields + j] }
+            }
             output[b] = sum
         }
     }
@@ -45,12 +67,17 @@ public final class LinearPart {
     public func backward(
         outputGradient: UnsafePointer<Float>, ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int
     ) {
-        let denseGradient = denseWeight.gradient.pointer
         for b in 0..<count {
             let g = outputGradient[b]
             bias.gradient[0] += g
             for f in 0..<sparseFields { table.gradientRow(Int(ids[b * sparseFields + f]))[0] += g }
-            for j in 0..<denseFields { denseGradient[j] += g * dense[b * denseFields + j] }
+            if let buckets, let bucketTable {
+                for j in 0..<denseFields {
+                    bucketTable.gradientRow(buckets.row(field: j, value: dense[b * denseFields + j]))[0] += g
+                }
+            } else if let denseWeight {
+                for j in 0..<denseFields { denseWeight.gradient[j] += g * dense[b * denseFields + j] }
+            }
         }
     }
 }

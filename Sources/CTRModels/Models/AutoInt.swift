@@ -27,7 +27,8 @@ public final class AutoInt: CTRModel {
         let d = hyperparameters.embeddingDimension
         let fields = shape.sparseFields + shape.denseFields
         embedding = FieldEmbedding(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
-                                   denseFields: shape.denseFields, dimension: d, maxBatch: maxBatch)
+                                   denseFields: shape.denseFields, dimension: d, maxBatch: maxBatch,
+                                   buckets: shape.denseBuckets)
         var layers: [MultiHeadSelfAttention] = []
         var width = d
         for index in 0..<hyperparameters.attentionLayers {
@@ -41,7 +42,7 @@ public final class AutoInt: CTRModel {
         outputLayer = DenseLayer(name: "output", inputSize: fields * width, outputSize: 1, activation: .none, maxBatch: maxBatch)
         linear = hyperparameters.useWide
             ? LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
-                         denseFields: shape.denseFields, maxBatch: maxBatch)
+                         denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets)
             : nil
         logits = FloatBuffer(count: maxBatch)
 
@@ -53,11 +54,11 @@ public final class AutoInt: CTRModel {
     }
 
     public var parameters: [Parameter] {
-        [embedding.denseEmbedding] + attention.map(\.projection) + [outputLayer.weight, outputLayer.bias]
-            + (linear.map { [$0.denseWeight, $0.bias] } ?? [])
+        embedding.parameters + attention.map(\.projection) + [outputLayer.weight, outputLayer.bias]
+            + (linear?.parameters ?? [])
     }
 
-    public var embeddingTables: [EmbeddingTable] { [embedding.table] + (linear.map { [$0.table] } ?? []) }
+    public var embeddingTables: [EmbeddingTable] { embedding.tables + (linear?.tables ?? []) }
 
     public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
         precondition(count <= maxBatch, "batch larger than the model's work buffers")

@@ -25,9 +25,10 @@ public final class DeepFM: CTRModel {
         let d = hyperparameters.embeddingDimension
         let fields = shape.sparseFields + shape.denseFields
         embedding = FieldEmbedding(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
-                                   denseFields: shape.denseFields, dimension: d, maxBatch: maxBatch)
+                                   denseFields: shape.denseFields, dimension: d, maxBatch: maxBatch,
+                                   buckets: shape.denseBuckets)
         linear = LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
-                            denseFields: shape.denseFields, maxBatch: maxBatch)
+                            denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets)
         factorizationMachine = FactorizationMachine(fields: fields, dimension: d, maxBatch: maxBatch)
         var layers: [DenseLayer] = []
         var width = fields * d
@@ -47,10 +48,10 @@ public final class DeepFM: CTRModel {
     }
 
     public var parameters: [Parameter] {
-        [embedding.denseEmbedding, linear.denseWeight, linear.bias] + network.flatMap { [$0.weight, $0.bias] }
+        embedding.parameters + linear.parameters + network.flatMap { [$0.weight, $0.bias] }
     }
 
-    public var embeddingTables: [EmbeddingTable] { [embedding.table, linear.table] }
+    public var embeddingTables: [EmbeddingTable] { embedding.tables + linear.tables }
 
     public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
         precondition(count <= maxBatch, "batch larger than the model's work buffers")

@@ -16,14 +16,14 @@ public final class LogisticRegression: CTRModel {
         self.hyperparameters = hyperparameters
         self.maxBatch = maxBatch
         linear = LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
-                            denseFields: shape.denseFields, maxBatch: maxBatch)
+                            denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets)
         logits = FloatBuffer(count: maxBatch)
         var generator = SeededGenerator(seed: seed)
         ModelInitializer.initialize(linear, using: &generator)
     }
 
-    public var parameters: [Parameter] { [linear.denseWeight, linear.bias] }
-    public var embeddingTables: [EmbeddingTable] { [linear.table] }
+    public var parameters: [Parameter] { linear.parameters }
+    public var embeddingTables: [EmbeddingTable] { linear.tables }
 
     public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
         precondition(count <= maxBatch, "batch larger than the model's work buffers")

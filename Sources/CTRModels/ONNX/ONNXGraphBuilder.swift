@@ -53,6 +53,7 @@ public struct ONNXGraphBuilder: Sendable {
     private var initializers: [Initializer] = []
     private var usedNames: Set<String> = []
     private var counter = 0
+    private var shared: [String: String] = [:]
 
     /// Starts a graph with the given tensor names.
     public init(sparseInput: String = "sparse_ids", denseInput: String = "dense", outputName: String = "probability") {
@@ -71,6 +72,16 @@ public struct ONNXGraphBuilder: Sendable {
             name = "\(prefix)_\(counter)"
         }
         usedNames.insert(name)
+        return name
+    }
+
+    /// The output built once per graph under `key`: the first call runs `make`, later calls reuse its result.
+    ///
+    /// Layers that need the same derived tensor (e.g. the dense bucket rows) share one set of nodes.
+    public mutating func shared(_ key: String, _ make: (inout ONNXGraphBuilder) -> String) -> String {
+        if let name = shared[key] { return name }
+        let name = make(&self)
+        shared[key] = name
         return name
     }
 

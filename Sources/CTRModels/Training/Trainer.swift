@@ -66,8 +66,10 @@ public final class Trainer {
         onEvent(.fittedFeatureMap(rows: trainRows, vocabularySize: featureMap.totalVocabularySize,
                                   seconds: fitStart.duration(to: .now).seconds))
 
-        let shape = ModelShape(vocabularySize: featureMap.totalVocabularySize,
-                               sparseFields: CriteoSchema.categoricalCount, denseFields: CriteoSchema.denseCount)
+        let shape = ModelShape(
+            vocabularySize: featureMap.totalVocabularySize,
+            sparseFields: CriteoSchema.categoricalCount, denseFields: CriteoSchema.denseCount,
+            denseBuckets: config.denseEncoding == .buckets ? DenseBuckets(scales: featureMap.denseScales) : nil)
         let model = config.architecture.makeModel(shape: shape, hyperparameters: config.hyperparameters,
                                                   maxBatch: config.batchSize, seed: config.seed)
         model.threads = config.threads

@@ -14,6 +14,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var seed: UInt64 = 2024
     /// Minimum count for a categorical value to get its own id (Criteo_x4: 10).
     public var minCount = 10
+    /// How integer fields are embedded (Criteo_x4 treats the transformed integers as categories: buckets).
+    public var denseEncoding = DenseEncoding.buckets
     /// Use at most this many training rows (nil: all).
     public var maxRows: Int?
     /// Stop after this many epochs without a better validation AUC (FuxiCTR: 2).
@@ -28,6 +30,29 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// A configuration with FuxiCTR/BARS defaults for `architecture`.
     public init(architecture: ModelArchitecture) {
         self.architecture = architecture
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case architecture, hyperparameters, optimizer, epochs, batchSize, seed, minCount, denseEncoding, maxRows
+        case patience, threads, holdoutEvery, maxValidationRows
+    }
+
+    /// Decodes a configuration; one written before `denseEncoding` existed trained numeric embeddings.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        architecture = try c.decode(ModelArchitecture.self, forKey: .architecture)
+        hyperparameters = try c.decode(ModelHyperparameters.self, forKey: .hyperparameters)
+        optimizer = try c.decode(AdamOptimizer.Configuration.self, forKey: .optimizer)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        minCount = try c.decode(Int.self, forKey: .minCount)
+        denseEncoding = try c.decodeIfPresent(DenseEncoding.self, forKey: .denseEncoding) ?? .numeric
+        maxRows = try c.decodeIfPresent(Int.self, forKey: .maxRows)
+        patience = try c.decode(Int.self, forKey: .patience)
+        threads = try c.decode(Int.self, forKey: .threads)
+        holdoutEvery = try c.decode(Int.self, forKey: .holdoutEvery)
+        maxValidationRows = try c.decodeIfPresent(Int.self, forKey: .maxValidationRows)
     }
 
     /// Checks ranges; the message names the offending option.
@@ -53,4 +78,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             }
         }
     }
+}
+
+/// How a model embeds the integer fields; the ONNX input (`dense` [B,13]) is the same either way.
+public enum DenseEncoding: String, Codable, Sendable, CaseIterable {
+    /// One embedding row per transformed integer value and field (``DenseBuckets``).
+    case buckets
+    /// FuxiCTR's numeric embedding: the scaled value times one vector per field.
+    case numeric
 }
