@@ -46,6 +46,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "AutoInt attention width (all heads).") var attentionDim = 64
     @Flag(help: "AutoInt: divide attention scores by √head_dim.") var useScale = false
     @Flag(help: "AutoInt: add the linear (wide) part.") var useWide = false
+    @Option(help: "AutoInt: hidden layers of a parallel DNN (AutoInt+), comma-separated; empty for plain AutoInt.")
+    var autointHiddenUnits = ""
     @Flag(help: "Plain log lines even on a terminal.") var noProgress = false
 
     func validate() throws {
@@ -66,11 +68,8 @@ struct TrainCommand: ParsableCommand {
         config.threads = threads
         config.holdoutEvery = holdoutEvery
         config.hyperparameters.embeddingDimension = embeddingDim
-        let units = hiddenUnits.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard units.allSatisfy({ $0 != nil }) else {
-            throw ValidationError("--hidden-units must be comma-separated integers, got \"\(hiddenUnits)\"")
-        }
-        config.hyperparameters.hiddenUnits = units.compactMap { $0 }
+        config.hyperparameters.hiddenUnits = try Self.units(hiddenUnits, option: "--hidden-units")
+        config.hyperparameters.autoIntHiddenUnits = try Self.units(autointHiddenUnits, option: "--autoint-hidden-units")
         config.hyperparameters.attentionLayers = attentionLayers
         config.hyperparameters.attentionHeads = attentionHeads
         config.hyperparameters.attentionDimension = attentionDim
@@ -82,6 +81,15 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         return config
+    }
+
+    /// Parses a comma-separated list of layer widths ("" is no layers).
+    static func units(_ text: String, option: String) throws -> [Int] {
+        let units = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard units.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("\(option) must be comma-separated integers, got \"\(text)\"")
+        }
+        return units.compactMap { $0 }
     }
 
     func run() throws {

@@ -5,8 +5,22 @@ import Testing
 struct ModelGradientTests {
     @Test(arguments: ModelArchitecture.allCases, DenseEncoding.allCases)
     func logLossGradient(architecture: ModelArchitecture, encoding: DenseEncoding) {
+        Self.check(TinyModels.make(architecture, encoding: encoding), label: "\(architecture) \(encoding)")
+    }
+
+    /// AutoInt+: the parallel DNN's gradient joins the attention path's at the embeddings.
+    @Test(arguments: DenseEncoding.allCases)
+    func autoIntPlusLogLossGradient(encoding: DenseEncoding) {
+        var hyperparameters = TinyModels.hyperparameters
+        hyperparameters.autoIntHiddenUnits = [7, 3]
+        let shape = encoding == .buckets ? TinyModels.bucketShape : TinyModels.shape
+        let model = AutoInt(shape: shape, hyperparameters: hyperparameters, maxBatch: 8, seed: 1)
+        #expect(model.network.count == 3)
+        Self.check(model, label: "autoint+ \(encoding)")
+    }
+
+    static func check(_ model: any CTRModel, label: String) {
         let rows = 6
-        let model = TinyModels.make(architecture, encoding: encoding)
         model.threads = 2
         TinyModels.randomize(model, seed: 21)
         let (ids, dense, labels) = TinyModels.batch(rows: rows, seed: 22)
@@ -34,13 +48,13 @@ struct ModelGradientTests {
             let stride = max(1, parameter.count / 40)
             let error = GradientCheck.maxError(values: parameter.value.pointer, indices: Swift.stride(from: 0, to: parameter.count, by: stride),
                                                analytic: { parameter.gradient[$0] }, loss: loss)
-            #expect(error < 2e-2, "\(architecture) \(encoding) \(parameter.name)")
+            #expect(error < 2e-2, "\(label) \(parameter.name)")
         }
         for (table, gradients) in zip(model.embeddingTables, tableGradients) {
             let d = table.dimension
             let error = GradientCheck.maxError(values: table.value.pointer, indices: 0..<table.value.count,
                                                analytic: { gradients[$0 / d][$0 % d] }, loss: loss)
-            #expect(error < 2e-2, "\(architecture) \(encoding) \(table.name)")
+            #expect(error < 2e-2, "\(label) \(table.name)")
         }
     }
 }

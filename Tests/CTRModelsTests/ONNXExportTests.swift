@@ -31,7 +31,21 @@ struct ONNXExportTests {
         var hyperparameters = ModelHyperparameters()
         hyperparameters.useScale = architecture == .autoint
         let shape = encoding == .buckets ? Self.bucketShape : Self.shape
-        let model = architecture.makeModel(shape: shape, hyperparameters: hyperparameters, maxBatch: 256, seed: 7)
+        try Self.check(architecture.makeModel(shape: shape, hyperparameters: hyperparameters, maxBatch: 256, seed: 7))
+    }
+
+    /// AutoInt+ (parallel DNN, wide part) as shipped: small attention, bucketed integers.
+    @Test func autoIntPlusMatchesSwiftForward() throws {
+        var hyperparameters = ModelHyperparameters()
+        hyperparameters.attentionLayers = 2
+        hyperparameters.attentionDimension = 32
+        hyperparameters.autoIntHiddenUnits = [64, 32]
+        hyperparameters.useWide = true
+        try Self.check(AutoInt(shape: Self.bucketShape, hyperparameters: hyperparameters, maxBatch: 256, seed: 7))
+    }
+
+    static func check(_ model: any CTRModel) throws {
+        let architecture = model.architecture
         // Spread the weights so that every term moves the output (FuxiCTR's 1e-4 init leaves p ≈ 0.5).
         var generator = SeededGenerator(seed: 8)
         for table in model.embeddingTables { table.fillNormal(std: 0.3, using: &generator) }

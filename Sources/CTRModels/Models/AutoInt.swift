@@ -1,5 +1,6 @@
 /// AutoInt (Song et al. 2019, FuxiCTR's formulation): self-attention layers over field embeddings,
-/// flattened into one linear output unit; optionally plus the linear part (`useWide`).
+/// flattened into one linear output unit; optionally plus the linear part (`useWide`) and a parallel
+/// DNN over the flattened embeddings (`autoIntHiddenUnits`, AutoInt+).
 public final class AutoInt: CTRModel {
     public let architecture = ModelArchitecture.autoint
     public let hyperparameters: ModelHyperparameters
@@ -18,6 +19,9 @@ public final class AutoInt: CTRModel {
     public let outputLayer: DenseLayer
     /// First-order term, present when `useWide`.
     public let linear: LinearPart?
+    /// AutoInt+'s DNN (ReLU hidden layers, then one unit); empty for plain AutoInt.
+    public let network: [DenseLayer]
+    private let embeddingGradient: FloatBuffer
 
     /// Builds an AutoInt with weights drawn from `seed` (FuxiCTR's initialisers).
     public init(shape: ModelShape, hyperparameters: ModelHyperparameters = .init(), maxBatch: Int, seed: UInt64) {
@@ -44,6 +48,17 @@ public final class AutoInt: CTRModel {
             ? LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
                          denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets)
             : nil
+        var dnn: [DenseLayer] = []
+        if !hyperparameters.autoIntHiddenUnits.isEmpty {
+            var inputWidth = fields * d
+            for (index, units) in hyperparameters.autoIntHiddenUnits.enumerated() {
+                dnn.append(DenseLayer(name: "dnn\(index)", inputSize: inputWidth, outputSize: units, activation: .relu, maxBatch: maxBatch))
+                inputWidth = units
+            }
+            dnn.append(DenseLayer(name: "dnn_out", inputSize: inputWidth, outputSize: 1, activation: .none, maxBatch: maxBatch))
+        }
+        network = dnn
+        embeddingGradient = FloatBuffer(count: dnn.isEmpty ? 0 : maxBatch * fields * d)
         logits = FloatBuffer(count: maxBatch)
 
         var generator = SeededGenerator(seed: seed)
@@ -51,11 +66,12 @@ public final class AutoInt: CTRModel {
         for layer in attention { layer.initialize(using: &generator) }
         outputLayer.initialize(using: &generator)
         if let linear { ModelInitializer.initialize(linear, using: &generator) }
+        for layer in network { layer.initialize(using: &generator) }
     }
 
     public var parameters: [Parameter] {
         embedding.parameters + attention.map(\.projection) + [outputLayer.weight, outputLayer.bias]
-            + (linear?.parameters ?? [])
+            + (linear?.parameters ?? []) + network.flatMap { [$0.weight, $0.bias] }
     }
 
     public var embeddingTables: [EmbeddingTable] { embedding.tables + (linear?.tables ?? []) }
@@ -74,6 +90,14 @@ public final class AutoInt: CTRModel {
             linear.forward(ids: ids, dense: dense, count: count)
             for b in 0..<count { logits[b] += linear.output[b] }
         }
+        if !network.isEmpty {
+            var hidden = UnsafePointer(embedding.output.pointer)
+            for layer in network {
+                layer.forward(input: hidden, count: count)
+                hidden = UnsafePointer(layer.output.pointer)
+            }
+            for b in 0..<count { logits[b] += hidden[b] }
+        }
     }
 
     public func backward(
@@ -87,6 +111,19 @@ public final class AutoInt: CTRModel {
             let input = index == 0 ? UnsafePointer(embedding.output.pointer) : UnsafePointer(attention[index - 1].output.pointer)
             attention[index].backward(outputGradient: gradient, input: input, count: count)
             gradient = UnsafePointer(attention[index].inputGradient.pointer)
+        }
+        if !network.isEmpty {
+            var dnnGradient = logitGradient
+            for index in network.indices.reversed() {
+                let input = index == 0 ? UnsafePointer(embedding.output.pointer) : UnsafePointer(network[index - 1].output.pointer)
+                network[index].backward(outputGradient: dnnGradient, input: input, count: count)
+                dnnGradient = UnsafePointer(network[index].inputGradient.pointer)
+            }
+            // The embeddings feed both branches: their gradient is the sum.
+            let total = count * embedding.fieldCount * embedding.dimension
+            let target = embeddingGradient.pointer
+            for i in 0..<total { target[i] = gradient[i] + dnnGradient[i] }
+            gradient = UnsafePointer(target)
         }
         embedding.backward(outputGradient: gradient, ids: ids, dense: dense, count: count)
     }

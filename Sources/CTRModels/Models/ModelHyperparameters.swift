@@ -16,7 +16,28 @@ public struct ModelHyperparameters: Codable, Sendable, Equatable {
     public var useScale = false
     /// AutoInt adds the linear part to its logit (FuxiCTR `use_wide: False`).
     public var useWide = false
+    /// AutoInt's parallel DNN over the flattened embeddings, AutoInt+ when not empty (FuxiCTR `dnn_hidden_units`).
+    public var autoIntHiddenUnits: [Int] = []
 
     /// The FuxiCTR/BARS defaults.
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case embeddingDimension, hiddenUnits, attentionLayers, attentionHeads, attentionDimension
+        case useResidual, useScale, useWide, autoIntHiddenUnits
+    }
+
+    /// Decodes hyper-parameters; model.json written before AutoInt+ existed has no DNN.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        embeddingDimension = try c.decode(Int.self, forKey: .embeddingDimension)
+        hiddenUnits = try c.decode([Int].self, forKey: .hiddenUnits)
+        attentionLayers = try c.decode(Int.self, forKey: .attentionLayers)
+        attentionHeads = try c.decode(Int.self, forKey: .attentionHeads)
+        attentionDimension = try c.decode(Int.self, forKey: .attentionDimension)
+        useResidual = try c.decode(Bool.self, forKey: .useResidual)
+        useScale = try c.decode(Bool.self, forKey: .useScale)
+        useWide = try c.decode(Bool.self, forKey: .useWide)
+        autoIntHiddenUnits = try c.decodeIfPresent([Int].self, forKey: .autoIntHiddenUnits) ?? []
+    }
 }

@@ -70,7 +70,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         if holdoutEvery < 2 { throw .invalidConfiguration("holdout-every must be at least 2 (got \(holdoutEvery))") }
         let h = hyperparameters
         if h.embeddingDimension < 1 { throw .invalidConfiguration("embedding dimension must be at least 1") }
-        if h.hiddenUnits.contains(where: { $0 < 1 }) { throw .invalidConfiguration("hidden units must be positive") }
+        if (h.hiddenUnits + h.autoIntHiddenUnits).contains(where: { $0 < 1 }) {
+            throw .invalidConfiguration("hidden units must be positive")
+        }
         if architecture == .autoint {
             if h.attentionHeads < 1 || h.attentionDimension % h.attentionHeads != 0 {
                 throw .invalidConfiguration(

@@ -13,15 +13,22 @@ extension DeepFM {
 }
 
 extension AutoInt {
-    /// Attention layers, flattened, one linear unit (+ linear part when wide).
+    /// Attention layers, flattened, one linear unit (+ linear part when wide, + DNN for AutoInt+).
     public func exportLogit(into graph: inout ONNXGraphBuilder) -> String {
-        var hidden = embedding.exportGraph(into: &graph)
+        let embeddings = embedding.exportGraph(into: &graph)
+        var hidden = embeddings
         for layer in attention { hidden = layer.exportGraph(into: &graph, input: hidden) }
         let flatShape = graph.constant("shape_flat", int64s: [-1, Int64(outputLayer.inputSize)])
         let flat = graph.node("Reshape", [hidden, flatShape])
-        let logit = outputLayer.exportGraph(into: &graph, input: flat)
-        guard let linear else { return logit }
-        return graph.node("Add", [logit, linear.exportGraph(into: &graph)])
+        var logit = outputLayer.exportGraph(into: &graph, input: flat)
+        if let linear { logit = graph.node("Add", [logit, linear.exportGraph(into: &graph)]) }
+        if !network.isEmpty {
+            let embeddingShape = graph.constant("shape_embeddings_flat", int64s: [-1, Int64(embedding.fieldCount * embedding.dimension)])
+            var deep = graph.node("Reshape", [embeddings, embeddingShape])
+            for layer in network { deep = layer.exportGraph(into: &graph, input: deep) }
+            logit = graph.node("Add", [logit, deep])
+        }
+        return logit
     }
 }
 
