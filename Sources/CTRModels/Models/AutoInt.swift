@@ -48,17 +48,9 @@ public final class AutoInt: CTRModel {
             ? LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
                          denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets)
             : nil
-        var dnn: [DenseLayer] = []
-        if !hyperparameters.autoIntHiddenUnits.isEmpty {
-            var inputWidth = fields * d
-            for (index, units) in hyperparameters.autoIntHiddenUnits.enumerated() {
-                dnn.append(DenseLayer(name: "dnn\(index)", inputSize: inputWidth, outputSize: units, activation: .relu, maxBatch: maxBatch))
-                inputWidth = units
-            }
-            dnn.append(DenseLayer(name: "dnn_out", inputSize: inputWidth, outputSize: 1, activation: .none, maxBatch: maxBatch))
-        }
-        network = dnn
-        embeddingGradient = FloatBuffer(count: dnn.isEmpty ? 0 : maxBatch * fields * d)
+        network = hyperparameters.autoIntHiddenUnits.isEmpty
+            ? [] : .perceptron(inputSize: fields * d, hiddenUnits: hyperparameters.autoIntHiddenUnits, maxBatch: maxBatch)
+        embeddingGradient = FloatBuffer(count: network.isEmpty ? 0 : maxBatch * fields * d)
         logits = FloatBuffer(count: maxBatch)
 
         var generator = SeededGenerator(seed: seed)
@@ -91,12 +83,8 @@ public final class AutoInt: CTRModel {
             for b in 0..<count { logits[b] += linear.output[b] }
         }
         if !network.isEmpty {
-            var hidden = UnsafePointer(embedding.output.pointer)
-            for layer in network {
-                layer.forward(input: hidden, count: count)
-                hidden = UnsafePointer(layer.output.pointer)
-            }
-            for b in 0..<count { logits[b] += hidden[b] }
+            let deep = network.forward(input: embedding.output.pointer, count: count)
+            for b in 0..<count { logits[b] += deep[b] }
         }
     }
 
@@ -113,12 +101,7 @@ public final class AutoInt: CTRModel {
             gradient = UnsafePointer(attention[index].inputGradient.pointer)
         }
         if !network.isEmpty {
-            var dnnGradient = logitGradient
-            for index in network.indices.reversed() {
-                let input = index == 0 ? UnsafePointer(embedding.output.pointer) : UnsafePointer(network[index - 1].output.pointer)
-                network[index].backward(outputGradient: dnnGradient, input: input, count: count)
-                dnnGradient = UnsafePointer(network[index].inputGradient.pointer)
-            }
+            let dnnGradient = network.backward(outputGradient: logitGradient, input: embedding.output.pointer, count: count)
             // The embeddings feed both branches: their gradient is the sum.
             let total = count * embedding.fieldCount * embedding.dimension
             let target = embeddingGradient.pointer

@@ -30,14 +30,7 @@ public final class DeepFM: CTRModel {
         linear = LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
                             denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets)
         factorizationMachine = FactorizationMachine(fields: fields, dimension: d, maxBatch: maxBatch)
-        var layers: [DenseLayer] = []
-        var width = fields * d
-        for (index, units) in hyperparameters.hiddenUnits.enumerated() {
-            layers.append(DenseLayer(name: "dnn\(index)", inputSize: width, outputSize: units, activation: .relu, maxBatch: maxBatch))
-            width = units
-        }
-        layers.append(DenseLayer(name: "dnn_out", inputSize: width, outputSize: 1, activation: .none, maxBatch: maxBatch))
-        network = layers
+        network = .perceptron(inputSize: fields * d, hiddenUnits: hyperparameters.hiddenUnits, maxBatch: maxBatch)
         logits = FloatBuffer(count: maxBatch)
         embeddingGradient = FloatBuffer(count: maxBatch * fields * d)
 
@@ -58,12 +51,8 @@ public final class DeepFM: CTRModel {
         embedding.forward(ids: ids, dense: dense, count: count)
         linear.forward(ids: ids, dense: dense, count: count)
         factorizationMachine.forward(input: embedding.output.pointer, count: count)
-        var input = UnsafePointer(embedding.output.pointer)
-        for layer in network {
-            layer.forward(input: input, count: count)
-            input = UnsafePointer(layer.output.pointer)
-        }
-        for b in 0..<count { logits[b] = linear.output[b] + factorizationMachine.output[b] + input[b] }
+        let deep = network.forward(input: embedding.output.pointer, count: count)
+        for b in 0..<count { logits[b] = linear.output[b] + factorizationMachine.output[b] + deep[b] }
     }
 
     public func backward(
@@ -71,12 +60,7 @@ public final class DeepFM: CTRModel {
     ) {
         linear.backward(outputGradient: logitGradient, ids: ids, dense: dense, count: count)
         factorizationMachine.backward(outputGradient: logitGradient, input: embedding.output.pointer, count: count)
-        var gradient = logitGradient
-        for index in network.indices.reversed() {
-            let input = index == 0 ? UnsafePointer(embedding.output.pointer) : UnsafePointer(network[index - 1].output.pointer)
-            network[index].backward(outputGradient: gradient, input: input, count: count)
-            gradient = UnsafePointer(network[index].inputGradient.pointer)
-        }
+        let gradient = network.backward(outputGradient: logitGradient, input: embedding.output.pointer, count: count)
         let total = count * embedding.fieldCount * embedding.dimension
         let target = embeddingGradient.pointer, fm = factorizationMachine.inputGradient.pointer
         for i in 0..<total { target[i] = fm[i] + gradient[i] }

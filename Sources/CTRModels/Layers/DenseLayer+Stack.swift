@@ -1,0 +1,36 @@
+extension [DenseLayer] {
+    /// ReLU hidden layers of the given widths, then one linear output unit (FuxiCTR's `MLP_Block`, output 1).
+    ///
+    /// Parameters are named `dnn0_…`, `dnn1_…`, …, `dnn_out_…`, the names the ONNX initializers take.
+    static func perceptron(inputSize: Int, hiddenUnits: [Int], maxBatch: Int) -> [DenseLayer] {
+        var layers: [DenseLayer] = []
+        var width = inputSize
+        for (index, units) in hiddenUnits.enumerated() {
+            layers.append(DenseLayer(name: "dnn\(index)", inputSize: width, outputSize: units, activation: .relu, maxBatch: maxBatch))
+            width = units
+        }
+        layers.append(DenseLayer(name: "dnn_out", inputSize: width, outputSize: 1, activation: .none, maxBatch: maxBatch))
+        return layers
+    }
+
+    /// Runs the layers in order on `input`; returns the last layer's output.
+    func forward(input: UnsafePointer<Float>, count: Int) -> UnsafePointer<Float> {
+        var hidden = input
+        for layer in self {
+            layer.forward(input: hidden, count: count)
+            hidden = UnsafePointer(layer.output.pointer)
+        }
+        return hidden
+    }
+
+    /// Accumulates every layer's gradients (after `forward` on the same `input`); returns ∂loss/∂input.
+    func backward(outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, count: Int) -> UnsafePointer<Float> {
+        var gradient = outputGradient
+        for index in indices.reversed() {
+            let layerInput = index == startIndex ? input : UnsafePointer(self[index - 1].output.pointer)
+            self[index].backward(outputGradient: gradient, input: layerInput, count: count)
+            gradient = UnsafePointer(self[index].inputGradient.pointer)
+        }
+        return gradient
+    }
+}
