@@ -9,9 +9,11 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a CTR model on Criteo-format TSV and write DIR/{model.onnx, features.json, model.json}.",
         discussion: """
             Defaults are FuxiCTR/BARS Criteo_x4 values: embedding 16, DeepFM hidden [400,400,400], AutoInt \
-            3 layers × 2 heads × 64, Adam lr 1e-3, embedding L2 1e-5, min count 10, early stopping on \
-            validation AUC (patience 2). Batch 2048 (BARS uses 10,000; smaller batches give more updates \
-            per pass on CPU). Without --valid, every 10th training row is held out for validation.
+            3 layers × 2 heads × 64 (no DNN; --autoint-hidden-units adds AutoInt+'s), integers as \
+            categories of their transformed value (buckets), Adam lr 1e-3, embedding L2 1e-5, min count 10, \
+            early stopping on validation AUC (patience 2). Batch 2048 (BARS uses 10,000; smaller batches give \
+            more updates per pass on CPU). Without --valid, every 10th training row is held out for validation. \
+            scripts/train_default_models.sh holds the recipe of the shipped bundles.
             """)
 
     @Option(help: "Architecture: deepfm, autoint or lr.")
