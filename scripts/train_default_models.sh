@@ -17,7 +17,7 @@
 #     same AUC;
 #   early stopping on validation AUC with patience 0.
 # Each run's wall time goes to $DATA_DIR/<model>.time.txt; the evaluation to $DATA_DIR/<model>.evaluation.txt.
-# Wall time here, one thread each, DeepFM and AutoInt side by side: DeepFM ~45 min, AutoInt ~100 min.
+# Wall time here, one thread each, DeepFM and AutoInt side by side: DeepFM ~37 min, AutoInt ~2 h 15 min.
 # Usage: scripts/train_default_models.sh [deepfm|autoint|lr ...]   (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
