@@ -49,7 +49,7 @@ public struct RowView {
     /// A standalone copy of this row; allocates one String per present categorical value.
     public func makeRawRow() -> RawRow {
         RawRow(label: label,
-               dense: (0..<CriteoSchema.denseCount).map { dense($0) },
+               dense: (0..<CriteoSchema.denseCount).map { dense($0).map(Double.init) },
                categorical: (0..<CriteoSchema.categoricalCount).map { categorical($0) })
     }
 

@@ -82,7 +82,7 @@ public struct SyntheticCriteo: Sendable {
             next(&rng, into: &draw)
             let row = RawRow(
                 label: draw.clicked ? 1 : 0,
-                dense: (0..<CriteoSchema.denseCount).map { draw.densePresent[$0] ? draw.dense[$0] : nil },
+                dense: (0..<CriteoSchema.denseCount).map { draw.densePresent[$0] ? Double(draw.dense[$0]) : nil },
                 categorical: (0..<CriteoSchema.categoricalCount).map { field in
                     let rank = draw.ranks[field]
                     return rank < 0 ? nil : Self.hexString(code(field: field, rank: rank))

@@ -1,13 +1,28 @@
 /// Turns raw field values into model inputs with a fitted ``FeatureMap``; the same code runs in training and serving.
 ///
-/// All per-value methods are allocation-free; build one encoder per map and share it (it is immutable).
+/// Field indices count within a kind, in schema order (`categoricalID(field: 0, ...)` is the first
+/// categorical field). All per-value methods are allocation-free; build one encoder per map and share
+/// it (it is immutable).
 public struct FeatureEncoder: Sendable {
     /// The map this encoder was built from.
     public let map: FeatureMap
+    /// Column names to fields, for request decoders.
+    public let names: FieldNameTable
     private let index: VocabularyIndex
     private let offsets: [Int64]
-    private let inverseScales: [Double]
-    @usableFromInline let missingDense: Float
+    private let categoricalMissing: [Int64]
+    @usableFromInline let bucketed: [Bool]
+    @usableFromInline let shifts: [Double]
+    @usableFromInline let inverseScales: [Double]
+    @usableFromInline let numericMissing: [Float]
+    private let sequenceBlocks: [Int]
+    private let sequencePadding: [Int64]
+    /// Per sequence field, its first column in the sequence input.
+    public let sequenceStarts: [Int]
+    /// Per sequence field, its number of columns (tokens kept).
+    public let sequenceLengths: [Int]
+    private let sequencePre: [Bool]
+    private let splitters: [[UInt8]]
 
     /// Builds the lookup table for a map (linear in its vocabulary size).
     public init(map: FeatureMap) {
@@ -17,57 +32,67 @@ public struct FeatureEncoder: Sendable {
     /// Builds an encoder whose table keeps only `hashMask` bits of each hash, so tests can force collisions.
     init(map: FeatureMap, hashMask: UInt64) {
         self.map = map
+        let schema = map.schema
+        names = FieldNameTable(schema: schema)
         let offsets = map.fieldOffsets
         self.offsets = offsets.map { Int64($0) }
-        index = VocabularyIndex(vocabularies: map.vocabularies, offsets: offsets,
-                                totalSize: map.totalVocabularySize, hashMask: hashMask)
+        let index = VocabularyIndex(vocabularies: map.vocabularies, offsets: offsets,
+                                    totalSize: map.totalVocabularySize, hashMask: hashMask)
+        self.index = index
+        categoricalMissing = schema.categoricalFields.enumerated().map { block, field in
+            let missing = Int64(offsets[block] + FeatureMap.missingIndex)
+            guard var fill = field.fillNA, !fill.isEmpty else { return missing }
+            let id = fill.withUTF8 { index.globalID(field: block, value: UnsafeRawBufferPointer($0)) }
+            return id.map(Int64.init) ?? Int64(offsets[block] + FeatureMap.oovIndex)
+        }
+        let numeric = schema.numericFields
+        bucketed = numeric.map { $0.preprocess == .convertToBucket }
+        shifts = map.numericShifts
         inverseScales = map.denseScales.map { 1 / $0 }
-        missingDense = Float(map.denseMissingValue)
-    }
-
-    /// Parses a field name ("I1"..."I13", "C1"..."C26") from UTF-8 bytes without allocating.
-    @inlinable
-    public static func field(named utf8: UnsafeRawBufferPointer) -> FieldRef? {
-        let count = utf8.count
-        guard count == 2 || count == 3 else { return nil }
-        let kind = utf8[0]
-        let d1 = utf8[1] &- UInt8(ascii: "0")
-        guard d1 >= 1 && d1 <= 9 else { return nil }  // no leading zero, no "I0"
-        var n = Int(d1)
-        if count == 3 {
-            let d2 = utf8[2] &- UInt8(ascii: "0")
-            guard d2 <= 9 else { return nil }
-            n = n * 10 + Int(d2)
+        var missing: [Float] = []
+        for (field, spec) in numeric.enumerated() {
+            let fill = spec.fillNA.flatMap(Double.init) ?? (spec.preprocess == .convertToBucket ? nil : 0)
+            if let fill {
+                let x = spec.preprocess == .convertToBucket ? DenseTransform.apply(fill) : fill
+                missing.append(Float((x - map.numericShifts[field]) * (1 / map.denseScales[field])))
+            } else {
+                missing.append(Float(map.denseMissingValue))
+            }
         }
-        switch kind {
-        case UInt8(ascii: "I") where n <= CriteoSchema.denseCount: return .dense(n - 1)
-        case UInt8(ascii: "C") where n <= CriteoSchema.categoricalCount: return .categorical(n - 1)
-        default: return nil
+        numericMissing = missing
+        sequenceBlocks = map.sequenceBlocks
+        sequencePadding = map.sequencePaddingIDs
+        sequenceLengths = map.sequenceLengths
+        var starts: [Int] = [], next = 0
+        for length in map.sequenceLengths {
+            starts.append(next)
+            next += length
         }
+        sequenceStarts = starts
+        sequencePre = schema.sequenceFields.map { $0.sequence?.padding != .post }
+        splitters = schema.sequenceFields.map { Array(($0.sequence?.splitter ?? "^").utf8) }
     }
 
-    /// Parses a field name ("I7" -> `.dense(6)`, "C1" -> `.categorical(0)`).
-    public static func field(named name: String) -> FieldRef? {
-        var name = name
-        return name.withUTF8 { field(named: UnsafeRawBufferPointer($0)) }
-    }
+    /// Columns of the categorical input.
+    public var categoricalCount: Int { categoricalMissing.count }
+    /// Columns of the numeric input.
+    public var numericCount: Int { bucketed.count }
+    /// Columns of the sequence input.
+    public var sequenceWidth: Int { map.totalSequenceLength }
 
-    /// The model input for dense field `field` (0..<13): ``DenseTransform`` divided by the field's scale; nil -> the map's `denseMissingValue`.
+    /// The model input for numeric field `field`: its transform, minus its shift, over its scale; nil -> its missing input.
     @inlinable
     public func denseValue(field: Int, raw: Double?) -> Float {
-        guard let raw else { return missingDense }
-        return Float(DenseTransform.apply(raw) * inverseScale(field))
+        guard let raw else { return numericMissing[field] }
+        let x = bucketed[field] ? DenseTransform.apply(raw) : raw
+        return Float((x - shifts[field]) * inverseScales[field])
     }
 
-    @usableFromInline
-    func inverseScale(_ field: Int) -> Double { inverseScales[field] }
-
-    /// The global id for categorical field `field` (0..<26): nil or empty -> missing, unseen -> OOV.
+    /// The global id for categorical field `field`: nil or empty -> missing (or its `fill_na`), unseen -> OOV.
     @inline(__always)
     public func categoricalID(field: Int, utf8: UnsafeRawBufferPointer?) -> Int64 {
-        let offset = offsets[field]
-        guard let utf8, utf8.count > 0 else { return offset + Int64(FeatureMap.missingIndex) }
-        guard let id = index.globalID(field: field, value: utf8) else { return offset + Int64(FeatureMap.oovIndex) }
+        guard let utf8, utf8.count > 0 else { return categoricalMissing[field] }
+        guard let id = index.globalID(field: field, value: utf8) else { return offsets[field] + Int64(FeatureMap.oovIndex) }
         return Int64(id)
     }
 
@@ -77,15 +102,72 @@ public struct FeatureEncoder: Sendable {
         return string.withUTF8 { categoricalID(field: field, utf8: UnsafeRawBufferPointer($0)) }
     }
 
-    /// Writes a row's 26 global ids to `ids` and 13 scaled dense values to `dense`.
-    public func encode(_ row: RawRow, ids: UnsafeMutablePointer<Int64>, dense: UnsafeMutablePointer<Float>) {
-        for field in 0..<CriteoSchema.denseCount {
-            let raw = field < row.dense.count ? row.dense[field] : nil
-            dense[field] = denseValue(field: field, raw: raw.map(Double.init))
+    /// The global id of one sequence token: empty -> padding, unseen -> OOV.
+    @inline(__always)
+    public func sequenceTokenID(field: Int, utf8: UnsafeRawBufferPointer) -> Int64 {
+        guard utf8.count > 0 else { return sequencePadding[field] }
+        let block = sequenceBlocks[field]
+        guard let id = index.globalID(field: block, value: utf8) else { return offsets[block] + Int64(FeatureMap.oovIndex) }
+        return Int64(id)
+    }
+
+    /// Writes sequence field `field`'s ``sequenceLengths`` ids to `out` from `splitter`-joined text; nil or empty -> all padding.
+    ///
+    /// Truncates and pads on the field's `padding` side, as FuxiCTR's `pad_sequences` does: `pre` keeps the
+    /// last tokens and pads at the front, `post` keeps the first and pads at the end.
+    public func encodeSequence(field: Int, utf8: UnsafeRawBufferPointer?, into out: UnsafeMutablePointer<Int64>) {
+        guard let utf8, utf8.count > 0 else {
+            out.update(repeating: sequencePadding[field], count: sequenceLengths[field])
+            return
         }
-        for field in 0..<CriteoSchema.categoricalCount {
-            let value = field < row.categorical.count ? row.categorical[field] : nil
-            ids[field] = categoricalID(field: field, string: value)
+        splitters[field].withUnsafeBytes { splitter in
+            var total = 0
+            SequenceTokens.forEach(in: utf8, splitter: splitter) { _ in total += 1 }
+            encodeSequence(field: field, tokenCount: total, into: out) { body in
+                SequenceTokens.forEach(in: utf8, splitter: splitter, body)
+            }
+        }
+    }
+
+    /// Writes sequence field `field`'s ids to `out` from `tokenCount` tokens that `forEachToken` yields in order.
+    @inline(__always)
+    public func encodeSequence(field: Int, tokenCount: Int, into out: UnsafeMutablePointer<Int64>,
+                               forEachToken: ((UnsafeRawBufferPointer) -> Void) -> Void) {
+        let length = sequenceLengths[field], pad = sequencePadding[field]
+        let kept = min(tokenCount, length)
+        // pre: drop the first tokens beyond the length and right-align; post: keep the first, left-align.
+        let skip = sequencePre[field] ? tokenCount - kept : 0
+        let base = sequencePre[field] ? length - kept : 0
+        if sequencePre[field] {
+            out.update(repeating: pad, count: base)
+        } else {
+            (out + kept).update(repeating: pad, count: length - kept)
+        }
+        var position = 0
+        forEachToken { token in
+            defer { position += 1 }
+            guard position >= skip, position - skip < kept else { return }
+            out[base + position - skip] = sequenceTokenID(field: field, utf8: token)
+        }
+    }
+
+    /// Writes a row's ids, numbers and sequence ids to the three inputs (`sequences` may be nil without sequence fields).
+    public func encode(_ row: RawRow, ids: UnsafeMutablePointer<Int64>, dense: UnsafeMutablePointer<Float>,
+                       sequences: UnsafeMutablePointer<Int64>? = nil) {
+        for field in 0..<numericCount {
+            dense[field] = denseValue(field: field, raw: field < row.dense.count ? row.dense[field] : nil)
+        }
+        for field in 0..<categoricalCount {
+            ids[field] = categoricalID(field: field, string: field < row.categorical.count ? row.categorical[field] : nil)
+        }
+        guard let sequences else { return }
+        for field in sequenceLengths.indices {
+            var text = field < row.sequences.count ? row.sequences[field] : nil
+            if text == nil {
+                encodeSequence(field: field, utf8: nil, into: sequences + sequenceStarts[field])
+            } else {
+                text!.withUTF8 { encodeSequence(field: field, utf8: UnsafeRawBufferPointer($0), into: sequences + sequenceStarts[field]) }
+            }
         }
     }
 }

@@ -1,11 +1,14 @@
-/// The features.json layout: scalars first, then dense fields, then categorical fields with their vocabularies.
+/// The features.json layout. Version 2: scalars, the schema (fields in declaration order), the model
+/// signature, then the fitted numeric transforms, vocabulary blocks and sequence lengths. Version 1
+/// (Criteo only, written before schemas): scalars, tensor names, dense fields, categorical fields.
 ///
-/// Offsets, sizes, the id scheme and the dense transform are written for people and other tools;
-/// on decoding they are checked against what the vocabularies imply.
+/// Offsets, sizes, the id scheme, the signature and the transforms in words are written for people and
+/// other tools; on decoding they are checked against what the schema and vocabularies imply.
 extension FeatureMap: Codable {
     private enum Key: String, CodingKey {
         case formatVersion, fingerprint, minCount, rowCount, tensors, idScheme, denseTransform, denseMissingValue
         case totalVocabularySize, denseFields, categoricalFields
+        case schema, signature, numericFields, sequenceFields
     }
 
     private struct Tensors: Codable {
@@ -20,6 +23,7 @@ extension FeatureMap: Codable {
         var scale: Double
     }
 
+    /// One vocabulary block (version 2: categorical fields, then unshared sequence fields).
     private struct CategoricalField: Codable {
         var name: String
         var kind = "categorical"
@@ -30,29 +34,138 @@ extension FeatureMap: Codable {
         var vocabulary: [String]
     }
 
+    struct SchemaEntry: Codable {
+        var datasetId: String
+        var label: String
+        var minCount: Int
+        var inactiveColumns: [String]
+        var fields: [FieldEntry]
+    }
+
+    /// One declared field, non-default settings only.
+    struct FieldEntry: Codable {
+        var name: String
+        var kind: FeatureSchema.Kind
+        var dtype: FeatureSchema.ValueType
+        var fillNA: String?
+        var minCount: Int?
+        var normalizer: FeatureSchema.Normalizer?
+        var preprocess: FeatureSchema.Preprocess?
+        var splitter: String?
+        var maxLen: Int?
+        var padding: FeatureSchema.Padding?
+        var sharedWith: String?
+
+        init(_ field: FeatureSchema.Field) {
+            name = field.name
+            kind = field.kind
+            dtype = field.valueType
+            fillNA = field.fillNA
+            minCount = field.minCount
+            normalizer = field.normalizer == .none ? nil : field.normalizer
+            preprocess = field.preprocess == .none ? nil : field.preprocess
+            splitter = field.sequence?.splitter
+            maxLen = field.sequence?.maxLength
+            padding = field.sequence?.padding
+            sharedWith = field.sequence?.sharedWith
+        }
+
+        var field: FeatureSchema.Field {
+            FeatureSchema.Field(
+                name: name, kind: kind, valueType: dtype, fillNA: fillNA, minCount: minCount,
+                normalizer: normalizer ?? .none, preprocess: preprocess ?? .none,
+                sequence: kind == .sequence
+                    ? FeatureSchema.Sequence(splitter: splitter ?? "^", maxLength: maxLen ?? 0, padding: padding ?? .pre,
+                                             sharedWith: sharedWith)
+                    : nil)
+        }
+    }
+
+    struct SignatureEntry: Codable, Equatable {
+        struct TensorEntry: Codable, Equatable {
+            var name: String
+            var dtype: String
+            var shape: [Int]
+            var role: String
+            var fields: [String]
+        }
+        var inputs: [TensorEntry]
+        var outputs: [TensorEntry]
+
+        init(_ signature: ModelSignature) {
+            func entry(_ t: ModelSignature.Tensor) -> TensorEntry {
+                TensorEntry(name: t.name, dtype: t.elementType.rawValue, shape: t.shape, role: t.role.rawValue, fields: t.fields)
+            }
+            inputs = signature.inputs.map(entry)
+            outputs = signature.outputs.map(entry)
+        }
+    }
+
+    struct NumericEntry: Codable {
+        var name: String
+        var shift: Double
+        var scale: Double
+    }
+
+    struct SequenceEntry: Codable {
+        var name: String
+        var length: Int
+        var vocabulary: String
+        var paddingId: Int64
+    }
+
     /// The id scheme in words, written into features.json.
     static let idSchemeSummary =
+        "global id = block offset + local id; local 0 = out-of-vocabulary, 1 = missing (and sequence padding), 2... = vocabulary in listed order (descending training count, then value)"
+
+    /// The version-1 wording, kept so old files re-encode to their own bytes.
+    static let version1IDSchemeSummary =
         "global id = field offset + local id; local 0 = out-of-vocabulary, 1 = missing, 2... = vocabulary in listed order (descending training count, then value)"
 
-    /// Encodes the map, including its fingerprint, in features.json layout.
+    /// Encodes the map, including its fingerprint, in features.json layout (the same content as ``jsonBytes()``).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
-        try c.encode(Self.formatVersion, forKey: .formatVersion)
+        try c.encode(version, forKey: .formatVersion)
         try c.encode(fingerprint, forKey: .fingerprint)
         try c.encode(minCount, forKey: .minCount)
         try c.encode(rowCount, forKey: .rowCount)
-        try c.encode(Tensors(sparseInput: sparseInputName, denseInput: denseInputName, output: outputName), forKey: .tensors)
-        try c.encode(Self.idSchemeSummary, forKey: .idScheme)
+        try c.encode(version == 1 ? Self.version1IDSchemeSummary : Self.idSchemeSummary, forKey: .idScheme)
         try c.encode(DenseTransform.summary, forKey: .denseTransform)
         try c.encode(denseMissingValue, forKey: .denseMissingValue)
         try c.encode(totalVocabularySize, forKey: .totalVocabularySize)
-        try c.encode(zip(CriteoSchema.denseNames, denseScales).map { DenseField(name: $0, scale: $1) }, forKey: .denseFields)
         let offsets = fieldOffsets
-        let fields = vocabularies.enumerated().map { field, vocabulary in
-            CategoricalField(name: CriteoSchema.categoricalNames[field], offset: offsets[field],
-                             size: vocabulary.count + Self.firstVocabularyIndex, vocabulary: vocabulary)
+        let names = blockNames
+        if version == 1 {
+            try c.encode(Tensors(sparseInput: sparseInputName, denseInput: denseInputName, output: outputName), forKey: .tensors)
+            try c.encode(zip(CriteoSchema.denseNames, denseScales).map { DenseField(name: $0, scale: $1) },
+                         forKey: .denseFields)
+        } else {
+            try c.encode(schemaEntry, forKey: .schema)
+            try c.encode(SignatureEntry(signature), forKey: .signature)
+            try c.encode(numericEntries, forKey: .numericFields)
+            try c.encode(sequenceEntries, forKey: .sequenceFields)
         }
-        try c.encode(fields, forKey: .categoricalFields)
+        let blocks = vocabularies.enumerated().map { block, vocabulary in
+            CategoricalField(name: names[block], kind: block < schema.categoricalFields.count ? "categorical" : "sequence",
+                             offset: offsets[block], size: vocabulary.count + Self.firstVocabularyIndex, vocabulary: vocabulary)
+        }
+        try c.encode(blocks, forKey: .categoricalFields)
+    }
+
+    var schemaEntry: SchemaEntry {
+        SchemaEntry(datasetId: schema.datasetID, label: schema.label, minCount: schema.minCount,
+                    inactiveColumns: schema.inactiveColumns, fields: schema.fields.map(FieldEntry.init))
+    }
+
+    var numericEntries: [NumericEntry] {
+        zip(schema.numericFields, zip(numericShifts, denseScales)).map { NumericEntry(name: $0.name, shift: $1.0, scale: $1.1) }
+    }
+
+    var sequenceEntries: [SequenceEntry] {
+        let names = blockNames, padding = sequencePaddingIDs
+        return zip(schema.sequenceFields.indices, zip(schema.sequenceFields, zip(sequenceBlocks, sequenceLengths))).map {
+            SequenceEntry(name: $1.0.name, length: $1.1.1, vocabulary: names[$1.1.0], paddingId: padding[$0])
+        }
     }
 
     /// Decodes features.json, rejecting newer formats and inconsistent names, offsets or sizes.
@@ -61,26 +174,67 @@ extension FeatureMap: Codable {
         let version = try c.decode(Int.self, forKey: .formatVersion)
         guard version >= 1 && version <= Self.formatVersion else {
             throw FeatureMapError(.unsupportedVersion, path: nil,
-                                  detail: "formatVersion \(version); this build reads version \(Self.formatVersion)")
+                                  detail: "formatVersion \(version); this build reads versions 1 to \(Self.formatVersion)")
         }
-        let tensors = try c.decode(Tensors.self, forKey: .tensors)
-        let dense = try c.decode([DenseField].self, forKey: .denseFields)
         let categorical = try c.decode([CategoricalField].self, forKey: .categoricalFields)
-        guard dense.map(\.name) == CriteoSchema.denseNames else {
-            throw FeatureMapError(.schemaMismatch, path: nil,
-                                  detail: "denseFields are \(dense.map(\.name)); expected \(CriteoSchema.denseNames.first!)...\(CriteoSchema.denseNames.last!) in order")
+        let minCount = try c.decode(Int.self, forKey: .minCount)
+        let rowCount = try c.decodeIfPresent(Int.self, forKey: .rowCount) ?? 0
+        let missing = try c.decodeIfPresent(Double.self, forKey: .denseMissingValue) ?? 0
+        if version == 1 {
+            let tensors = try c.decode(Tensors.self, forKey: .tensors)
+            let dense = try c.decode([DenseField].self, forKey: .denseFields)
+            guard dense.map(\.name) == CriteoSchema.denseNames else {
+                throw FeatureMapError(.schemaMismatch, path: nil,
+                                      detail: "denseFields are \(dense.map(\.name)); expected \(CriteoSchema.denseNames.first!)...\(CriteoSchema.denseNames.last!) in order")
+            }
+            guard categorical.map(\.name) == CriteoSchema.categoricalNames else {
+                throw FeatureMapError(.schemaMismatch, path: nil,
+                                      detail: "categoricalFields are \(categorical.map(\.name)); expected \(CriteoSchema.categoricalNames.first!)...\(CriteoSchema.categoricalNames.last!) in order")
+            }
+            self.init(uncheckedSchema: .criteo, vocabularies: categorical.map(\.vocabulary), denseScales: dense.map(\.scale),
+                      numericShifts: Array(repeating: 0, count: dense.count), sequenceLengths: [],
+                      minCount: minCount, rowCount: rowCount, denseMissingValue: missing, version: 1)
+            sparseInputName = tensors.sparseInput
+            denseInputName = tensors.denseInput
+            outputName = tensors.output
+        } else {
+            let entry = try c.decode(SchemaEntry.self, forKey: .schema)
+            var schema = FeatureSchema(datasetID: entry.datasetId, label: entry.label, fields: entry.fields.map(\.field),
+                                       inactiveColumns: entry.inactiveColumns)
+            schema.minCount = entry.minCount
+            let numeric = try c.decode([NumericEntry].self, forKey: .numericFields)
+            let sequences = try c.decode([SequenceEntry].self, forKey: .sequenceFields)
+            guard numeric.map(\.name) == schema.numericFields.map(\.name) else {
+                throw FeatureMapError(.schemaMismatch, path: nil,
+                                      detail: "numericFields are \(numeric.map(\.name)); the schema declares \(schema.numericFields.map(\.name))")
+            }
+            guard sequences.map(\.name) == schema.sequenceFields.map(\.name) else {
+                throw FeatureMapError(.schemaMismatch, path: nil,
+                                      detail: "sequenceFields are \(sequences.map(\.name)); the schema declares \(schema.sequenceFields.map(\.name))")
+            }
+            self.init(uncheckedSchema: schema, vocabularies: categorical.map(\.vocabulary), denseScales: numeric.map(\.scale),
+                      numericShifts: numeric.map(\.shift), sequenceLengths: sequences.map(\.length),
+                      minCount: minCount, rowCount: rowCount, denseMissingValue: missing, version: 2)
+            let signature = try c.decode(SignatureEntry.self, forKey: .signature)
+            let byRole = Dictionary(signature.inputs.map { ($0.role, $0.name) }, uniquingKeysWith: { a, _ in a })
+            sparseInputName = byRole[ModelSignature.Role.categoricalIDs.rawValue] ?? sparseInputName
+            denseInputName = byRole[ModelSignature.Role.numericValues.rawValue] ?? denseInputName
+            sequenceInputName = byRole[ModelSignature.Role.sequenceIDs.rawValue] ?? sequenceInputName
+            outputName = signature.outputs.first?.name ?? outputName
+            guard signature == SignatureEntry(self.signature) else {
+                throw FeatureMapError(.schemaMismatch, path: nil,
+                                      detail: "the signature does not match what the schema and vocabularies imply (\(SignatureEntry(self.signature).inputs.map { "\($0.name) \($0.dtype) \($0.shape)" }.joined(separator: ", ")))")
+            }
+            let names = blockNames
+            guard categorical.map(\.name) == names else {
+                throw FeatureMapError(.schemaMismatch, path: nil,
+                                      detail: "categoricalFields are \(categorical.map(\.name)); the schema implies \(names)")
+            }
+            for (index, sequence) in sequences.enumerated() where sequence.vocabulary != names[sequenceBlocks[index]] {
+                throw FeatureMapError(.schemaMismatch, path: nil,
+                                      detail: "\(sequence.name) uses vocabulary \(sequence.vocabulary); the schema implies \(names[sequenceBlocks[index]])")
+            }
         }
-        guard categorical.map(\.name) == CriteoSchema.categoricalNames else {
-            throw FeatureMapError(.schemaMismatch, path: nil,
-                                  detail: "categoricalFields are \(categorical.map(\.name)); expected \(CriteoSchema.categoricalNames.first!)...\(CriteoSchema.categoricalNames.last!) in order")
-        }
-        self.init(uncheckedVocabularies: categorical.map(\.vocabulary), denseScales: dense.map(\.scale),
-                  minCount: try c.decode(Int.self, forKey: .minCount),
-                  rowCount: try c.decodeIfPresent(Int.self, forKey: .rowCount) ?? 0,
-                  denseMissingValue: try c.decodeIfPresent(Double.self, forKey: .denseMissingValue) ?? 0)
-        sparseInputName = tensors.sparseInput
-        denseInputName = tensors.denseInput
-        outputName = tensors.output
         recordedFingerprint = try c.decodeIfPresent(String.self, forKey: .fingerprint)
         let offsets = fieldOffsets
         for (field, entry) in categorical.enumerated() {

@@ -1,13 +1,84 @@
+import Foundation
+
 /// features.json as written to disk: fixed key order (scalars first, vocabularies last), two-space
 /// indentation, one vocabulary value per line, so the same map always gives the same bytes and diffs
 /// of committed bundles stay readable. Foundation's `JSONEncoder` orders keys by hash or alphabetically.
 extension FeatureMap {
     /// The pretty-printed features.json bytes, ending in a newline; `JSONDecoder` reads them back.
     public func jsonBytes() -> [UInt8] {
+        version == 1 ? version1Bytes() : version2Bytes()
+    }
+
+    private func version2Bytes() -> [UInt8] {
+        var out = JSONText()
+        let offsets = fieldOffsets
+        let names = blockNames
+        out.line("{")
+        out.pair("formatVersion", version, indent: 1)
+        out.pair("fingerprint", quoted: fingerprint, indent: 1)
+        out.pair("minCount", minCount, indent: 1)
+        out.pair("rowCount", rowCount, indent: 1)
+        out.line("  \"schema\" : {")
+        out.pair("datasetId", quoted: schema.datasetID, indent: 2)
+        out.pair("label", quoted: schema.label, indent: 2)
+        out.pair("minCount", schema.minCount, indent: 2)
+        out.text("    \"inactiveColumns\" : ")
+        out.compact(schema.inactiveColumns)
+        out.line(",")
+        out.line("    \"fields\" : [")
+        for (i, field) in schema.fields.enumerated() {
+            out.text("      ")
+            out.compact(FieldEntry(field))
+            out.line(i + 1 < schema.fields.count ? "," : "")
+        }
+        out.line("    ]")
+        out.line("  },")
+        out.line("  \"signature\" : {")
+        let signature = SignatureEntry(self.signature)
+        for (key, tensors, last) in [("inputs", signature.inputs, false), ("outputs", signature.outputs, true)] {
+            out.line("    \"\(key)\" : [")
+            for (i, tensor) in tensors.enumerated() {
+                out.text("      ")
+                out.compact(tensor)
+                out.line(i + 1 < tensors.count ? "," : "")
+            }
+            out.line(last ? "    ]" : "    ],")
+        }
+        out.line("  },")
+        out.pair("idScheme", quoted: Self.idSchemeSummary, indent: 1)
+        out.pair("denseTransform", quoted: DenseTransform.summary, indent: 1)
+        out.line("  \"denseMissingValue\" : \(denseMissingValue),")
+        out.pair("totalVocabularySize", totalVocabularySize, indent: 1)
+        for (key, entries) in [("numericFields", numericEntries.map { out.compactText($0) }),
+                               ("sequenceFields", sequenceEntries.map { out.compactText($0) })] {
+            out.line("  \"\(key)\" : [")
+            for (i, entry) in entries.enumerated() {
+                out.line("    " + entry + (i + 1 < entries.count ? "," : ""))
+            }
+            out.line("  ],")
+        }
+        out.line("  \"categoricalFields\" : [")
+        for (block, vocabulary) in vocabularies.enumerated() {
+            out.line("    {")
+            out.pair("name", quoted: names[block], indent: 3)
+            out.pair("kind", quoted: block < schema.categoricalFields.count ? "categorical" : "sequence", indent: 3)
+            out.pair("offset", offsets[block], indent: 3)
+            out.pair("size", vocabulary.count + Self.firstVocabularyIndex, indent: 3)
+            out.pair("oovIndex", Self.oovIndex, indent: 3)
+            out.pair("missingIndex", Self.missingIndex, indent: 3)
+            out.vocabulary(vocabulary)
+            out.line(block + 1 < vocabularies.count ? "    }," : "    }")
+        }
+        out.line("  ]")
+        out.line("}")
+        return out.bytes
+    }
+
+    private func version1Bytes() -> [UInt8] {
         var out = JSONText()
         let offsets = fieldOffsets
         out.line("{")
-        out.pair("formatVersion", Self.formatVersion, indent: 1)
+        out.pair("formatVersion", 1, indent: 1)
         out.pair("fingerprint", quoted: fingerprint, indent: 1)
         out.pair("minCount", minCount, indent: 1)
         out.pair("rowCount", rowCount, indent: 1)
@@ -16,7 +87,7 @@ extension FeatureMap {
         out.pair("denseInput", quoted: denseInputName, indent: 2)
         out.pair("output", quoted: outputName, indent: 2, last: true)
         out.line("  },")
-        out.pair("idScheme", quoted: Self.idSchemeSummary, indent: 1)
+        out.pair("idScheme", quoted: Self.version1IDSchemeSummary, indent: 1)
         out.pair("denseTransform", quoted: DenseTransform.summary, indent: 1)
         out.line("  \"denseMissingValue\" : \(denseMissingValue),")
         out.pair("totalVocabularySize", totalVocabularySize, indent: 1)
@@ -37,17 +108,7 @@ extension FeatureMap {
             out.pair("size", vocabulary.count + Self.firstVocabularyIndex, indent: 3)
             out.pair("oovIndex", Self.oovIndex, indent: 3)
             out.pair("missingIndex", Self.missingIndex, indent: 3)
-            if vocabulary.isEmpty {
-                out.line("      \"vocabulary\" : []")
-            } else {
-                out.line("      \"vocabulary\" : [")
-                for (i, value) in vocabulary.enumerated() {
-                    out.text("        ")
-                    out.string(value)
-                    out.line(i + 1 < vocabulary.count ? "," : "")
-                }
-                out.line("      ]")
-            }
+            out.vocabulary(vocabulary)
             out.line(field + 1 < vocabularies.count ? "    }," : "    }")
         }
         out.line("  ]")
@@ -57,8 +118,34 @@ extension FeatureMap {
 }
 
 /// A minimal JSON text builder for ``FeatureMap/jsonBytes()``.
-private struct JSONText {
+struct JSONText {
     var bytes: [UInt8] = []
+
+    /// One value as single-line JSON with sorted keys (Foundation's encoder: small values, off the hot path).
+    func compactText<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain structs of strings and numbers cannot fail.
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
+    }
+
+    mutating func compact<T: Encodable>(_ value: T) {
+        text(compactText(value))
+    }
+
+    mutating func vocabulary(_ vocabulary: [String]) {
+        if vocabulary.isEmpty {
+            line("      \"vocabulary\" : []")
+        } else {
+            line("      \"vocabulary\" : [")
+            for (i, value) in vocabulary.enumerated() {
+                text("        ")
+                string(value)
+                line(i + 1 < vocabulary.count ? "," : "")
+            }
+            line("      ]")
+        }
+    }
 
     mutating func text(_ s: String) {
         bytes.append(contentsOf: s.utf8)

@@ -1,61 +1,90 @@
 import Foundation
 
-/// The fitted vocabularies and dense scales that turn raw Criteo rows into model inputs; saved as features.json.
+/// The fitted vocabularies and numeric transforms that turn raw rows of a ``FeatureSchema`` into model
+/// inputs; saved as features.json.
 ///
-/// Id scheme: each categorical field owns a contiguous block of one shared embedding table starting at
-/// `fieldOffsets[f]`. Within a block, local id 0 is out-of-vocabulary, 1 is missing, and 2... are the
-/// vocabulary values in descending training count, ties broken by ascending UTF-8 bytes.
-/// Dense inputs follow ``DenseTransform`` and are divided by the field's scale.
+/// Id scheme: every vocabulary owns a contiguous block of one shared embedding table starting at
+/// `fieldOffsets[b]`. Blocks are the categorical fields in order, then the sequence fields that do not
+/// share a categorical field's vocabulary. Within a block, local id 0 is out-of-vocabulary, 1 is missing
+/// (and a sequence's padding), and 2... are the vocabulary values in descending training count, ties
+/// broken by ascending UTF-8 bytes. Numeric inputs are `(transform(x) - shift) / scale` per field, where
+/// the transform is Criteo's ``DenseTransform`` for `convert_to_bucket` fields and the identity otherwise.
 public struct FeatureMap: Sendable {
-    /// The features.json format this code writes and reads.
-    public static let formatVersion = 1
-    /// Local id of out-of-vocabulary values within every field.
+    /// The newest features.json format this code writes and reads (1: Criteo only, no schema; 2: any schema).
+    public static let formatVersion = 2
+    /// Local id of out-of-vocabulary values within every block.
     public static let oovIndex = 0
-    /// Local id of missing values within every field.
+    /// Local id of missing values (and sequence padding) within every block.
     public static let missingIndex = 1
-    /// Local id of the first vocabulary value within every field.
+    /// Local id of the first vocabulary value within every block.
     public static let firstVocabularyIndex = 2
 
-    /// The minimum training count a value needed to get its own id.
+    /// The format this map is written in: 1 for maps read from a version-1 file (their bytes and
+    /// fingerprint stay as they were), 2 otherwise.
+    public private(set) var version: Int
+    /// The declared fields this map encodes.
+    public private(set) var schema: FeatureSchema
+    /// The minimum training count a value needed to get its own id (the run's default; fields may override).
     public private(set) var minCount: Int
     /// Number of rows the map was fitted on (informational; not part of the fingerprint).
     public private(set) var rowCount: Int
-    /// Per categorical field, the vocabulary values in local-id order (value `i` has local id `i + 2`).
+    /// Per vocabulary block, the values in local-id order (value `i` has local id `i + 2`).
     public private(set) var vocabularies: [[String]]
-    /// Per dense field, the divisor applied after ``DenseTransform`` (>= 1).
+    /// Per numeric field, the divisor applied after the transform (> 0; >= 1 for `convert_to_bucket`).
     public private(set) var denseScales: [Double]
-    /// The model input for a missing integer value. Present values land in [-1, 1] after scaling, so the
-    /// default -2 lets a model tell "missing" from a present 0; maps written before this setting existed
-    /// (no `denseMissingValue` in features.json) use 0, as their models were trained with.
+    /// Per numeric field, the value subtracted before dividing (a StandardScaler's mean, a MinMaxScaler's min).
+    public private(set) var numericShifts: [Double]
+    /// Per sequence field, the number of tokens kept (the declared `max_len`, or the longest seen in training).
+    public private(set) var sequenceLengths: [Int]
+    /// The model input for a missing `convert_to_bucket` value. Present values land in [-1, 1] after scaling,
+    /// so the default -2 lets a model tell "missing" from a present 0; maps written before this setting
+    /// existed (no `denseMissingValue` in features.json) use 0, as their models were trained with.
     public private(set) var denseMissingValue: Double
-    /// What ``fit(_:minCount:)`` records for missing integers (chosen on validation AUC, docs/TRAINING.md).
+    /// What fitting records for missing `convert_to_bucket` values (chosen on validation AUC, docs/TRAINING.md).
     public static let defaultDenseMissingValue = -2.0
-    /// Name of the model's int64 [B, 26] input of global ids.
+    /// Name of the model's int64 [B, categorical fields] input of global ids.
     public var sparseInputName = "sparse_ids"
-    /// Name of the model's float32 [B, 13] input of transformed dense values.
+    /// Name of the model's float32 [B, numeric fields] input of transformed numbers.
     public var denseInputName = "dense"
+    /// Name of the model's int64 [B, sum of sequence lengths] input of global ids.
+    public var sequenceInputName = "sequence_ids"
     /// Name of the model's float32 [B, 1] output of click probabilities.
     public var outputName = "probability"
     /// The fingerprint recorded in the file this map was decoded from, checked at load.
     var recordedFingerprint: String?
 
-    /// Creates a map from explicit vocabularies and scales, validating them against the Criteo schema.
+    /// Creates a Criteo-preset map from explicit vocabularies and scales, validating them.
     public init(vocabularies: [[String]], denseScales: [Double], minCount: Int, rowCount: Int = 0,
                 denseMissingValue: Double = 0) throws(FeatureMapError) {
-        self.init(uncheckedVocabularies: vocabularies, denseScales: denseScales, minCount: minCount, rowCount: rowCount,
-                  denseMissingValue: denseMissingValue)
+        self.init(uncheckedSchema: .criteo, vocabularies: vocabularies, denseScales: denseScales,
+                  numericShifts: Array(repeating: 0, count: denseScales.count), sequenceLengths: [],
+                  minCount: minCount, rowCount: rowCount, denseMissingValue: denseMissingValue)
         try validate(path: nil)
     }
 
-    init(uncheckedVocabularies: [[String]], denseScales: [Double], minCount: Int, rowCount: Int, denseMissingValue: Double) {
-        self.vocabularies = uncheckedVocabularies
+    /// Creates a map for any schema from explicit contents, validating them.
+    public init(schema: FeatureSchema, vocabularies: [[String]], denseScales: [Double], numericShifts: [Double],
+                sequenceLengths: [Int], minCount: Int, rowCount: Int = 0,
+                denseMissingValue: Double = FeatureMap.defaultDenseMissingValue) throws(FeatureMapError) {
+        self.init(uncheckedSchema: schema, vocabularies: vocabularies, denseScales: denseScales, numericShifts: numericShifts,
+                  sequenceLengths: sequenceLengths, minCount: minCount, rowCount: rowCount, denseMissingValue: denseMissingValue)
+        try validate(path: nil)
+    }
+
+    init(uncheckedSchema schema: FeatureSchema, vocabularies: [[String]], denseScales: [Double], numericShifts: [Double],
+         sequenceLengths: [Int], minCount: Int, rowCount: Int, denseMissingValue: Double, version: Int = FeatureMap.formatVersion) {
+        self.schema = schema
+        self.vocabularies = vocabularies
         self.denseScales = denseScales
+        self.numericShifts = numericShifts
+        self.sequenceLengths = sequenceLengths
         self.denseMissingValue = denseMissingValue
         self.minCount = minCount
         self.rowCount = rowCount
+        self.version = version
     }
 
-    /// Fits vocabularies (values seen at least `minCount` times) and dense scales on training rows.
+    /// Fits vocabularies (values seen at least `minCount` times) and dense scales on Criteo rows.
     public static func fit<S: Sequence>(_ rows: S, minCount: Int = 10) -> FeatureMap where S.Element == RawRow {
         var builder = FeatureMapBuilder(minCount: minCount)
         for row in rows { builder.add(row) }
@@ -97,7 +126,7 @@ public struct FeatureMap: Sendable {
         }
     }
 
-    /// Start of each categorical field's block in the shared embedding table (26 entries).
+    /// Start of each vocabulary block in the shared embedding table.
     public var fieldOffsets: [Int] {
         var offsets: [Int] = []
         offsets.reserveCapacity(vocabularies.count)
@@ -109,7 +138,7 @@ public struct FeatureMap: Sendable {
         return offsets
     }
 
-    /// Size of each categorical field's block, including its OOV and missing ids (26 entries).
+    /// Size of each vocabulary block, including its OOV and missing ids.
     public var fieldVocabularySizes: [Int] {
         vocabularies.map { $0.count + Self.firstVocabularyIndex }
     }
@@ -119,40 +148,96 @@ public struct FeatureMap: Sendable {
         vocabularies.reduce(0) { $0 + $1.count + Self.firstVocabularyIndex }
     }
 
+    /// The name of each vocabulary block: its categorical or (unshared) sequence field.
+    public var blockNames: [String] {
+        schema.categoricalFields.map(\.name) + schema.sequenceFields.filter { $0.sequence?.sharedWith == nil }.map(\.name)
+    }
+
+    /// Per sequence field, the vocabulary block its tokens are looked up in.
+    public var sequenceBlocks: [Int] {
+        let categorical = schema.categoricalFields.map(\.name)
+        var next = categorical.count
+        return schema.sequenceFields.map { field in
+            if let shared = field.sequence?.sharedWith, let block = categorical.firstIndex(of: shared) { return block }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    /// Per sequence field, the global id of padding (its block's missing id), which pooling masks out.
+    public var sequencePaddingIDs: [Int64] {
+        let offsets = fieldOffsets
+        return sequenceBlocks.map { Int64(offsets[$0] + Self.missingIndex) }
+    }
+
+    /// Columns of the sequence input: the sum of ``sequenceLengths``.
+    public var totalSequenceLength: Int { sequenceLengths.reduce(0, +) }
+
+    /// Whether every numeric field uses Criteo's `convert_to_bucket`, so a model may embed it per bucket.
+    public var numericFieldsAreBucketed: Bool {
+        schema.numericFields.allSatisfy { $0.preprocess == .convertToBucket }
+    }
+
+    /// The model's inputs and output as this map encodes them.
+    public var signature: ModelSignature {
+        ModelSignature(map: self)
+    }
+
     /// Checks counts, names, scales and vocabularies; `path` only labels the error.
     func validate(path: String?) throws(FeatureMapError) {
-        guard vocabularies.count == CriteoSchema.categoricalCount else {
-            throw FeatureMapError(.schemaMismatch, path: path,
-                                  detail: "expected \(CriteoSchema.categoricalCount) categorical fields, found \(vocabularies.count)")
+        do {
+            try schema.validate()
+        } catch {
+            throw FeatureMapError(.schemaMismatch, path: path, detail: error.detail)
         }
-        guard denseScales.count == CriteoSchema.denseCount else {
-            throw FeatureMapError(.schemaMismatch, path: path,
-                                  detail: "expected \(CriteoSchema.denseCount) dense fields, found \(denseScales.count)")
+        if version == 1, !schema.isCriteo {
+            throw FeatureMapError(.schemaMismatch, path: path, detail: "a version-1 map must use the Criteo layout")
         }
-        for (field, scale) in denseScales.enumerated() where !(scale.isFinite && scale >= 1) {
-            throw FeatureMapError(.invalidScale, path: path,
-                                  detail: "\(CriteoSchema.denseNames[field]) has scale \(scale); scales must be finite and >= 1")
+        let names = blockNames
+        guard vocabularies.count == names.count else {
+            throw FeatureMapError(.schemaMismatch, path: path,
+                                  detail: "expected \(names.count) vocabularies (categorical and unshared sequence fields), found \(vocabularies.count)")
+        }
+        let numeric = schema.numericFields
+        guard denseScales.count == numeric.count, numericShifts.count == numeric.count else {
+            throw FeatureMapError(.schemaMismatch, path: path,
+                                  detail: "expected \(numeric.count) numeric fields, found \(denseScales.count) scales and \(numericShifts.count) shifts")
+        }
+        for (field, scale) in denseScales.enumerated() {
+            let bucketed = numeric[field].preprocess == .convertToBucket
+            guard scale.isFinite, bucketed ? scale >= 1 : scale > 0, numericShifts[field].isFinite else {
+                throw FeatureMapError(.invalidScale, path: path,
+                                      detail: "\(numeric[field].name) has scale \(scale) and shift \(numericShifts[field]); scales must be finite and \(bucketed ? ">= 1" : "> 0")")
+            }
+        }
+        let sequences = schema.sequenceFields
+        guard sequenceLengths.count == sequences.count else {
+            throw FeatureMapError(.schemaMismatch, path: path,
+                                  detail: "expected \(sequences.count) sequence lengths, found \(sequenceLengths.count)")
+        }
+        for (field, length) in sequenceLengths.enumerated() where length < 1 {
+            throw FeatureMapError(.schemaMismatch, path: path, detail: "\(sequences[field].name) has length \(length); it must be >= 1")
         }
         guard minCount >= 1 else {
             throw FeatureMapError(.invalidVocabulary, path: path, detail: "minCount is \(minCount); it must be >= 1")
         }
-        for (field, vocabulary) in vocabularies.enumerated() {
+        for (block, vocabulary) in vocabularies.enumerated() {
             if let empty = vocabulary.firstIndex(of: "") {
                 throw FeatureMapError(.invalidVocabulary, path: path,
-                                      detail: "\(CriteoSchema.categoricalNames[field]) entry \(empty) is empty; empty means missing and has id 1")
+                                      detail: "\(names[block]) entry \(empty) is empty; empty means missing and has id 1")
             }
         }
-        for name in [sparseInputName, denseInputName, outputName] where name.isEmpty {
+        let tensorNames = signature.inputs.map(\.name) + [outputName]
+        for name in tensorNames where name.isEmpty {
             throw FeatureMapError(.schemaMismatch, path: path, detail: "tensor names must not be empty")
         }
-        guard Set([sparseInputName, denseInputName, outputName]).count == 3 else {
-            throw FeatureMapError(.schemaMismatch, path: path,
-                                  detail: "tensor names must differ: \(sparseInputName), \(denseInputName), \(outputName)")
+        guard Set(tensorNames).count == tensorNames.count else {
+            throw FeatureMapError(.schemaMismatch, path: path, detail: "tensor names must differ: \(tensorNames.joined(separator: ", "))")
         }
         let index = VocabularyIndex(vocabularies: vocabularies, offsets: fieldOffsets, totalSize: totalVocabularySize)
         if let duplicate = index.firstDuplicate {
             throw FeatureMapError(.invalidVocabulary, path: path,
-                                  detail: "\(CriteoSchema.categoricalNames[duplicate.field]) lists \"\(duplicate.value)\" more than once")
+                                  detail: "\(names[duplicate.field]) lists \"\(duplicate.value)\" more than once")
         }
     }
 

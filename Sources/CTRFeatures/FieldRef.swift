@@ -1,7 +1,11 @@
-/// A reference to one input field by kind and zero-based index within its kind.
+/// A reference to one column of a schema by kind and zero-based index within its kind.
 public enum FieldRef: Sendable, Equatable, Hashable {
-    /// Integer field `I(n+1)`, index `n` in 0..<13.
+    /// The schema's numeric field `n` (a column of the `dense` input).
     case dense(Int)
-    /// Categorical field `C(n+1)`, index `n` in 0..<26.
+    /// The schema's categorical field `n` (a column of `sparse_ids`).
     case categorical(Int)
+    /// The schema's sequence field `n` (a span of `sequence_ids`).
+    case sequence(Int)
+    /// A column declared `active: false`, or the label: accepted and ignored.
+    case ignored
 }

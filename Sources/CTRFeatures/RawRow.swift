@@ -1,18 +1,26 @@
-/// One Criteo row before encoding: optional label, 13 optional integers, 26 optional categorical strings.
+/// One row before encoding, by kind in schema order: optional label, numbers, tokens and sequences.
 public struct RawRow: Sendable, Equatable {
     /// The click label (0 or 1); nil when the row is unlabeled, as in serving.
     public var label: Float?
-    /// The 13 integer fields I1...I13 in order; nil marks a missing value.
-    public var dense: [Int64?]
-    /// The 26 categorical fields C1...C26 in order; nil marks a missing value.
+    /// The numeric fields in schema order; nil marks a missing value.
+    public var dense: [Double?]
+    /// The categorical fields in schema order; nil marks a missing value.
     public var categorical: [String?]
+    /// The sequence fields in schema order, as `splitter`-joined text; nil marks a missing value.
+    public var sequences: [String?]
 
     /// Creates a row; entries beyond the arrays' ends are treated as missing by the encoder.
-    public init(label: Float? = nil,
-                dense: [Int64?] = Array(repeating: nil, count: CriteoSchema.denseCount),
-                categorical: [String?] = Array(repeating: nil, count: CriteoSchema.categoricalCount)) {
+    public init(label: Float? = nil, dense: [Double?] = [], categorical: [String?] = [], sequences: [String?] = []) {
         self.label = label
         self.dense = dense
         self.categorical = categorical
+        self.sequences = sequences
+    }
+
+    /// An all-missing row sized for `schema` (so fields can be assigned by index).
+    public init(label: Float? = nil, schema: FeatureSchema) {
+        self.init(label: label, dense: Array(repeating: nil, count: schema.numericFields.count),
+                  categorical: Array(repeating: nil, count: schema.categoricalFields.count),
+                  sequences: Array(repeating: nil, count: schema.sequenceFields.count))
     }
 }

@@ -52,7 +52,7 @@ import Testing
             var rows = 0
             for row in reader {
                 rows += 1
-                checksum &+= row.dense[0] ?? 0
+                checksum &+= Int64(row.dense[0] ?? 0)
             }
             return rows
         }

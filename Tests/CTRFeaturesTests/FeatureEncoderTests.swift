@@ -7,17 +7,17 @@ import Testing
         ("C1", .categorical(0)), ("C10", .categorical(9)), ("C26", .categorical(25)),
     ])
     func parsesFieldNames(name: String, expected: FieldRef) {
-        #expect(FeatureEncoder.field(named: name) == expected)
+        #expect(FieldNameTable(schema: .criteo).field(named: name) == expected)
     }
 
     @Test(arguments: ["", "I", "I0", "I14", "C0", "C27", "C01", "c1", "X1", "I1 ", "C100", "I-1"])
     func rejectsOtherNames(name: String) {
-        #expect(FeatureEncoder.field(named: name) == nil)
+        #expect(FieldNameTable(schema: .criteo).field(named: name) == nil)
     }
 
     @Test func everySchemaNameRoundTrips() {
-        for (i, name) in CriteoSchema.denseNames.enumerated() { #expect(FeatureEncoder.field(named: name) == .dense(i)) }
-        for (i, name) in CriteoSchema.categoricalNames.enumerated() { #expect(FeatureEncoder.field(named: name) == .categorical(i)) }
+        for (i, name) in CriteoSchema.denseNames.enumerated() { #expect(FieldNameTable(schema: .criteo).field(named: name) == .dense(i)) }
+        for (i, name) in CriteoSchema.categoricalNames.enumerated() { #expect(FieldNameTable(schema: .criteo).field(named: name) == .categorical(i)) }
     }
 
     @Test func assignsVocabularyOOVAndMissingIDs() throws {

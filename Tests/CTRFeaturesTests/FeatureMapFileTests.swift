@@ -60,19 +60,31 @@ import Testing
         let url = directory.appendingPathComponent("features.json")
         try smallMap().write(to: url)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        #expect(object["formatVersion"] as? Int == 1)
+        #expect(object["formatVersion"] as? Int == 2)
         #expect(object["minCount"] as? Int == 10)
         #expect((object["fingerprint"] as? String)?.count == 64)
         #expect((object["denseTransform"] as? String)?.contains("floor(ln(v)^2)") == true)
         #expect((object["idScheme"] as? String)?.contains("out-of-vocabulary") == true)
-        let tensors = try #require(object["tensors"] as? [String: String])
-        #expect(tensors == ["sparseInput": "sparse_ids", "denseInput": "dense", "output": "probability"])
+        let signature = try #require(object["signature"] as? [String: Any])
+        let inputs = try #require(signature["inputs"] as? [[String: Any]])
+        #expect(inputs.map { $0["name"] as? String } == ["sparse_ids", "dense"])
+        #expect(inputs.map { $0["shape"] as? [Int] } == [[-1, 26], [-1, 13]])
+        #expect(inputs.map { $0["dtype"] as? String } == ["INT64", "FP32"])
+        #expect((inputs[0]["fields"] as? [String])?.first == "C1")
+        let outputs = try #require(signature["outputs"] as? [[String: Any]])
+        #expect(outputs.first?["name"] as? String == "probability")
+        let schema = try #require(object["schema"] as? [String: Any])
+        let fields = try #require(schema["fields"] as? [[String: Any]])
+        #expect(fields.count == 39)
+        #expect(fields[0]["name"] as? String == "I1")
+        #expect(fields[0]["preprocess"] as? String == "convert_to_bucket")
+        #expect(fields[13]["kind"] as? String == "categorical")
         let categorical = try #require(object["categoricalFields"] as? [[String: Any]])
         #expect(categorical.count == 26)
         #expect(categorical[0]["name"] as? String == "C1")
         #expect(categorical[0]["vocabulary"] as? [String] == ["a", "b"])
         #expect(categorical[1]["offset"] as? Int == 4)
-        let dense = try #require(object["denseFields"] as? [[String: Any]])
+        let dense = try #require(object["numericFields"] as? [[String: Any]])
         #expect(dense[0]["name"] as? String == "I1")
         #expect(dense[0]["scale"] as? Double == 21)
         let text = try String(contentsOf: url, encoding: .utf8)
@@ -94,7 +106,7 @@ import Testing
         let text = String(decoding: bytes, as: UTF8.self)
         let keys = text.split(separator: "\n").prefix(3).map { $0.trimmingCharacters(in: .whitespaces) }
         #expect(keys[0] == "{")
-        #expect(keys[1] == "\"formatVersion\" : 1,")
+        #expect(keys[1] == "\"formatVersion\" : 2,")
         #expect(keys[2].hasPrefix("\"fingerprint\" : \"\(map.fingerprint)\""))
     }
 
@@ -130,20 +142,20 @@ import Testing
     }
 
     @Test func reportsEachKindOfCorruption() throws {
-        #expect(try loadError { $0["formatVersion"] = 2 }?.code == .unsupportedVersion)
-        #expect(try loadError { $0["tensors"] = nil }?.code == .malformedJSON)
-        #expect(try loadError { $0["tensors"] = nil }?.detail.contains("tensors") == true)
+        #expect(try loadError { $0["formatVersion"] = 3 }?.code == .unsupportedVersion)
+        #expect(try loadError { $0["signature"] = nil }?.code == .malformedJSON)
+        #expect(try loadError { $0["signature"] = nil }?.detail.contains("signature") == true)
         #expect(try loadError { $0["minCount"] = "ten" }?.code == .malformedJSON)
         let renamed = try loadError { object in
-            var fields = object["denseFields"] as! [[String: Any]]
+            var fields = object["numericFields"] as! [[String: Any]]
             fields[3]["name"] = "I99"
-            object["denseFields"] = fields
+            object["numericFields"] = fields
         }
         #expect(renamed?.code == .schemaMismatch)
         let badScale = try loadError { object in
-            var fields = object["denseFields"] as! [[String: Any]]
+            var fields = object["numericFields"] as! [[String: Any]]
             fields[3]["scale"] = 0
-            object["denseFields"] = fields
+            object["numericFields"] = fields
         }
         #expect(badScale?.code == .invalidScale)
         #expect(badScale?.detail.contains("I4") == true)
@@ -160,6 +172,29 @@ import Testing
             object["categoricalFields"] = fields
         }
         #expect(duplicate?.code == .invalidVocabulary)
+        let wrongSignature = try loadError { object in
+            var signature = object["signature"] as! [String: Any]
+            var inputs = signature["inputs"] as! [[String: Any]]
+            inputs[0]["shape"] = [-1, 25]
+            signature["inputs"] = inputs
+            object["signature"] = signature
+        }
+        #expect(wrongSignature?.code == .schemaMismatch)
+    }
+
+    /// The shipped bundles' features.json files are version 1: they load as the Criteo preset with the
+    /// fingerprint recorded in their model.json, and re-encode to the same bytes.
+    @Test func shippedVersionOneBundlesKeepTheirFingerprint() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for model in ["deepfm", "autoint"] {
+            let bundle = root.appendingPathComponent("models/\(model)/1")
+            let map = try FeatureMap(contentsOf: bundle.appendingPathComponent("features.json"))
+            #expect(map.version == 1)
+            #expect(map.schema.isCriteo)
+            let card = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: bundle.appendingPathComponent("model.json"))) as? [String: Any])
+            #expect(card["feature_map_fingerprint"] as? String == map.fingerprint)
+            #expect(map.jsonBytes() == Array(try Data(contentsOf: bundle.appendingPathComponent("features.json"))))
+        }
     }
 
     @Test func truncatedOrMissingFileNamesTheFile() throws {

@@ -3,9 +3,9 @@ import Foundation
 
 /// Builds a row with the given categorical values (by field index) and dense values; the rest missing.
 func row(_ categorical: [Int: String] = [:], dense: [Int: Int64] = [:], label: Float? = nil) -> RawRow {
-    var r = RawRow(label: label)
+    var r = RawRow(label: label, schema: .criteo)
     for (field, value) in categorical { r.categorical[field] = value }
-    for (field, value) in dense { r.dense[field] = value }
+    for (field, value) in dense { r.dense[field] = Double(value) }
     return r
 }
 

@@ -91,7 +91,7 @@ enum TestRows {
     static func rawRow(_ index: Int) -> RawRow {
         let object = row(index)
         return RawRow(label: nil,
-                      dense: (0..<13).map { (object["I\($0 + 1)"] as? Int).map(Int64.init) },
+                      dense: (0..<13).map { (object["I\($0 + 1)"] as? Int).map(Double.init) },
                       categorical: (0..<26).map { object["C\($0 + 1)"] as? String })
     }
 }
