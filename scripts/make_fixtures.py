@@ -49,7 +49,7 @@ def build(id_type):
     model.ir_version = 8
     model.model_version = 3
     model.doc_string = "Criteo-shaped fixture: embedding + linear + sigmoid"
-    for key, value in {"architecture": "fixture-linear", "feature_map_fingerprint": "fixture", "fields": "26+13"}.items():
+    for key, value in {"architecture": "fixture-linear", "fields": "26+13"}.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.checker.check_model(model)

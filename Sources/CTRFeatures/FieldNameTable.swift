@@ -1,9 +1,17 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Finds a schema column by its name's UTF-8 bytes without allocating: the request decoder's key lookup.
 ///
 /// A frozen open-addressing table (load <= 1/2) keyed by an FNV-1a hash of the name, confirmed by
 /// comparing bytes, so any number of fields costs one hash and usually one comparison per key.
 public struct FieldNameTable: Sendable {
-    private let names: [[UInt8]]
+    // All names' bytes back to back (one buffer, so a lookup touches no nested array).
+    private let nameBytes: [UInt8]
+    private let nameStarts: [Int]
     private let refs: [FieldRef]
     private let slots: [Int32]  // index into names/refs, -1 empty
     private let mask: Int
@@ -24,14 +32,17 @@ public struct FieldNameTable: Sendable {
             while slots[i] >= 0 { i = (i + 1) & (capacity - 1) }
             slots[i] = Int32(index)
         }
-        self.names = names
+        nameBytes = names.flatMap { $0 }
+        var starts = [0]
+        for name in names { starts.append(starts.last! + name.count) }
+        nameStarts = starts
         self.refs = refs
         self.slots = slots
         mask = capacity - 1
     }
 
     /// Number of names indexed (fields, inactive columns and the label if asked for).
-    public var count: Int { names.count }
+    public var count: Int { refs.count }
 
     /// The column a name refers to, or nil when the schema has no such column.
     @inlinable
@@ -53,7 +64,7 @@ public struct FieldNameTable: Sendable {
 
     /// The name at an ordinal from ``ordinal(named:)``.
     public func name(ofOrdinal ordinal: Int) -> String {
-        String(decoding: names[ordinal], as: UTF8.self)
+        String(decoding: nameBytes[nameStarts[ordinal]..<nameStarts[ordinal + 1]], as: UTF8.self)
     }
 
     /// The field at an ordinal from ``ordinal(named:)``.
@@ -77,7 +88,10 @@ public struct FieldNameTable: Sendable {
         while true {
             let index = Int(slots[i])
             if index < 0 { return -1 }
-            if names[index].withUnsafeBytes({ $0.elementsEqual(name) }) { return index }
+            let start = nameStarts[index], length = nameStarts[index + 1] - start
+            if length == name.count && (length == 0 || nameBytes.withUnsafeBytes({ memcmp($0.baseAddress! + start, name.baseAddress!, length) == 0 })) {
+                return index
+            }
             i = (i + 1) & mask
         }
     }

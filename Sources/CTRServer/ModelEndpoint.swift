@@ -7,10 +7,16 @@ final class ModelEndpoint: Sendable {
     let bundle: ModelBundle
     let pool: SessionPool
     let metadataJSON: [UInt8]
+    /// The CTR API decoder for this model's schema.
+    let decoder: PredictRequestDecoder
+    /// The inputs the v2 API takes, in the model's order.
+    let signature: ModelSignature
 
-    init(bundle: ModelBundle, pool: SessionPool) {
+    init(bundle: ModelBundle, pool: SessionPool, maxRows: Int, ignoreUnknownFields: Bool) {
         self.bundle = bundle
         self.pool = pool
+        signature = bundle.featureMap.signature
+        decoder = PredictRequestDecoder(schema: bundle.featureMap.schema, maxInstances: maxRows, ignoreUnknownFields: ignoreUnknownFields)
         let session = pool.sessions[0]
         let metadata = ModelMetadata(
             name: bundle.name, versions: [bundle.version],
@@ -22,8 +28,6 @@ final class ModelEndpoint: Sendable {
     }
 
     var name: String { bundle.name }
-    var sparseName: String { bundle.featureMap.sparseInputName }
-    var denseName: String { bundle.featureMap.denseInputName }
     var outputName: String { pool.sessions[0].outputs[0].name }
 
     /// Whether `version` (nil = newest) names this endpoint's version.

@@ -1,28 +1,50 @@
-/// Decodes the CTR predict body `{"instances":[{"I1":5,"C3":"a8cd5504",...}, ...]}` in one pass.
+import CTRFeatures
+
+/// Decodes the CTR predict body `{"instances":[{"user_id":"u1","price":3.5,...}, ...]}` in one pass, by the model's schema.
 ///
 /// The accepted shape, decided here and documented for clients:
 /// - The body is an object whose only key is `"instances"` (an array, possibly empty). Any other
 ///   top-level key is an error, so a misspelt key never silently predicts on nothing.
-/// - Each instance is an object keyed by Criteo feature names `I1`...`I13` and `C1`...`C26`. Absent
-///   keys are missing values; an unknown key or a repeated key is an error naming the instance.
-/// - Dense `I*`: a JSON number with an integral value (`5`, `-1`, `5.0`, `1e3`), a string holding a
-///   JSON integer (`"5"`, for clients that forward TSV text), or `null` / `""` for missing. `2.5`,
-///   booleans, objects and arrays are errors. Values are stored as Double.
-/// - Categorical `C*`: a string (any UTF-8, escapes decoded), `null` or `""` for missing (the Criteo
-///   TSV convention for an empty field), or a JSON integer, taken as its literal text (`123` is the
-///   same as `"123"`). Fractions, exponents, booleans, objects and arrays are errors, since their text
-///   is ambiguous.
+/// - Each instance is an object keyed by the schema's field names. Absent keys are missing values;
+///   columns declared `active: false` and the label column are accepted and ignored; an unknown key is an
+///   error naming it (or ignored with `ignoreUnknownFields`, for raw log rows); a repeated key is an error.
+/// - Numeric fields: a JSON number, a string holding one (for clients that forward CSV text), or `null`
+///   / `""` for missing. Fields declared `dtype: int` take integral values only (`5`, `5.0`, `1e3`, `"5"`).
+///   Non-finite values, booleans, objects and arrays are errors. Values are stored as Double.
+/// - Categorical fields: a string (any UTF-8, escapes decoded), `null` or `""` for missing, or a JSON
+///   integer, taken as its literal text (`123` is the same as `"123"`). Fractions, exponents, booleans,
+///   objects and arrays are errors, since their text is ambiguous.
+/// - Sequence fields: a string joined by the field's splitter (`"a^b^c"`), or an array of tokens
+///   (strings or integers; `null` or `""` is a padding token); `null`, `""` or `[]` is an empty sequence.
 /// - At most `maxInstances` rows; more is a `.limitExceeded` error that states both counts.
 public struct PredictRequestDecoder: Sendable {
     /// The most rows accepted in one request.
     public var maxInstances: Int
-    /// The deepest JSON nesting accepted (the valid shape needs 3).
+    /// The deepest JSON nesting accepted (the valid shape needs 4).
     public var maxDepth: Int
+    /// Whether keys that name no column of the schema are skipped instead of refused.
+    public var ignoreUnknownFields: Bool
+    private let names: FieldNameTable
+    private let integerFields: [Bool]
+    private let numericWidth: Int
+    private let categoricalWidth: Int
+    private let sequenceWidth: Int
 
-    /// Creates a decoder accepting at most `maxInstances` rows.
-    public init(maxInstances: Int, maxDepth: Int = 16) {
+    /// Creates a decoder for `schema` accepting at most `maxInstances` rows.
+    public init(schema: FeatureSchema, maxInstances: Int, ignoreUnknownFields: Bool = false, maxDepth: Int = 16) {
         self.maxInstances = maxInstances
         self.maxDepth = maxDepth
+        self.ignoreUnknownFields = ignoreUnknownFields
+        names = FieldNameTable(schema: schema, includeLabel: true)
+        integerFields = schema.numericFields.map { $0.valueType == .int }
+        numericWidth = schema.numericFields.count
+        categoricalWidth = schema.categoricalFields.count
+        sequenceWidth = schema.sequenceFields.count
+    }
+
+    /// A decoder for the Criteo preset (`I1`...`I13` integers, `C1`...`C26` strings).
+    public init(maxInstances: Int, maxDepth: Int = 16) {
+        self.init(schema: .criteo, maxInstances: maxInstances, maxDepth: maxDepth)
     }
 
     /// Decodes `body` into `instances`, replacing its previous rows.
@@ -37,7 +59,7 @@ public struct PredictRequestDecoder: Sendable {
 
     /// Decodes `body` into `instances`, replacing its previous rows; `body` may be released afterwards.
     public func decode(_ body: UnsafeRawBufferPointer, into instances: inout DecodedInstances) throws(RequestDecodeError) {
-        instances.removeAll()
+        instances.reset(numeric: numericWidth, categorical: categoricalWidth, sequences: sequenceWidth, names: names.count)
         var scanner = JSONScanner(body, maxDepth: maxDepth)
         guard scanner.peek() == UInt8(ascii: "{") else {
             throw RequestDecodeError(
@@ -100,34 +122,42 @@ public struct PredictRequestDecoder: Sendable {
         }
         let row = instances.appendMissingRow()
         guard try scanner.beginObject() else { return }
-        var seen: UInt64 = 0
         repeat {
             let key = try scanner.readKey()
-            let slot = Self.slot(of: key, in: scanner, scratch: &instances.scratch)
-            guard slot >= 0 else {
+            let ordinal = Self.ordinal(of: key, in: scanner, names: names, scratch: &instances.scratch)
+            guard ordinal >= 0 else {
+                if ignoreUnknownFields {
+                    try scanner.skipValue()
+                    continue
+                }
                 throw RequestDecodeError(
                     .invalidRequest, "instances[\(index)]: unknown feature \(Self.quoted(scanner.string(key)))",
                     offset: key.start - 1)
             }
-            let bit: UInt64 = 1 << UInt64(slot)
-            if seen & bit != 0 {
+            guard instances.markSeen(ordinal) else {
                 throw RequestDecodeError(
-                    .invalidRequest, "instances[\(index)]: duplicate feature \(Self.quoted(Self.name(ofSlot: slot)))",
+                    .invalidRequest, "instances[\(index)]: duplicate feature \(Self.quoted(names.name(ofOrdinal: ordinal)))",
                     offset: key.start - 1)
             }
-            seen |= bit
-            if slot < DecodedInstances.denseFieldCount {
-                try decodeDense(&scanner, row: row, field: slot, index: index, into: &instances)
-            } else {
-                try decodeCategorical(&scanner, row: row, field: slot - DecodedInstances.denseFieldCount, index: index, into: &instances)
+            switch names.field(ofOrdinal: ordinal) {
+            case .dense(let field):
+                try decodeNumeric(&scanner, row: row, field: field, ordinal: ordinal, index: index, into: &instances)
+            case .categorical(let field):
+                try decodeCategorical(&scanner, row: row, field: field, ordinal: ordinal, index: index, into: &instances)
+            case .sequence(let field):
+                try decodeSequence(&scanner, row: row, field: field, ordinal: ordinal, index: index, into: &instances)
+            case .ignored:
+                try scanner.skipValue()
             }
         } while try scanner.nextMember()
     }
 
     @inline(__always)
-    private func decodeDense(
-        _ scanner: inout JSONScanner, row: Int, field: Int, index: Int, into instances: inout DecodedInstances
+    private func decodeNumeric(
+        _ scanner: inout JSONScanner, row: Int, field: Int, ordinal: Int, index: Int, into instances: inout DecodedInstances
     ) throws(RequestDecodeError) {
+        let integral = integerFields[field]
+        let expected = integral ? "an integer or null" : "a number or null"
         switch scanner.peek() ?? 0 {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let number = try scanner.readNumber()
@@ -136,99 +166,115 @@ public struct PredictRequestDecoder: Sendable {
                 return
             }
             let value = try scanner.double(number)
-            guard value.rounded(.towardZero) == value else {
-                throw typeError(index: index, slot: field, expected: "an integer or null", found: "\(scanner.text(of: number))", at: number.start)
+            guard value.isFinite, !integral || value.rounded(.towardZero) == value else {
+                throw typeError(index: index, ordinal: ordinal, expected: expected, found: "\(scanner.text(of: number))", at: number.start)
             }
             instances.setDense(row: row, field: field, value)
         case UInt8(ascii: "n"):
             _ = try scanner.consumeNull()
         case UInt8(ascii: "\""):
             let token = try scanner.readString()
-            if token.rawCount == 0 { return }  // "" is missing, as an empty TSV field
-            if !token.hasEscapes, let value = Self.integerText(scanner.rawBytes(from: token.start, to: token.end)) {
-                instances.setDense(row: row, field: field, Double(value))
-                return
+            if token.rawCount == 0 { return }  // "" is missing, as an empty CSV field
+            if !token.hasEscapes {
+                let text = scanner.rawBytes(from: token.start, to: token.end)
+                if let value = Self.integerText(text) {
+                    instances.setDense(row: row, field: field, Double(value))
+                    return
+                }
+                if !integral, let value = Self.numberText(text) {
+                    instances.setDense(row: row, field: field, value)
+                    return
+                }
             }
-            throw typeError(index: index, slot: field, expected: "an integer or null", found: "the string \(Self.quoted(scanner.string(token)))", at: token.start - 1)
+            throw typeError(index: index, ordinal: ordinal, expected: expected, found: "the string \(Self.quoted(scanner.string(token)))", at: token.start - 1)
         default:
             let start = scanner.position
-            throw typeError(index: index, slot: field, expected: "an integer or null", found: scanner.describeValue(), at: start)
+            throw typeError(index: index, ordinal: ordinal, expected: expected, found: scanner.describeValue(), at: start)
+        }
+    }
+
+    /// A string or integer token as bytes in the side buffer, nil for null or "", or an error naming the field.
+    @inline(__always)
+    private func decodeToken(
+        _ scanner: inout JSONScanner, ordinal: Int, index: Int, expected: String, into instances: inout DecodedInstances
+    ) throws(RequestDecodeError) -> DecodedInstances.Slot? {
+        switch scanner.peek() ?? 0 {
+        case UInt8(ascii: "\""):
+            let token = try scanner.readString()
+            if token.rawCount == 0 { return nil }  // "" is missing, as an empty CSV field
+            if token.hasEscapes { return instances.store(escaped: token, scanner: scanner) }
+            return instances.store(scanner.rawBytes(from: token.start, to: token.end))
+        case UInt8(ascii: "n"):
+            _ = try scanner.consumeNull()
+            return nil
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let number = try scanner.readNumber()
+            guard number.isIntegerSyntax else {
+                throw typeError(index: index, ordinal: ordinal, expected: expected, found: "\(scanner.text(of: number))", at: number.start)
+            }
+            return instances.store(scanner.rawBytes(from: number.start, to: number.end))
+        default:
+            let start = scanner.position
+            throw typeError(index: index, ordinal: ordinal, expected: expected, found: scanner.describeValue(), at: start)
         }
     }
 
     @inline(__always)
     private func decodeCategorical(
-        _ scanner: inout JSONScanner, row: Int, field: Int, index: Int, into instances: inout DecodedInstances
+        _ scanner: inout JSONScanner, row: Int, field: Int, ordinal: Int, index: Int, into instances: inout DecodedInstances
     ) throws(RequestDecodeError) {
-        switch scanner.peek() ?? 0 {
-        case UInt8(ascii: "\""):
-            let token = try scanner.readString()
-            if token.rawCount == 0 { return }  // "" is missing, as an empty TSV field
-            if token.hasEscapes {
-                instances.setCategorical(row: row, field: field, escaped: token, scanner: scanner)
-            } else {
-                instances.setCategorical(row: row, field: field, bytes: scanner.rawBytes(from: token.start, to: token.end))
-            }
-        case UInt8(ascii: "n"):
-            _ = try scanner.consumeNull()
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            let number = try scanner.readNumber()
-            guard number.isIntegerSyntax else {
-                throw typeError(
-                    index: index, slot: field + DecodedInstances.denseFieldCount, expected: "a string, an integer or null",
-                    found: "\(scanner.text(of: number))", at: number.start)
-            }
-            instances.setCategorical(row: row, field: field, bytes: scanner.rawBytes(from: number.start, to: number.end))
-        default:
-            let start = scanner.position
-            throw typeError(
-                index: index, slot: field + DecodedInstances.denseFieldCount, expected: "a string or null",
-                found: scanner.describeValue(), at: start)
+        if let slot = try decodeToken(&scanner, ordinal: ordinal, index: index, expected: "a string, an integer or null", into: &instances) {
+            instances.setCategorical(row: row, field: field, slot)
         }
     }
 
-    private func typeError(index: Int, slot: Int, expected: String, found: String, at offset: Int) -> RequestDecodeError {
-        RequestDecodeError(.invalidRequest, "instances[\(index)].\(Self.name(ofSlot: slot)): expected \(expected), found \(found)", offset: offset)
+    private func decodeSequence(
+        _ scanner: inout JSONScanner, row: Int, field: Int, ordinal: Int, index: Int, into instances: inout DecodedInstances
+    ) throws(RequestDecodeError) {
+        let expected = "an array of tokens, a joined string or null"
+        guard scanner.peek() == UInt8(ascii: "[") else {
+            if let slot = try decodeToken(&scanner, ordinal: ordinal, index: index, expected: expected, into: &instances) {
+                instances.setSequence(row: row, field: field, joined: slot)
+            }
+            return
+        }
+        instances.beginTokens(row: row, field: field)
+        guard try scanner.beginArray() else { return }
+        repeat {
+            guard scanner.peek() != UInt8(ascii: "[") && scanner.peek() != UInt8(ascii: "{") else {
+                let start = scanner.position
+                throw typeError(index: index, ordinal: ordinal, expected: "tokens that are strings, integers or null", found: scanner.describeValue(), at: start)
+            }
+            let slot = try decodeToken(&scanner, ordinal: ordinal, index: index, expected: "tokens that are strings, integers or null", into: &instances)
+            instances.appendToken(row: row, field: field, slot ?? DecodedInstances.Slot(offset: 0, length: 0))
+        } while try scanner.nextElement()
+    }
+
+    private func typeError(index: Int, ordinal: Int, expected: String, found: String, at offset: Int) -> RequestDecodeError {
+        RequestDecodeError(.invalidRequest, "instances[\(index)].\(names.name(ofOrdinal: ordinal)): expected \(expected), found \(found)", offset: offset)
     }
 
     // MARK: - Feature names
 
-    /// The slot of a feature name: 0...12 for `I1`...`I13`, 13...38 for `C1`...`C26`, -1 if unknown.
+    /// The ordinal of a key in the schema's name table, or -1 if unknown.
     @inline(__always)
-    static func slot(of key: JSONScanner.StringToken, in scanner: JSONScanner, scratch: inout [UInt8]) -> Int {
+    static func ordinal(of key: JSONScanner.StringToken, in scanner: JSONScanner, names: FieldNameTable, scratch: inout [UInt8]) -> Int {
         if !key.hasEscapes {
-            return slot(ofName: scanner.rawBytes(from: key.start, to: key.end))
+            return names.ordinal(named: scanner.rawBytes(from: key.start, to: key.end))
         }
         // Rare: a client escaped the key ("\u0049\u0031" is "I1"); decode it into reused scratch space.
         scratch.removeAll(keepingCapacity: true)
         scanner.unescape(key, into: &scratch)
-        return scratch.withUnsafeBytes { slot(ofName: $0) }
+        return scratch.withUnsafeBytes { names.ordinal(named: $0) }
     }
 
-    /// Maps `I<n>`/`C<n>` bytes to a slot without building a String; no leading zeros (`I01` is unknown).
-    @inline(__always)
-    static func slot(ofName name: UnsafeRawBufferPointer) -> Int {
-        let count = name.count
-        guard count == 2 || count == 3 else { return -1 }
-        let d1 = name[1] &- UInt8(ascii: "0")
-        guard d1 >= 1 && d1 <= 9 else { return -1 }
-        var number = Int(d1)
-        if count == 3 {
-            let d2 = name[2] &- UInt8(ascii: "0")
-            guard d2 <= 9 else { return -1 }
-            number = number * 10 + Int(d2)
-        }
-        switch name[0] {
-        case UInt8(ascii: "I"): return number <= DecodedInstances.denseFieldCount ? number - 1 : -1
-        case UInt8(ascii: "C"):
-            return number <= DecodedInstances.categoricalFieldCount ? DecodedInstances.denseFieldCount + number - 1 : -1
-        default: return -1
-        }
-    }
-
-    /// The feature name of a slot, for messages.
-    static func name(ofSlot slot: Int) -> String {
-        slot < DecodedInstances.denseFieldCount ? "I\(slot + 1)" : "C\(slot - DecodedInstances.denseFieldCount + 1)"
+    /// Parses bytes that are exactly a finite JSON number (for numeric fields sent as strings).
+    static func numberText(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        var scanner = JSONScanner(bytes)
+        guard let first = bytes.first, first == UInt8(ascii: "-") || JSONScanner.isDigit(first),
+            let number = try? scanner.readNumber(), scanner.isAtEnd, let value = try? scanner.double(number), value.isFinite
+        else { return nil }
+        return value
     }
 
     /// Parses bytes that are exactly a JSON integer (`-?(0|[1-9][0-9]*)`) fitting in Int64.

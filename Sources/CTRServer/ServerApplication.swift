@@ -36,7 +36,8 @@ public final class ServerApplication: Sendable {
         var endpoints: [String: ModelEndpoint] = [:]
         for bundle in bundles {
             let pool = try SessionPool(bundle: bundle, configuration: configuration.pool, environment: environment, metrics: metrics)
-            endpoints[bundle.name] = ModelEndpoint(bundle: bundle, pool: pool)
+            endpoints[bundle.name] = ModelEndpoint(bundle: bundle, pool: pool, maxRows: configuration.maxRowsPerRequest,
+                                                   ignoreUnknownFields: configuration.ignoreUnknownFields)
         }
         return ServerApplication(configuration: configuration, metrics: metrics, endpoints: endpoints, logger: logger)
     }
@@ -156,7 +157,7 @@ public final class ServerApplication: Sendable {
     private func predict(_ endpoint: ModelEndpoint, head: HTTPRequestHead, body: ByteBuffer?, scratch: inout DecodedInstances,
                          respond: @escaping @Sendable (HTTPReply) -> Void) -> HTTPReply? {
         guard ready else { return .error(.serviceUnavailable, "model \"\(endpoint.name)\" is not ready (warming up or shutting down)") }
-        let decoder = PredictRequestDecoder(maxInstances: configuration.maxRowsPerRequest)
+        let decoder = endpoint.decoder
         do throws(RequestDecodeError) {
             if let body {
                 try body.withUnsafeReadableBytes { bytes throws(RequestDecodeError) in try decoder.decode(bytes, into: &scratch) }
@@ -173,7 +174,9 @@ public final class ServerApplication: Sendable {
         case .success(let value): deadline = value
         case .failure(let error): return error.reply
         }
-        let job = InferenceJob(rows: rows, deadline: deadline) { outcome in
+        let layout = endpoint.pool.layout
+        let job = InferenceJob(rows: rows, sparseWidth: layout.sparseWidth, denseWidth: layout.denseWidth,
+                               sequenceWidth: layout.sequenceWidth, deadline: deadline) { outcome in
             switch outcome {
             case .success(let predictions):
                 var bytes: [UInt8] = []
@@ -193,18 +196,36 @@ public final class ServerApplication: Sendable {
         return nil
     }
 
-    /// Raw features to model ids and dense values, with the bundle's own vocabulary.
+    /// Raw features to model inputs, with the bundle's own vocabulary.
     static func encode(_ instances: DecodedInstances, with encoder: FeatureEncoder, into job: InferenceJob) {
-        let denseWidth = CriteoSchema.denseCount
+        let denseWidth = instances.numericWidth
         let ids = job.ids.baseAddress!, dense = job.dense.baseAddress!
-        instances.withUnsafeDenseValues { values in
-            for index in 0..<(instances.count * denseWidth) {
-                let value = values[index]
-                dense[index] = encoder.denseValue(field: index % denseWidth, raw: value.isNaN ? nil : value)
+        if denseWidth > 0 {
+            instances.withUnsafeDenseValues { values in
+                var field = 0
+                for index in 0..<(instances.count * denseWidth) {
+                    let value = values[index]
+                    dense[index] = encoder.denseValue(field: field, raw: value.isNaN ? nil : value)
+                    field += 1
+                    if field == denseWidth { field = 0 }
+                }
             }
         }
         instances.forEachCategorical { index, field, bytes in
             ids[index] = encoder.categoricalID(field: field, utf8: bytes)
+        }
+        let width = encoder.sequenceWidth
+        guard width > 0, let sequences = job.sequences.baseAddress else { return }
+        instances.forEachSequence { row, field, value in
+            let out = sequences + row * width + encoder.sequenceStarts[field]
+            switch value {
+            case .missing: encoder.encodeSequence(field: field, utf8: nil, into: out)
+            case .joined(let bytes): encoder.encodeSequence(field: field, utf8: bytes, into: out)
+            case .tokens(let count, let token):
+                encoder.encodeSequence(field: field, tokenCount: count, into: out) { body in
+                    for i in 0..<count { body(token(i)) }
+                }
+            }
         }
     }
 
@@ -242,35 +263,18 @@ public final class ServerApplication: Sendable {
         let request: InferRequest
         let outputs: [(name: String, binary: Bool)]
         do throws(RequestDecodeError) {
-            request = try InferRequestDecoder(maxElements: configuration.maxRowsPerRequest * 26).decode(bytes, headerLength: headerLength)
+            // The element cap counts every input of a full request; the row limit itself is checked per input below.
+            let width = endpoint.signature.inputs.reduce(0) { $0 + $1.width }
+            request = try InferRequestDecoder(maxElements: configuration.maxRowsPerRequest * max(width, 1)).decode(bytes, headerLength: headerLength)
             outputs = try request.selectOutputs(modelOutputs: [endpoint.outputName])
         } catch {
             return .failure(ReplyError(Self.reply(for: error)))
         }
-        for input in request.inputs where input.name != endpoint.sparseName && input.name != endpoint.denseName {
-            return .failure(ReplyError(.error(.badRequest, "unknown input \"\(input.name)\"; model \"\(endpoint.name)\" takes \"\(endpoint.sparseName)\" and \"\(endpoint.denseName)\"")))
-        }
-        guard let sparse = request.input(named: endpoint.sparseName) else {
-            return .failure(ReplyError(.error(.badRequest, "missing input \"\(endpoint.sparseName)\" (INT64 [batch,26])")))
-        }
-        guard let dense = request.input(named: endpoint.denseName) else {
-            return .failure(ReplyError(.error(.badRequest, "missing input \"\(endpoint.denseName)\" (FP32 [batch,13])")))
-        }
-        guard sparse.shape.count == 2, sparse.shape[1] == 26, sparse.shape[0] >= 1 else {
-            return .failure(ReplyError(.error(.badRequest, "input \"\(sparse.name)\" must have shape [batch,26], got \(sparse.shape)")))
-        }
-        guard dense.shape.count == 2, dense.shape[1] == 13, dense.shape[0] == sparse.shape[0] else {
-            return .failure(ReplyError(.error(.badRequest, "input \"\(dense.name)\" must have shape [\(sparse.shape[0]),13], got \(dense.shape)")))
-        }
-        guard sparse.datatype == .int64 || sparse.datatype == .int32 else {
-            return .failure(ReplyError(.error(.badRequest, "input \"\(sparse.name)\" must be INT64 (or INT32), got \(sparse.datatype.rawValue)")))
-        }
-        guard dense.datatype == .fp32 else {
-            return .failure(ReplyError(.error(.badRequest, "input \"\(dense.name)\" must be FP32, got \(dense.datatype.rawValue)")))
-        }
-        let rows = Int(sparse.shape[0])
-        guard rows <= configuration.maxRowsPerRequest else {
-            return .failure(ReplyError(.error(.payloadTooLarge, "too many rows: \(rows) > \(configuration.maxRowsPerRequest)")))
+        let rows: Int
+        switch InferInputValidator(signature: endpoint.signature, model: endpoint.name, maxRows: configuration.maxRowsPerRequest)
+            .rows(of: request) {
+        case .success(let count): rows = count
+        case .failure(let error): return .failure(ReplyError(Self.reply(for: error)))
         }
         let deadline: UInt64
         switch Self.deadline(from: head, microseconds: request.parameters["timeout"]?.int64Value) {
@@ -278,7 +282,9 @@ public final class ServerApplication: Sendable {
         case .failure(let error): return .failure(error)
         }
         let modelName = endpoint.name, version = endpoint.bundle.version, outputName = endpoint.outputName, id = request.id
-        let job = InferenceJob(rows: rows, deadline: deadline) { outcome in
+        let layout = endpoint.pool.layout
+        let job = InferenceJob(rows: rows, sparseWidth: layout.sparseWidth, denseWidth: layout.denseWidth,
+                               sequenceWidth: layout.sequenceWidth, deadline: deadline) { outcome in
             switch outcome {
             case .success(let predictions):
                 var encoder = InferResponseEncoder()
@@ -300,64 +306,11 @@ public final class ServerApplication: Sendable {
                 respond(Self.reply(for: error))
             }
         }
-        if let failure = Self.copy(sparse, into: job.ids, bytes: bytes) ?? Self.copy(dense, into: job.dense, bytes: bytes)
-            ?? Self.checkRanges(job, sparseName: sparse.name, denseName: dense.name, map: endpoint.bundle.featureMap) {
-            return .failure(failure)
+        let validator = InferInputValidator(signature: endpoint.signature, model: endpoint.name, maxRows: configuration.maxRowsPerRequest)
+        if let failure = validator.fill(job, from: request, bytes: bytes, map: endpoint.bundle.featureMap) {
+            return .failure(ReplyError(Self.reply(for: failure)))
         }
         return .success(job)
-    }
-
-    /// Copies a decoded v2 tensor into the job's buffer; the element count was checked by the decoder.
-    private static func copy(_ tensor: InferInputTensor, into destination: UnsafeMutableBufferPointer<Int64>, bytes: UnsafeRawBufferPointer) -> ReplyError? {
-        switch tensor.data {
-        case .int64(let values) where values.count == destination.count:
-            _ = destination.update(fromContentsOf: values)
-        case .int32(let values) where values.count == destination.count:
-            for (index, value) in values.enumerated() { destination[index] = Int64(value) }
-        case .binary(let range) where tensor.datatype == .int64 && range.count == destination.count * 8:
-            for index in 0..<destination.count {
-                destination[index] = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: range.lowerBound + index * 8, as: Int64.self))
-            }
-        case .binary(let range) where tensor.datatype == .int32 && range.count == destination.count * 4:
-            for index in 0..<destination.count {
-                destination[index] = Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: range.lowerBound + index * 4, as: Int32.self)))
-            }
-        default:
-            return ReplyError(.error(.badRequest, "input \"\(tensor.name)\" holds data that does not match \(tensor.datatype.rawValue) \(tensor.shape)"))
-        }
-        return nil
-    }
-
-    private static func copy(_ tensor: InferInputTensor, into destination: UnsafeMutableBufferPointer<Float>, bytes: UnsafeRawBufferPointer) -> ReplyError? {
-        switch tensor.data {
-        case .fp32(let values) where values.count == destination.count:
-            _ = destination.update(fromContentsOf: values)
-        case .binary(let range) where range.count == destination.count * 4:
-            for index in 0..<destination.count {
-                destination[index] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: range.lowerBound + index * 4, as: UInt32.self)))
-            }
-        default:
-            return ReplyError(.error(.badRequest, "input \"\(tensor.name)\" holds data that does not match FP32 \(tensor.shape)"))
-        }
-        return nil
-    }
-
-    /// Encoded ids must fall in their field's slice of the embedding table, and dense values must be finite:
-    /// one bad row would otherwise fail the whole batch it is merged into.
-    private static func checkRanges(_ job: InferenceJob, sparseName: String, denseName: String, map: FeatureMap) -> ReplyError? {
-        let offsets = map.fieldOffsets, sizes = map.fieldVocabularySizes
-        let width = CriteoSchema.categoricalCount
-        for index in 0..<job.ids.count {
-            let field = index % width, id = job.ids[index]
-            if id < offsets[field] || id >= offsets[field] + sizes[field] {
-                return ReplyError(.error(.badRequest,
-                    "input \"\(sparseName)\" row \(index / width) column \(field) (C\(field + 1)) holds id \(id), outside that field's range [\(offsets[field]), \(offsets[field] + sizes[field]))"))
-            }
-        }
-        for index in 0..<job.dense.count where !job.dense[index].isFinite {
-            return ReplyError(.error(.badRequest, "input \"\(denseName)\" row \(index / CriteoSchema.denseCount) holds a non-finite value"))
-        }
-        return nil
     }
 
     // MARK: - Errors to HTTP

@@ -11,6 +11,8 @@ public struct ServerConfiguration: Sendable {
     public var eventLoopThreads = 0
     /// Most rows (instances, or the batch dimension of v2 tensors) in one request.
     public var maxRowsPerRequest = 1000
+    /// Accept CTR API rows that carry keys outside the model's schema (raw log rows) instead of refusing them.
+    public var ignoreUnknownFields = false
     /// Largest request body accepted; larger ones get 413.
     public var maxBodyBytes = 4 << 20
     /// `--ort-library`, when given.

@@ -13,10 +13,10 @@ public final class SessionPool: Sendable {
     public let metrics: ServingMetrics
     public let sessions: [ORTSession]
     public let encoder: FeatureEncoder
+    /// Which job buffers feed the model's inputs, in the model's input order.
+    public let layout: InputLayout
     private let queue: BatchQueue
     private let threads: ThreadGroup
-    private let sparseName: String
-    private let denseName: String
 
     /// Loads `bundle` into `configuration.poolSize` sessions and starts the inference threads.
     public init(bundle: ModelBundle, configuration: PoolConfiguration, environment: ORTEnvironment, metrics: ServingMetrics) throws(ServingError) {
@@ -24,8 +24,7 @@ public final class SessionPool: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         encoder = FeatureEncoder(map: bundle.featureMap)
-        sparseName = bundle.featureMap.sparseInputName
-        denseName = bundle.featureMap.denseInputName
+        layout = InputLayout(signature: bundle.featureMap.signature)
         let options = try configuration.makeSessionOptions(runtime: environment.runtime)
         var sessions: [ORTSession] = []
         do {
@@ -44,25 +43,39 @@ public final class SessionPool: Sendable {
         threads = ThreadGroup()
         for index in 0..<configuration.threadCount {
             let session = sessions[configuration.sharedSession ? 0 : index]
-            let worker = InferenceWorker(session: session, queue: queue, metrics: metrics, maxBatchRows: configuration.maxBatchSize)
+            let worker = InferenceWorker(session: session, queue: queue, metrics: metrics, maxBatchRows: configuration.maxBatchSize,
+                                         layout: layout)
             threads.start(name: "clickwise-infer-\(index)") { worker.run() }
         }
     }
 
     deinit { shutdown() }
 
-    /// The model must take `sparse_ids` int64 [B,26] and `dense` float [B,13] and give [B,1] floats, in that order.
+    /// The model must take exactly the inputs features.json's signature lists, in order, with its types and
+    /// widths, and give one float per row: anything else would be served as wrong numbers.
     private static func checkSignature(_ session: ORTSession, map: FeatureMap, path: String) throws(ServingError) {
+        let expected = map.signature.inputs
         let inputs = session.inputs
-        guard inputs.count == 2, inputs[0].name == map.sparseInputName, inputs[1].name == map.denseInputName else {
-            throw ServingError(.modelLoad, "\(path) takes inputs \(inputs.map(\.name)); features.json expects [\(map.sparseInputName), \(map.denseInputName)]")
+        func describe(_ tensors: [ModelSignature.Tensor]) -> String {
+            tensors.map { "\($0.name) \($0.elementType.rawValue) \($0.shape)" }.joined(separator: ", ")
         }
-        guard inputs[0].elementType == .int64, inputs[0].shape.last == Int64(CriteoSchema.categoricalCount),
-              inputs[1].elementType == .float, inputs[1].shape.last == Int64(CriteoSchema.denseCount) else {
-            throw ServingError(.modelLoad, "\(path) inputs are \(inputs); expected int64 [batch,26] and float32 [batch,13]")
+        guard inputs.map(\.name) == expected.map(\.name) else {
+            throw ServingError(.modelLoad, "\(path) takes inputs \(inputs.map(\.name)); features.json expects \(describe(expected))")
         }
-        guard let output = session.outputs.first, output.elementType == .float, output.shape.count == 2, output.shape[1] == 1 else {
-            throw ServingError(.modelLoad, "\(path) output is \(session.outputs); expected float32 [batch,1]")
+        for (input, tensor) in zip(inputs, expected) {
+            let type: ORTElementType = tensor.elementType == .int64 ? .int64 : .float
+            guard input.elementType == type, input.shape.count == 2, input.shape.last == Int64(tensor.width) else {
+                throw ServingError(.modelLoad, "\(path) input \(input.name) is \(input); features.json expects \(describe([tensor]))")
+            }
+        }
+        guard let output = session.outputs.first, output.name == map.outputName, output.elementType == .float,
+              output.shape.count == 2, output.shape[1] == 1 else {
+            throw ServingError(.modelLoad, "\(path) output is \(session.outputs); features.json expects \(map.outputName) FP32 [-1, 1]")
+        }
+        let recorded = session.metadata.custom["feature_map_fingerprint"] ?? ""
+        guard recorded.isEmpty || recorded == map.fingerprint else {
+            throw ServingError(.modelLoad,
+                "\(path) was exported for feature map \(recorded), but features.json next to it has fingerprint \(map.fingerprint): the model and its vocabulary do not belong together")
         }
     }
 
@@ -86,26 +99,22 @@ public final class SessionPool: Sendable {
     public func warmUp() throws(ServingError) {
         for session in sessions {
             for rows in Set([1, max(1, min(configuration.maxBatchSize, 256)), 64]) {
-                var ids = [Int64](repeating: 0, count: rows * CriteoSchema.categoricalCount)
-                var dense = [Float](repeating: 0, count: rows * CriteoSchema.denseCount)
-                // A real row of all-missing values: ids point at each field's missing slot.
+                // Real rows of all-missing values: ids point at each field's missing id, sequences are padding.
+                let job = InferenceJob(rows: rows, sparseWidth: encoder.categoricalCount, denseWidth: encoder.numericCount,
+                                       sequenceWidth: encoder.sequenceWidth) { _ in }
                 for row in 0..<rows {
-                    for field in 0..<CriteoSchema.categoricalCount {
-                        ids[row * CriteoSchema.categoricalCount + field] = encoder.categoricalID(field: field, string: nil)
+                    for field in 0..<encoder.categoricalCount {
+                        job.ids[row * encoder.categoricalCount + field] = encoder.categoricalID(field: field, utf8: nil)
                     }
-                    for field in 0..<CriteoSchema.denseCount { dense[row * CriteoSchema.denseCount + field] = encoder.denseValue(field: field, raw: nil) }
+                    for field in 0..<encoder.numericCount {
+                        job.dense[row * encoder.numericCount + field] = encoder.denseValue(field: field, raw: nil)
+                    }
+                    for field in encoder.sequenceLengths.indices {
+                        encoder.encodeSequence(field: field, utf8: nil,
+                                               into: job.sequences.baseAddress! + row * encoder.sequenceWidth + encoder.sequenceStarts[field])
+                    }
                 }
-                var output = [Float](repeating: 0, count: rows)
-                do {
-                    try ids.withUnsafeMutableBufferPointer { idBuffer throws(ORTError) in
-                        try dense.withUnsafeMutableBufferPointer { denseBuffer throws(ORTError) in
-                            try output.withUnsafeMutableBufferPointer { outBuffer throws(ORTError) in
-                                try session.run(inputs: [ORTTensorView(idBuffer, shape: [Int64(rows), 26]), ORTTensorView(denseBuffer, shape: [Int64(rows), 13])],
-                                                outputs: [ORTTensorView(outBuffer, shape: [Int64(rows), 1])])
-                            }
-                        }
-                    }
-                } catch {
+                if let error = layout.run(session, ids: job.ids, dense: job.dense, sequences: job.sequences, output: job.output, rows: rows) {
                     throw ServingError(.modelLoad, "warm-up run of \(bundle.modelPath) failed: \(error.message)")
                 }
             }
@@ -126,23 +135,28 @@ private final class InferenceWorker: @unchecked Sendable {
     let queue: BatchQueue
     let metrics: ServingMetrics
     let maxBatchRows: Int
+    let layout: InputLayout
     var ids: UnsafeMutableBufferPointer<Int64>
     var dense: UnsafeMutableBufferPointer<Float>
+    var sequences: UnsafeMutableBufferPointer<Int64>
     var output: UnsafeMutableBufferPointer<Float>
 
-    init(session: ORTSession, queue: BatchQueue, metrics: ServingMetrics, maxBatchRows: Int) {
+    init(session: ORTSession, queue: BatchQueue, metrics: ServingMetrics, maxBatchRows: Int, layout: InputLayout) {
         self.session = session
         self.queue = queue
         self.metrics = metrics
         self.maxBatchRows = max(1, maxBatchRows)
-        ids = .allocate(capacity: self.maxBatchRows * 26)
-        dense = .allocate(capacity: self.maxBatchRows * 13)
+        self.layout = layout
+        ids = .allocate(capacity: max(1, self.maxBatchRows * layout.sparseWidth))
+        dense = .allocate(capacity: max(1, self.maxBatchRows * layout.denseWidth))
+        sequences = .allocate(capacity: max(1, self.maxBatchRows * layout.sequenceWidth))
         output = .allocate(capacity: self.maxBatchRows)
     }
 
     deinit {
         ids.deallocate()
         dense.deallocate()
+        sequences.deallocate()
         output.deallocate()
     }
 
@@ -182,17 +196,20 @@ private final class InferenceWorker: @unchecked Sendable {
         if jobs.count == 1 {
             // One request: run straight on its own buffers, no copy.
             let job = jobs[0]
-            failure = runOnce(ids: job.ids, dense: job.dense, output: job.output, rows: rows)
+            failure = layout.run(session, ids: job.ids, dense: job.dense, sequences: job.sequences, output: job.output, rows: rows)
         } else {
             var offset = 0
+            let sw = layout.sparseWidth, dw = layout.denseWidth, qw = layout.sequenceWidth
             for job in jobs {
-                (ids.baseAddress! + offset * 26).update(from: job.ids.baseAddress!, count: job.rows * 26)
-                (dense.baseAddress! + offset * 13).update(from: job.dense.baseAddress!, count: job.rows * 13)
+                if sw > 0 { (ids.baseAddress! + offset * sw).update(from: job.ids.baseAddress!, count: job.rows * sw) }
+                if dw > 0 { (dense.baseAddress! + offset * dw).update(from: job.dense.baseAddress!, count: job.rows * dw) }
+                if qw > 0 { (sequences.baseAddress! + offset * qw).update(from: job.sequences.baseAddress!, count: job.rows * qw) }
                 offset += job.rows
             }
-            failure = runOnce(ids: UnsafeMutableBufferPointer(rebasing: ids[0..<(rows * 26)]),
-                              dense: UnsafeMutableBufferPointer(rebasing: dense[0..<(rows * 13)]),
-                              output: UnsafeMutableBufferPointer(rebasing: output[0..<rows]), rows: rows)
+            failure = layout.run(session, ids: UnsafeMutableBufferPointer(rebasing: ids[0..<(rows * sw)]),
+                                 dense: UnsafeMutableBufferPointer(rebasing: dense[0..<(rows * dw)]),
+                                 sequences: UnsafeMutableBufferPointer(rebasing: sequences[0..<(rows * qw)]),
+                                 output: UnsafeMutableBufferPointer(rebasing: output[0..<rows]), rows: rows)
             if failure == nil {
                 offset = 0
                 for job in jobs {
@@ -210,23 +227,6 @@ private final class InferenceWorker: @unchecked Sendable {
             } else {
                 job.completion(.success(UnsafeBufferPointer(job.output)))
             }
-        }
-    }
-
-    private func runOnce(ids: UnsafeMutableBufferPointer<Int64>, dense: UnsafeMutableBufferPointer<Float>,
-                         output: UnsafeMutableBufferPointer<Float>, rows: Int) -> ORTError? {
-        let views = (ORTTensorView(ids, shape: [Int64(rows), 26]), ORTTensorView(dense, shape: [Int64(rows), 13]),
-                     ORTTensorView(output, shape: [Int64(rows), 1]))
-        do {
-            try withUnsafeTemporaryAllocation(of: ORTTensorView.self, capacity: 3) { (buffer) throws(ORTError) in
-                buffer.initialize(repeating: views.0)
-                buffer[1] = views.1
-                buffer[2] = views.2
-                try session.run(inputs: UnsafeBufferPointer(rebasing: buffer[0..<2]), outputs: UnsafeBufferPointer(rebasing: buffer[2..<3]))
-            }
-            return nil
-        } catch {
-            return error
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import CTRFeatures
 import Testing
 
 @testable import CTRServer
@@ -107,8 +108,8 @@ struct PredictRequestDecoderTests {
         (#"{"instances":[{"I1":2.5}]}"#, #"instances[0].I1: expected an integer or null, found 2.5"#),
         (#"{"instances":[{},{"I13":true}]}"#, #"instances[1].I13: expected an integer or null, found true"#),
         (#"{"instances":[{"I2":[1]}]}"#, #"instances[0].I2: expected an integer or null, found an array"#),
-        (#"{"instances":[{"C1":true}]}"#, #"instances[0].C1: expected a string or null, found true"#),
-        (#"{"instances":[{"C1":{}}]}"#, #"instances[0].C1: expected a string or null, found an object"#),
+        (#"{"instances":[{"C1":true}]}"#, #"instances[0].C1: expected a string, an integer or null, found true"#),
+        (#"{"instances":[{"C1":{}}]}"#, #"instances[0].C1: expected a string, an integer or null, found an object"#),
         (#"{"instances":[{"C1":1.5}]}"#, #"instances[0].C1: expected a string, an integer or null, found 1.5"#),
         (#"{"instances":[{"C1":1e3}]}"#, #"instances[0].C1: expected a string, an integer or null, found 1e3"#),
         (#"{"inputs":[]}"#, #"unknown key "inputs" (the body must be {"instances": [...]})"#),
@@ -140,15 +141,14 @@ struct PredictRequestDecoderTests {
         #expect(message(body, maxInstances: 12) == nil)
     }
 
-    @Test("feature names map to slots")
-    func slots() {
-        func slot(_ name: String) -> Int {
-            Array(name.utf8).withUnsafeBytes { PredictRequestDecoder.slot(ofName: $0) }
-        }
-        #expect(slot("I1") == 0)
-        #expect(slot("I13") == 12)
-        #expect(slot("C1") == 13)
-        #expect(slot("C26") == 38)
-        for bad in ["I", "C", "I0", "I14", "C27", "C0", "C01", "X1", "I1a", "C100", "", "I:", "I/"] { #expect(slot(bad) == -1, "\(bad)") }
+    @Test("Criteo feature names map to their fields; others are unknown")
+    func criteoNames() {
+        let names = FieldNameTable(schema: .criteo, includeLabel: true)
+        #expect(names.field(named: "I1") == .dense(0))
+        #expect(names.field(named: "I13") == .dense(12))
+        #expect(names.field(named: "C1") == .categorical(0))
+        #expect(names.field(named: "C26") == .categorical(25))
+        #expect(names.field(named: "label") == .ignored)
+        for bad in ["I", "C", "I0", "I14", "C27", "C0", "C01", "X1", "I1a", "C100", "", "I:", "I/"] { #expect(names.field(named: bad) == nil, "\(bad)") }
     }
 }
