@@ -66,7 +66,9 @@ let package = Package(
         .target(name: "ClickwiseTestSupport", path: "Tests/ClickwiseTestSupport", swiftSettings: strict),
         .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime", "ClickwiseTestSupport"], swiftSettings: strict),
         .testTarget(name: "CTRFeaturesTests", dependencies: ["CTRFeatures"], swiftSettings: strict),
-        .testTarget(name: "CTRDataTests", dependencies: ["CTRData"], swiftSettings: strict),
+        .testTarget(
+            name: "CTRDataTests", dependencies: ["CTRData", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
         .testTarget(name: "CTRModelsTests", dependencies: ["CTRModels", "ONNXRuntime"], swiftSettings: strict),
         .testTarget(name: "CTRServingTests", dependencies: ["CTRServing"], swiftSettings: strict),
         .testTarget(name: "CTRServerTests", dependencies: ["CTRServer", "CTRServing", "CTRFeatures", "ONNXRuntime", "ClickwiseTestSupport"], swiftSettings: strict),

@@ -8,6 +8,8 @@ public struct CTRDataError: Error, Sendable, Equatable, CustomStringConvertible 
             case readFailed = "read failed"
             case writeFailed = "write failed"
             case invalidArgument = "invalid argument"
+            case invalidHeader = "invalid header"
+            case columnNotFound = "no such column"
         }
 
         private let base: Base
@@ -23,6 +25,10 @@ public struct CTRDataError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let writeFailed = Code(.writeFailed)
         /// A caller-supplied value is out of range.
         public static let invalidArgument = Code(.invalidArgument)
+        /// A CSV file's header is missing, malformed, or names a column twice or not at all.
+        public static let invalidHeader = Code(.invalidHeader)
+        /// A column asked for by name is not in the file's header.
+        public static let columnNotFound = Code(.columnNotFound)
 
         /// A short name for the category, such as "no such file".
         public var description: String { base.rawValue }

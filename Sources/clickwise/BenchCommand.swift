@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measurements: ONNX Runtime object lifetime, the compute ceiling.",
-        subcommands: [ORTLifetime.self, Ceiling.self, HTTPBaseline.self, FixtureBundle.self])
+        subcommands: [ORTLifetime.self, Ceiling.self, HTTPBaseline.self, FixtureBundle.self, CSVRead.self])
 }
 
 extension BenchCommand {

@@ -59,4 +59,40 @@ import Testing
         print("vocabulary \(encoder.map.totalVocabularySize) ids, checksum \(checksum)")
         #expect(reader.stats.malformedCount == 0)
     }
+
+    /// The same Criteo-shaped rows read as TSV by ``CriteoReader`` and as a comma CSV with a header by
+    /// ``CSVReader``, parse only; `CLICKWISE_BENCH_ROWS` sets the row count (default 20,000).
+    /// For release numbers use `clickwise bench csv-read --data FILE [--criteo]`.
+    @Test func csvReaderThroughputBesideCriteoReader() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let count = ProcessInfo.processInfo.environment["CLICKWISE_BENCH_ROWS"].flatMap { Int($0) } ?? 20_000
+        let lines = (0..<count).map { sampleLine($0) }
+        let tsv = try writeFile(lines.joined(separator: "\n") + "\n", named: "rows.tsv", in: directory)
+        let header = (["label"] + CriteoSchema.denseNames + CriteoSchema.categoricalNames).joined(separator: ",")
+        let csvText = header + "\n" + lines.map { $0.replacingOccurrences(of: "\t", with: ",") }.joined(separator: "\n") + "\n"
+        let csv = try writeFile(csvText, named: "rows.csv", in: directory)
+
+        func measure(_ name: String, _ pass: () throws -> Int) rethrows {
+            let start = ContinuousClock.now
+            let rows = try pass()
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            print("\(name): \(rows) rows in \(String(format: "%.2f", seconds)) s = \(Int(Double(rows) / seconds)) rows/s")
+        }
+
+        var checksum = 0
+        let criteo = try CriteoReader(path: tsv)
+        try measure("CriteoReader TSV, parse only (40 fields)") {
+            try criteo.forEachRow { view in checksum &+= view.categoricalUTF8(0)?.count ?? 0 }.rowsRead
+        }
+        let reader = try CSVReader(path: csv)
+        try measure("CSVReader CSV, parse only (40 fields)") {
+            try reader.forEachRow { view in checksum &+= view.field(14)?.count ?? 0 }.rowsRead
+        }
+        print("checksum \(checksum)")
+        #expect(criteo.stats.rowsRead == count)
+        #expect(reader.stats.rowsRead == count)
+        #expect(reader.stats.malformedCount == 0)
+    }
 }

@@ -1,0 +1,226 @@
+import Foundation
+import Testing
+import Yams
+@testable import CTRData
+
+/// A CSV shaped like FuxiCTR's `data/tiny_csv` (the Taobao sample), generated: string and integer ids,
+/// a float price with gaps, an empty column, a `^`-joined click sequence, label `clk`.
+private func tinyShapedCSV(rows: Int = 120) -> String {
+    var rng = SplitMix64(seed: 3)
+    func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+    let header = "clk,time_stamp,userid,adgroup_id,pid,cate_id,customer,brand,price,age_level,occupation,click_count,zip,new_user_class_level,click_sequence"
+    var lines = [header]
+    for i in 0..<rows {
+        let price = i % 9 == 0 ? "" : (i % 2 == 0 ? "\(pick(900) + 1)" : "\(pick(90)).\(pick(9) + 1)")
+        let sequence = i % 4 == 0 ? (0..<(1 + i % 3)).map { _ in String(600_000 + pick(1000)) }.joined(separator: "^") : ""
+        let fields = [
+            String(i % 7 == 0 ? 1 : 0), "2017/5/6 0:00", String([874257, 227368, 626053, 549940, 608569][pick(5)]),
+            String(100_000 + pick(800_000)), ["430548_1007", "430539_1007"][pick(2)], String(4000 + pick(30)),
+            String(1000 + pick(250_000)), i % 5 == 0 ? "" : String(50_000 + pick(400_000)), price,
+            String(1 + pick(6)), String(pick(2)), String(pick(100_000)), String(format: "%05d", pick(500)), "", sequence,
+        ]
+        lines.append(fields.joined(separator: ","))
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+/// The YAML's one dataset as a dictionary, checking there is exactly one.
+private func parseDataset(_ yaml: String, id: String) throws -> [String: Any] {
+    let document = try #require(try Yams.load(yaml: yaml) as? [String: Any])
+    #expect(Array(document.keys) == [id])
+    return try #require(document[id] as? [String: Any])
+}
+
+@Suite struct SchemaInferenceTests {
+    @Test func tinyShapedCSVGetsTheExpectedKinds() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try writeFile(tinyShapedCSV(), named: "tiny.csv", in: directory)
+        let schema = try SchemaInference(label: "clk").infer(path: path)
+        #expect(schema.sampledRows == 120)
+        #expect(schema.columns.count == 15)
+        func kind(_ name: String) -> String? {
+            schema[name].map { "\($0.active ? $0.kind.rawValue : "inactive") \($0.dtype)" }
+        }
+        #expect(kind("clk") == "label float")
+        #expect(kind("time_stamp") == "categorical str")
+        #expect(kind("userid") == "categorical int")
+        #expect(kind("adgroup_id") == "categorical int")  // > 100 distinct, but named an id
+        #expect(kind("pid") == "categorical str")
+        #expect(kind("cate_id") == "categorical int")
+        #expect(kind("customer") == "categorical int")
+        #expect(kind("brand") == "categorical int")
+        #expect(kind("price") == "numeric float")
+        #expect(kind("age_level") == "categorical int")
+        #expect(kind("occupation") == "categorical int")  // 2 distinct
+        #expect(kind("click_count") == "numeric float")  // > 100 distinct integers, not an id
+        #expect(kind("zip") == "categorical str")  // leading zeros: a code
+        #expect(kind("new_user_class_level") == "inactive str")
+        #expect(kind("click_sequence") == "sequence str")
+
+        let price = try #require(schema["price"])
+        #expect(price.emptyCount == 14)
+        #expect(price.normalizer == "StandardScaler")
+        #expect(price.reason.contains("StandardScaler"))
+        let userid = try #require(schema["userid"])
+        #expect(userid.distinctCount == 5)
+        #expect(userid.reason == "all 120 values integers, 5 distinct, name looks like an id/level/code")
+        let sequence = try #require(schema["click_sequence"])
+        #expect(sequence.splitter == "^")
+        #expect(sequence.maxLength == 3)
+        #expect(sequence.emptyCount == 90)
+        #expect(schema["new_user_class_level"]?.emptyCount == 120)
+
+        let yaml = schema.datasetConfigYAML(datasetID: "tiny", trainData: "tiny.csv")
+        #expect(yaml.hasPrefix("# written by clickwise schema infer from \(path) (120 rows sampled); review before training\n"))
+        let dataset = try parseDataset(yaml, id: "tiny")
+        #expect(dataset["data_format"] as? String == "csv")
+        #expect(dataset["sep"] as? String == ",")
+        #expect(dataset["train_data"] as? String == "tiny.csv")
+        #expect(dataset["min_categr_count"] as? Int == 1)
+        let label = try #require(dataset["label_col"] as? [String: Any])
+        #expect(label["name"] as? String == "clk")
+        #expect(label["dtype"] as? String == "float")
+        let features = try #require(dataset["feature_cols"] as? [[String: Any]])
+        #expect(features.map { $0["name"] as? String } == schema.features.map(\.name))
+        let byName = Dictionary(uniqueKeysWithValues: features.map { ($0["name"] as! String, $0) })
+        #expect(byName["userid"]?["dtype"] as? String == "int")
+        #expect(byName["userid"]?["type"] as? String == "categorical")
+        #expect(byName["userid"]?["active"] as? Bool == true)
+        #expect(byName["new_user_class_level"]?["active"] as? Bool == false)
+        #expect(byName["price"]?["type"] as? String == "numeric")
+        #expect(byName["price"]?["dtype"] as? String == "float")
+        #expect(byName["price"]?["normalizer"] as? String == "StandardScaler")
+        let clicks = try #require(byName["click_sequence"])
+        #expect(clicks["type"] as? String == "sequence")
+        #expect(clicks["splitter"] as? String == "^")
+        #expect(clicks["max_len"] as? Int == 3)
+        #expect(clicks["padding"] as? String == "pre")
+        #expect(Set(clicks.keys) == ["name", "active", "dtype", "type", "splitter", "max_len", "padding"])
+        #expect(Set(byName["pid"]!.keys) == ["name", "active", "dtype", "type"])
+    }
+
+    @Test func aWideSyntheticCSVWithAwkwardNames() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var rng = SplitMix64(seed: 11)
+        // 150 columns: the label, 49 floats, 50 strings (three with names YAML must quote), 50 counts.
+        var names = ["label"] + (0..<49).map { "f\($0)" } + (0..<50).map { "c\($0)" } + (0..<50).map { "n\($0)" }
+        names[50] = "yes"
+        names[51] = "1st"
+        names[52] = "a \"q\" #x"
+        let header = names.map { $0.contains("\"") ? "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : $0 }
+        var lines = [header.joined(separator: ",")]
+        for _ in 0..<300 {
+            var fields = [String(rng.next() % 2)]
+            fields += (0..<49).map { _ in String(Double(rng.next() % 100_000) / 100) }
+            fields += (0..<50).map { _ in "v" + String(rng.next() % 40, radix: 16) }
+            fields += (0..<50).map { _ in String(rng.next() % 5_000) }
+            lines.append(fields.joined(separator: ","))
+        }
+        let path = try writeFile(lines.joined(separator: "\n"), named: "wide.csv", in: directory)
+        let schema = try SchemaInference(label: "label", sampleRows: 250).infer(path: path)
+        #expect(schema.sampledRows == 250)
+        #expect(schema.columns.map(\.name) == names)
+        #expect(schema.columns[1...49].allSatisfy { $0.kind == .numeric && $0.dtype == "float" })
+        #expect(schema.columns[50...99].allSatisfy { $0.kind == .categorical && $0.dtype == "str" })
+        #expect(schema.columns[100...149].allSatisfy { $0.kind == .numeric && $0.reason.contains("integers") })
+
+        let yaml = schema.datasetConfigYAML(datasetID: "wide data", trainData: "../data/wide.csv")
+        let dataset = try parseDataset(yaml, id: "wide data")
+        #expect(dataset["train_data"] as? String == "../data/wide.csv")
+        let features = try #require(dataset["feature_cols"] as? [[String: Any]])
+        #expect(features.count == 149)
+        #expect(features.map { $0["name"] as? String } == Array(names.dropFirst()))
+    }
+
+    @Test func tabSeparatedDataWritesAQuotedTab() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try writeFile("y\tx\n1\ta\n0\tb\n", named: "t.tsv", in: directory)
+        let schema = try SchemaInference(label: "y", separator: UInt8(ascii: "\t")).infer(path: path)
+        let yaml = schema.datasetConfigYAML(datasetID: "t", trainData: "t.tsv")
+        #expect(yaml.contains("  sep: \"\\t\"\n"))
+        #expect(try parseDataset(yaml, id: "t")["sep"] as? String == "\t")
+    }
+
+    @Test func aMissingLabelIsAnErrorNamingTheFileAndTheHeader() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try writeFile("a,b\n1,2\n", named: "nolabel.csv", in: directory)
+        #expect {
+            try SchemaInference(label: "clk").infer(path: path)
+        } throws: { error in
+            guard let error = error as? CTRDataError else { return false }
+            return error.code == .columnNotFound && error.path == path
+                && error.detail == "the label \"clk\" is not in the header (a, b)"
+                && !error.description.contains("\n")
+        }
+        #expect(throws: CTRDataError.self) {
+            try SchemaInference(label: "clk").infer(path: directory.appendingPathComponent("missing.csv").path)
+        }
+    }
+
+    @Test func sequenceLengthIsThe99thPercentileRoundedUp() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 199 histories of 13 elements and one of 500: max_len 20, not 500.
+        var lines = ["y,history,rare"]
+        for i in 0..<200 {
+            let length = i == 0 ? 500 : 13
+            let rare = i == 0 ? "a^b" : "solo\(i)"  // 1 of 200 values (0.5%) holds a splitter
+            lines.append("0," + (0..<length).map { String($0) }.joined(separator: "^") + "," + rare)
+        }
+        let path = try writeFile(lines.joined(separator: "\n"), named: "h.csv", in: directory)
+        let schema = try SchemaInference(label: "y").infer(path: path)
+        let history = try #require(schema["history"])
+        #expect(history.kind == .sequence)
+        #expect(history.maxLength == 20)
+        #expect(history.reason.contains("longest 500"))
+        #expect(schema["rare"]?.kind == .categorical)  // 0.5% of values hold a "^": not a sequence
+    }
+
+    @Test func identifierNames() {
+        #expect(SchemaInference.words(of: "cms_segid") == ["cms", "segid"])
+        #expect(SchemaInference.words(of: "userID") == ["user", "id"])
+        #expect(SchemaInference.words(of: "I13") == ["i", "13"])
+        for name in ["userid", "adgroup_id", "final_gender_code", "age_level", "cms_segid", "ItemType", "brand", "cate_id"] {
+            #expect(SchemaInference.looksLikeIdentifier(name), "\(name)")
+        }
+        for name in ["I1", "price", "click_count", "width", "impressions", "dwell_time"] {
+            #expect(!SchemaInference.looksLikeIdentifier(name), "\(name)")
+        }
+    }
+
+    @Test func valueClasses() {
+        func classify(_ text: String) -> ColumnProfile.ValueClass {
+            Array(text.utf8).withUnsafeBytes { ColumnProfile.classify($0) }
+        }
+        #expect(classify("0") == .integer)
+        #expect(classify("-17") == .integer)
+        #expect(classify("007") == .leadingZeroInteger)
+        #expect(classify("3.9") == .fraction)
+        #expect(classify(".5") == .fraction)
+        #expect(classify("1e-3") == .fraction)
+        #expect(classify("2.") == .fraction)
+        for text in ["nan", "inf", "1e", "-", ".", "0x1F", " 1", "1 ", "430548_1007", "2017/5/6 0:00"] {
+            #expect(classify(text) == .text, "\(text)")
+        }
+    }
+
+    @Test func relativePaths() {
+        #expect(InferredSchema.relativePath(of: "/a/b/c.csv", from: "/a/b") == "c.csv")
+        #expect(InferredSchema.relativePath(of: "/a/data/c.csv", from: "/a/config") == "../data/c.csv")
+        #expect(InferredSchema.relativePath(of: "/a/b/c.csv", from: "/") == "a/b/c.csv")
+        #expect(InferredSchema.relativePath(of: "/x/c.csv", from: "/a/b") == "../../x/c.csv")
+    }
+
+    @Test func yamlScalarsAreQuotedWhenPlainWouldChangeThem() {
+        #expect(InferredSchema.scalar("userid") == "userid")
+        #expect(InferredSchema.scalar("tiny.csv") == "tiny.csv")
+        #expect(InferredSchema.scalar("yes") == "\"yes\"")
+        #expect(InferredSchema.scalar("1st") == "\"1st\"")
+        #expect(InferredSchema.scalar("a: b") == "\"a: b\"")
+        #expect(InferredSchema.quoted("say \"hi\"\t\\") == #""say \"hi\"\t\\""#)
+    }
+}
