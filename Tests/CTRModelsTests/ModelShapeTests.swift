@@ -25,4 +25,15 @@ struct ModelShapeTests {
         let decoded = try JSONDecoder().decode(ModelShape.self, from: JSONEncoder().encode(shape))
         #expect(decoded == shape)
     }
+
+    @Test func batchBufferHasRoomForSequences() {
+        let batch = BatchBuffer(capacity: 4, sparseFields: 2, denseFields: 1, sequenceLength: 8)
+        let inputs = batch.inputs(from: 3)
+        #expect(inputs.ids == UnsafePointer(batch.ids + 6))
+        #expect(inputs.dense == UnsafePointer(batch.dense.pointer + 3))
+        #expect(inputs.sequences == UnsafePointer(batch.sequences + 24))
+        // Without sequence columns the pointer stays valid (one dummy element) and never moves.
+        let criteo = BatchBuffer(capacity: 4)
+        #expect(criteo.sequenceLength == 0 && criteo.inputs(from: 3).sequences == UnsafePointer(criteo.sequences))
+    }
 }
