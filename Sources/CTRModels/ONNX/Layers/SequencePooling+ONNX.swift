@@ -13,12 +13,18 @@ extension SequencePooling {
         }
     }
 
+    /// The int64 [1] constant `[1]` (the sequence-column axis), one per graph.
+    func exportColumnAxis(into graph: inout ONNXGraphBuilder) -> String {
+        graph.shared("sequence_axes_1") { $0.constant("axes_1", int64s: [1]) }
+    }
+
     /// Field `s`'s columns [start, end) of a tensor whose axis 1 is the sequence columns.
     func exportSlice(field s: Int, of input: String, into graph: inout ONNXGraphBuilder) -> String {
-        let starts = graph.constant("sequence_start_\(s)", int64s: [Int64(offsets[s])])
-        let ends = graph.constant("sequence_end_\(s)", int64s: [Int64(offsets[s] + fields[s].length)])
-        let axes = graph.constant("axes_1", int64s: [1])
-        return graph.node("Slice", [input, starts, ends, axes])
+        let starts = graph.shared("sequence_start_\(s)") { $0.constant("sequence_start_\(s)", int64s: [Int64(offsets[s])]) }
+        let ends = graph.shared("sequence_end_\(s)") {
+            $0.constant("sequence_end_\(s)", int64s: [Int64(offsets[s] + fields[s].length)])
+        }
+        return graph.node("Slice", [input, starts, ends, exportColumnAxis(into: &graph)])
     }
 
     /// Field `s`'s pooling denominator [batch, 1]: its non-padding count plus ε; built once per graph.
@@ -26,9 +32,10 @@ extension SequencePooling {
         graph.shared("sequence_denominator_\(s)") { graph in
             let mask = exportMask(into: &graph)
             let fieldMask = exportSlice(field: s, of: mask, into: &graph)
-            let axes = graph.constant("axes_1", int64s: [1])
-            let count = graph.node("ReduceSum", [fieldMask, axes], attributes: [.int("keepdims", 1)])
-            let epsilon = graph.constant("sequence_pooling_epsilon", float: SequenceField.poolingEpsilon)
+            let count = graph.node("ReduceSum", [fieldMask, exportColumnAxis(into: &graph)], attributes: [.int("keepdims", 1)])
+            let epsilon = graph.shared("sequence_pooling_epsilon") {
+                $0.constant("sequence_pooling_epsilon", float: SequenceField.poolingEpsilon)
+            }
             return graph.node("Add", [count, epsilon])
         }
     }
@@ -45,7 +52,7 @@ extension SequencePooling {
         }
         // Padding rows are gathered too (the id is a valid row) and zeroed here, before any sum.
         let masked = graph.node("Mul", [gathered, mask])
-        let axes = graph.constant("axes_1", int64s: [1])
+        let axes = exportColumnAxis(into: &graph)
         var pooled: [String] = []
         for s in fields.indices {
             let columns = exportSlice(field: s, of: masked, into: &graph)
