@@ -182,13 +182,12 @@ struct LayerGradientTests {
         let dense = GradientCheck.normals(batch * 2, seed: 10)
         let weights = GradientCheck.normals(batch * 4 * d, seed: 11)
         let loss = {
-            ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in
-                layer.forward(ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } }
+            ModelInputs.withArrays(ids: ids, dense: dense) { layer.forward($0, count: batch) }
             return GradientCheck.weightedSum(layer.output.pointer, weights)
         }
         _ = loss()
-        ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in weights.withUnsafeBufferPointer { g in
-            layer.backward(outputGradient: g.baseAddress!, ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } } }
+        ModelInputs.withArrays(ids: ids, dense: dense) { inputs in
+            weights.withUnsafeBufferPointer { layer.backward(outputGradient: $0.baseAddress!, inputs, count: batch) } }
         let dTable = GradientCheck.maxError(values: layer.table.value.pointer, indices: 0..<layer.table.value.count,
                                             analytic: { layer.table.gradient(ofRow: $0 / d)[$0 % d] }, loss: loss)
         let dDense = GradientCheck.maxError(values: layer.denseEmbedding!.value.pointer, indices: 0..<layer.denseEmbedding!.count,
@@ -209,13 +208,12 @@ struct LayerGradientTests {
         let dense = GradientCheck.normals(batch * 3, seed: 13)
         let weights = GradientCheck.normals(batch, seed: 14)
         let loss = {
-            ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in
-                layer.forward(ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } }
+            ModelInputs.withArrays(ids: ids, dense: dense) { layer.forward($0, count: batch) }
             return GradientCheck.weightedSum(layer.output.pointer, weights)
         }
         _ = loss()
-        ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in weights.withUnsafeBufferPointer { g in
-            layer.backward(outputGradient: g.baseAddress!, ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } } }
+        ModelInputs.withArrays(ids: ids, dense: dense) { inputs in
+            weights.withUnsafeBufferPointer { layer.backward(outputGradient: $0.baseAddress!, inputs, count: batch) } }
         let dTable = GradientCheck.maxError(values: layer.table.value.pointer, indices: 0..<vocabulary,
                                             analytic: { layer.table.gradient(ofRow: $0)[0] }, loss: loss)
         let dDense = GradientCheck.maxError(values: layer.denseWeight!.value.pointer, indices: 0..<3,
@@ -242,16 +240,15 @@ struct LayerGradientTests {
         let dense: [Float] = [0.5, -1.0 / 3, -2, 1, 0.5, 0, 9, 2.0 / 3]
         let weights = GradientCheck.normals(batch * 3 * d, seed: 16)
         let loss = {
-            ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in
-                layer.forward(ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } }
+            ModelInputs.withArrays(ids: ids, dense: dense) { layer.forward($0, count: batch) }
             return GradientCheck.weightedSum(layer.output.pointer, weights)
         }
         _ = loss()
         // Row 0's dense vectors are exactly the looked-up bucket rows.
         #expect(Array(UnsafeBufferPointer(start: layer.output.pointer + d, count: d))
                 == Array(UnsafeBufferPointer(start: bucketTable.row(buckets.row(field: 0, value: 0.5)), count: d)))
-        ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in weights.withUnsafeBufferPointer { g in
-            layer.backward(outputGradient: g.baseAddress!, ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } } }
+        ModelInputs.withArrays(ids: ids, dense: dense) { inputs in
+            weights.withUnsafeBufferPointer { layer.backward(outputGradient: $0.baseAddress!, inputs, count: batch) } }
         let dTable = GradientCheck.maxError(values: layer.table.value.pointer, indices: 0..<layer.table.value.count,
                                             analytic: { layer.table.gradient(ofRow: $0 / d)[$0 % d] }, loss: loss)
         let dBuckets = GradientCheck.maxError(values: bucketTable.value.pointer, indices: 0..<bucketTable.value.count,
@@ -277,16 +274,15 @@ struct LayerGradientTests {
         let dense: [Float] = [1, 0.25, -2, 0.75, 0, -2]
         let weights = GradientCheck.normals(batch, seed: 18)
         let loss = {
-            ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in
-                layer.forward(ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } }
+            ModelInputs.withArrays(ids: ids, dense: dense) { layer.forward($0, count: batch) }
             return GradientCheck.weightedSum(layer.output.pointer, weights)
         }
         _ = loss()
         let expected = -0.2 + layer.table.value[2] + bucketTable.value[buckets.row(field: 0, value: 1)]
             + bucketTable.value[buckets.row(field: 1, value: 0.25)]
         #expect(abs(layer.output[0] - expected) < 1e-6)
-        ids.withUnsafeBufferPointer { i in dense.withUnsafeBufferPointer { x in weights.withUnsafeBufferPointer { g in
-            layer.backward(outputGradient: g.baseAddress!, ids: i.baseAddress!, dense: x.baseAddress!, count: batch) } } }
+        ModelInputs.withArrays(ids: ids, dense: dense) { inputs in
+            weights.withUnsafeBufferPointer { layer.backward(outputGradient: $0.baseAddress!, inputs, count: batch) } }
         let dBuckets = GradientCheck.maxError(values: bucketTable.value.pointer, indices: 0..<bucketTable.rows,
                                               analytic: { bucketTable.gradient(ofRow: $0)[0] }, loss: loss)
         let dBias = GradientCheck.maxError(values: layer.bias.value.pointer, indices: 0..<1,

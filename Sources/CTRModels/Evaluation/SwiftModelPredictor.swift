@@ -10,8 +10,7 @@ public struct SwiftModelPredictor: BatchPredictor {
         var start = 0
         while start < batch.count {
             let n = min(model.maxBatch, batch.count - start)
-            model.forward(ids: batch.ids + start * batch.sparseFields,
-                          dense: batch.dense.pointer + start * batch.denseFields, count: n)
+            model.forward(batch.inputs(from: start), count: n)
             for i in 0..<n { probabilities[start + i] = Sigmoid.value(model.logits[i]) }
             start += n
         }

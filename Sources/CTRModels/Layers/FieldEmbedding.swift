@@ -1,9 +1,10 @@
-/// Turns one row's sparse ids and dense values into one embedding vector per field.
+/// Turns one row's sparse ids, dense values and sequences into one embedding vector per field.
 ///
 /// Sparse field `f` looks up its global id in one shared table. Dense field `j` either has its own
 /// vector scaled by the value (FuxiCTR's numeric-feature embedding, `nn.Linear(1, d, bias=False)`) or,
 /// with ``DenseBuckets``, looks up its value's bucket in a second table (FuxiCTR's Criteo_x4 treatment).
-/// Output layout: [batch, sparseFields + denseFields, dimension], sparse fields first.
+/// Sequence field `s` is the masked mean of its elements' rows of the same shared table (``SequenceField``).
+/// Output layout: [batch, sparseFields + denseFields + sequenceFields.count, dimension], in that order.
 public final class FieldEmbedding {
     /// Number of id columns per row.
     public let sparseFields: Int
@@ -19,11 +20,14 @@ public final class FieldEmbedding {
     public let bucketTable: EmbeddingTable?
     /// How dense values map to `bucketTable` rows.
     public let buckets: DenseBuckets?
+    /// Sequence fields, pooled from `table`; empty for Criteo.
+    public var sequenceFields: [SequenceField] { pooling.fields }
+    let pooling: SequencePooling
     /// Forward result, [maxBatch, fields, dimension].
     public let output: FloatBuffer
 
-    /// Total fields (sparse + dense).
-    public var fieldCount: Int { sparseFields + denseFields }
+    /// Total fields (sparse + dense + sequence).
+    public var fieldCount: Int { sparseFields + denseFields + pooling.fields.count }
 
     /// Trainable dense tensors of this layer.
     public var parameters: [Parameter] { denseEmbedding.map { [$0] } ?? [] }
@@ -33,14 +37,15 @@ public final class FieldEmbedding {
 
     /// Creates the layer for batches of at most `maxBatch` rows; `buckets` selects the bucket embedding.
     public init(vocabularySize: Int, sparseFields: Int, denseFields: Int, dimension: Int, maxBatch: Int,
-                buckets: DenseBuckets? = nil) {
+                buckets: DenseBuckets? = nil, sequenceFields: [SequenceField] = []) {
         self.sparseFields = sparseFields
         self.denseFields = denseFields
         self.dimension = dimension
         self.buckets = buckets
+        pooling = SequencePooling(fields: sequenceFields)
         table = EmbeddingTable(
             name: "embedding_table", rows: vocabularySize, dimension: dimension,
-            expectedTouchedRows: maxBatch * sparseFields)
+            expectedTouchedRows: maxBatch * (sparseFields + pooling.width))
         if let buckets {
             denseEmbedding = nil
             bucketTable = EmbeddingTable(name: "dense_bucket_embedding", rows: buckets.rows, dimension: dimension,
@@ -49,12 +54,14 @@ public final class FieldEmbedding {
             denseEmbedding = Parameter(name: "dense_embedding", shape: [denseFields, dimension])
             bucketTable = nil
         }
-        output = FloatBuffer(count: maxBatch * (sparseFields + denseFields) * dimension)
+        output = FloatBuffer(count: maxBatch * (sparseFields + denseFields + sequenceFields.count) * dimension)
     }
 
     /// Fills `output` for `count` rows.
-    public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
-        let d = dimension, fields = fieldCount
+    public func forward(_ inputs: ModelInputs, count: Int) {
+        let d = dimension, fields = fieldCount, ids = inputs.ids, dense = inputs.dense
+        let sequenceFieldCount = pooling.fields.count, sequenceWidth = pooling.width
+        let firstSequence = sparseFields + denseFields
         for b in 0..<count {
             let rowOut = output.pointer + b * fields * d
             for f in 0..<sparseFields {
@@ -72,14 +79,18 @@ public final class FieldEmbedding {
                     for k in 0..<d { target[k] = vector[k] * x }
                 }
             }
+            let sequences = inputs.sequences + b * sequenceWidth
+            for s in 0..<sequenceFieldCount {
+                pooling.pool(field: s, row: sequences, table: table, into: rowOut + (firstSequence + s) * d)
+            }
         }
     }
 
     /// Accumulates parameter gradients from `outputGradient` ([count, fields, dimension]).
-    public func backward(
-        outputGradient: UnsafePointer<Float>, ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int
-    ) {
-        let d = dimension, fields = fieldCount
+    public func backward(outputGradient: UnsafePointer<Float>, _ inputs: ModelInputs, count: Int) {
+        let d = dimension, fields = fieldCount, ids = inputs.ids, dense = inputs.dense
+        let sequenceFieldCount = pooling.fields.count, sequenceWidth = pooling.width
+        let firstSequence = sparseFields + denseFields
         for b in 0..<count {
             let rowGradient = outputGradient + b * fields * d
             for f in 0..<sparseFields {
@@ -97,6 +108,11 @@ public final class FieldEmbedding {
                     let target = denseEmbedding.gradient.pointer + j * d
                     for k in 0..<d { target[k] += source[k] * x }
                 }
+            }
+            let sequences = inputs.sequences + b * sequenceWidth
+            for s in 0..<sequenceFieldCount {
+                pooling.accumulateGradient(field: s, row: sequences, table: table,
+                                           outputGradient: rowGradient + (firstSequence + s) * d)
             }
         }
     }

@@ -1,6 +1,7 @@
 /// The first-order (logistic-regression) term: a weight per id, per dense field (or per dense bucket), a bias.
 ///
-/// FuxiCTR's `LR_Layer`: a one-wide embedding of every feature, summed, plus a bias.
+/// FuxiCTR's `LR_Layer`: a one-wide embedding of every feature, summed, plus a bias. A sequence field adds
+/// the masked mean of its elements' weights, as FuxiCTR pools the one-wide sequence embedding.
 public final class LinearPart {
     /// Number of id columns per row.
     public let sparseFields: Int
@@ -14,6 +15,9 @@ public final class LinearPart {
     public let bucketTable: EmbeddingTable?
     /// How dense values map to `bucketTable` rows.
     public let buckets: DenseBuckets?
+    /// Sequence fields, pooled from `table`; empty for Criteo.
+    public var sequenceFields: [SequenceField] { pooling.fields }
+    let pooling: SequencePooling
     /// Scalar bias.
     public let bias: Parameter
     /// Forward result, one logit term per row.
@@ -26,12 +30,14 @@ public final class LinearPart {
     public var tables: [EmbeddingTable] { [table] + (bucketTable.map { [$0] } ?? []) }
 
     /// Creates the layer for batches of at most `maxBatch` rows; `buckets` selects per-bucket dense weights.
-    public init(vocabularySize: Int, sparseFields: Int, denseFields: Int, maxBatch: Int, buckets: DenseBuckets? = nil) {
+    public init(vocabularySize: Int, sparseFields: Int, denseFields: Int, maxBatch: Int, buckets: DenseBuckets? = nil,
+                sequenceFields: [SequenceField] = []) {
         self.sparseFields = sparseFields
         self.denseFields = denseFields
         self.buckets = buckets
-        table = EmbeddingTable(
-            name: "linear_weight", rows: vocabularySize, dimension: 1, expectedTouchedRows: maxBatch * sparseFields)
+        pooling = SequencePooling(fields: sequenceFields)
+        table = EmbeddingTable(name: "linear_weight", rows: vocabularySize, dimension: 1,
+                               expectedTouchedRows: maxBatch * (sparseFields + pooling.width))
         if let buckets {
             denseWeight = nil
             bucketTable = EmbeddingTable(name: "linear_dense_bucket_weight", rows: buckets.rows, dimension: 1,
@@ -45,8 +51,9 @@ public final class LinearPart {
     }
 
     /// Fills `output` for `count` rows.
-    public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
-        let weights = table.value.pointer
+    public func forward(_ inputs: ModelInputs, count: Int) {
+        let weights = table.value.pointer, ids = inputs.ids, dense = inputs.dense
+        let sequenceFieldCount = pooling.fields.count, sequenceWidth = pooling.width
         for b in 0..<count {
             var sum = bias.value[0]
             for f in 0..<sparseFields {
@@ -59,14 +66,20 @@ public final class LinearPart {
             } else if let denseWeight {
                 for j in 0..<denseFields { sum += denseWeight.value[j] * dense[b * denseFields + j] }
             }
+            let sequences = inputs.sequences + b * sequenceWidth
+            for s in 0..<sequenceFieldCount {
+                var pooled: Float = 0
+                pooling.pool(field: s, row: sequences, table: table, into: &pooled)
+                sum += pooled
+            }
             output[b] = sum
         }
     }
 
     /// Accumulates parameter gradients from `outputGradient` (one value per row).
-    public func backward(
-        outputGradient: UnsafePointer<Float>, ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int
-    ) {
+    public func backward(outputGradient: UnsafePointer<Float>, _ inputs: ModelInputs, count: Int) {
+        let ids = inputs.ids, dense = inputs.dense
+        let sequenceFieldCount = pooling.fields.count, sequenceWidth = pooling.width
         for b in 0..<count {
             let g = outputGradient[b]
             bias.gradient[0] += g
@@ -77,6 +90,11 @@ public final class LinearPart {
                 }
             } else if let denseWeight {
                 for j in 0..<denseFields { denseWeight.gradient[j] += g * dense[b * denseFields + j] }
+            }
+            let sequences = inputs.sequences + b * sequenceWidth
+            var rowGradient = g
+            for s in 0..<sequenceFieldCount {
+                pooling.accumulateGradient(field: s, row: sequences, table: table, outputGradient: &rowGradient)
             }
         }
     }

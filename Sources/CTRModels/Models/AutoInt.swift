@@ -29,10 +29,10 @@ public final class AutoInt: CTRModel {
         self.hyperparameters = hyperparameters
         self.maxBatch = maxBatch
         let d = hyperparameters.embeddingDimension
-        let fields = shape.sparseFields + shape.denseFields
+        let fields = shape.fieldCount
         embedding = FieldEmbedding(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
                                    denseFields: shape.denseFields, dimension: d, maxBatch: maxBatch,
-                                   buckets: shape.denseBuckets)
+                                   buckets: shape.denseBuckets, sequenceFields: shape.sequenceFields)
         var layers: [MultiHeadSelfAttention] = []
         var width = d
         for index in 0..<hyperparameters.attentionLayers {
@@ -46,7 +46,8 @@ public final class AutoInt: CTRModel {
         outputLayer = DenseLayer(name: "output", inputSize: fields * width, outputSize: 1, activation: .none, maxBatch: maxBatch)
         linear = hyperparameters.useWide
             ? LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
-                         denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets)
+                         denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets,
+                         sequenceFields: shape.sequenceFields)
             : nil
         network = hyperparameters.autoIntHiddenUnits.isEmpty
             ? [] : .perceptron(inputSize: fields * d, hiddenUnits: hyperparameters.autoIntHiddenUnits, maxBatch: maxBatch)
@@ -68,9 +69,9 @@ public final class AutoInt: CTRModel {
 
     public var embeddingTables: [EmbeddingTable] { embedding.tables + (linear?.tables ?? []) }
 
-    public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
+    public func forward(_ inputs: ModelInputs, count: Int) {
         precondition(count <= maxBatch, "batch larger than the model's work buffers")
-        embedding.forward(ids: ids, dense: dense, count: count)
+        embedding.forward(inputs, count: count)
         var input = UnsafePointer(embedding.output.pointer)
         for layer in attention {
             layer.forward(input: input, count: count)
@@ -79,7 +80,7 @@ public final class AutoInt: CTRModel {
         outputLayer.forward(input: input, count: count)
         for b in 0..<count { logits[b] = outputLayer.output[b] }
         if let linear {
-            linear.forward(ids: ids, dense: dense, count: count)
+            linear.forward(inputs, count: count)
             for b in 0..<count { logits[b] += linear.output[b] }
         }
         if !network.isEmpty {
@@ -88,10 +89,8 @@ public final class AutoInt: CTRModel {
         }
     }
 
-    public func backward(
-        logitGradient: UnsafePointer<Float>, ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int
-    ) {
-        linear?.backward(outputGradient: logitGradient, ids: ids, dense: dense, count: count)
+    public func backward(logitGradient: UnsafePointer<Float>, _ inputs: ModelInputs, count: Int) {
+        linear?.backward(outputGradient: logitGradient, inputs, count: count)
         let lastOutput = attention.last.map { UnsafePointer($0.output.pointer) } ?? UnsafePointer(embedding.output.pointer)
         outputLayer.backward(outputGradient: logitGradient, input: lastOutput, count: count)
         var gradient = UnsafePointer(outputLayer.inputGradient.pointer)
@@ -108,6 +107,6 @@ public final class AutoInt: CTRModel {
             for i in 0..<total { target[i] = gradient[i] + dnnGradient[i] }
             gradient = UnsafePointer(target)
         }
-        embedding.backward(outputGradient: gradient, ids: ids, dense: dense, count: count)
+        embedding.backward(outputGradient: gradient, inputs, count: count)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A click-through-rate model trained in Swift: batched forward and backward passes over
-/// ids [batch, sparseFields] and dense values [batch, denseFields], producing one logit per row.
+/// A click-through-rate model trained in Swift: batched forward and backward passes over ``ModelInputs``
+/// (ids [batch, sparseFields], dense values [batch, denseFields], sequence ids [batch, totalSequenceLength]),
+/// producing one logit per row.
 ///
 /// Models are single-owner mutable objects (not `Sendable`): one trainer drives one model.
 public protocol CTRModel: AnyObject {
@@ -23,9 +24,9 @@ public protocol CTRModel: AnyObject {
     var threads: Int { get set }
 
     /// Computes `logits` for `count` ≤ `maxBatch` rows.
-    func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int)
+    func forward(_ inputs: ModelInputs, count: Int)
     /// Accumulates gradients of all parameters from ∂loss/∂logit; must follow `forward` on the same rows.
-    func backward(logitGradient: UnsafePointer<Float>, ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int)
+    func backward(logitGradient: UnsafePointer<Float>, _ inputs: ModelInputs, count: Int)
     /// Appends the inference graph from the declared inputs to the logit [batch, 1]; returns the logit's name.
     func exportLogit(into graph: inout ONNXGraphBuilder) -> String
 }
@@ -43,20 +44,19 @@ extension CTRModel {
     }
 
     /// Click probabilities for `count` rows of any size (processed in `maxBatch` chunks).
-    public func predict(ids: [Int64], dense: [Float], count: Int) -> [Float] {
-        precondition(ids.count == count * shape.sparseFields && dense.count == count * shape.denseFields,
+    public func predict(ids: [Int64], dense: [Float], sequences: [Int64] = [], count: Int) -> [Float] {
+        let shape = shape
+        precondition(ids.count == count * shape.sparseFields && dense.count == count * shape.denseFields
+                     && sequences.count == count * shape.totalSequenceLength,
                      "predict: input sizes do not match the row count")
         var result = [Float](repeating: 0, count: count)
-        ids.withUnsafeBufferPointer { idBuffer in
-            dense.withUnsafeBufferPointer { denseBuffer in
-                var start = 0
-                while start < count {
-                    let n = min(maxBatch, count - start)
-                    forward(ids: idBuffer.baseAddress! + start * shape.sparseFields,
-                            dense: denseBuffer.baseAddress! + start * shape.denseFields, count: n)
-                    for i in 0..<n { result[start + i] = Sigmoid.value(logits[i]) }
-                    start += n
-                }
+        ModelInputs.withArrays(ids: ids, dense: dense, sequences: sequences) { inputs in
+            var start = 0
+            while start < count {
+                let n = min(maxBatch, count - start)
+                forward(inputs.advanced(by: start, shape: shape), count: n)
+                for i in 0..<n { result[start + i] = Sigmoid.value(logits[i]) }
+                start += n
             }
         }
         return result

@@ -23,12 +23,13 @@ public final class DeepFM: CTRModel {
         self.hyperparameters = hyperparameters
         self.maxBatch = maxBatch
         let d = hyperparameters.embeddingDimension
-        let fields = shape.sparseFields + shape.denseFields
+        let fields = shape.fieldCount
         embedding = FieldEmbedding(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
                                    denseFields: shape.denseFields, dimension: d, maxBatch: maxBatch,
-                                   buckets: shape.denseBuckets)
+                                   buckets: shape.denseBuckets, sequenceFields: shape.sequenceFields)
         linear = LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
-                            denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets)
+                            denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets,
+                            sequenceFields: shape.sequenceFields)
         factorizationMachine = FactorizationMachine(fields: fields, dimension: d, maxBatch: maxBatch)
         network = .perceptron(inputSize: fields * d, hiddenUnits: hyperparameters.hiddenUnits, maxBatch: maxBatch)
         logits = FloatBuffer(count: maxBatch)
@@ -46,24 +47,22 @@ public final class DeepFM: CTRModel {
 
     public var embeddingTables: [EmbeddingTable] { embedding.tables + linear.tables }
 
-    public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
+    public func forward(_ inputs: ModelInputs, count: Int) {
         precondition(count <= maxBatch, "batch larger than the model's work buffers")
-        embedding.forward(ids: ids, dense: dense, count: count)
-        linear.forward(ids: ids, dense: dense, count: count)
+        embedding.forward(inputs, count: count)
+        linear.forward(inputs, count: count)
         factorizationMachine.forward(input: embedding.output.pointer, count: count)
         let deep = network.forward(input: embedding.output.pointer, count: count)
         for b in 0..<count { logits[b] = linear.output[b] + factorizationMachine.output[b] + deep[b] }
     }
 
-    public func backward(
-        logitGradient: UnsafePointer<Float>, ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int
-    ) {
-        linear.backward(outputGradient: logitGradient, ids: ids, dense: dense, count: count)
+    public func backward(logitGradient: UnsafePointer<Float>, _ inputs: ModelInputs, count: Int) {
+        linear.backward(outputGradient: logitGradient, inputs, count: count)
         factorizationMachine.backward(outputGradient: logitGradient, input: embedding.output.pointer, count: count)
         let gradient = network.backward(outputGradient: logitGradient, input: embedding.output.pointer, count: count)
         let total = count * embedding.fieldCount * embedding.dimension
         let target = embeddingGradient.pointer, fm = factorizationMachine.inputGradient.pointer
         for i in 0..<total { target[i] = fm[i] + gradient[i] }
-        embedding.backward(outputGradient: target, ids: ids, dense: dense, count: count)
+        embedding.backward(outputGradient: target, inputs, count: count)
     }
 }

@@ -16,7 +16,8 @@ public final class LogisticRegression: CTRModel {
         self.hyperparameters = hyperparameters
         self.maxBatch = maxBatch
         linear = LinearPart(vocabularySize: shape.vocabularySize, sparseFields: shape.sparseFields,
-                            denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets)
+                            denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets,
+                            sequenceFields: shape.sequenceFields)
         logits = FloatBuffer(count: maxBatch)
         var generator = SeededGenerator(seed: seed)
         ModelInitializer.initialize(linear, using: &generator)
@@ -25,15 +26,13 @@ public final class LogisticRegression: CTRModel {
     public var parameters: [Parameter] { linear.parameters }
     public var embeddingTables: [EmbeddingTable] { linear.tables }
 
-    public func forward(ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int) {
+    public func forward(_ inputs: ModelInputs, count: Int) {
         precondition(count <= maxBatch, "batch larger than the model's work buffers")
-        linear.forward(ids: ids, dense: dense, count: count)
+        linear.forward(inputs, count: count)
         logits.pointer.update(from: linear.output.pointer, count: count)
     }
 
-    public func backward(
-        logitGradient: UnsafePointer<Float>, ids: UnsafePointer<Int64>, dense: UnsafePointer<Float>, count: Int
-    ) {
-        linear.backward(outputGradient: logitGradient, ids: ids, dense: dense, count: count)
+    public func backward(logitGradient: UnsafePointer<Float>, _ inputs: ModelInputs, count: Int) {
+        linear.backward(outputGradient: logitGradient, inputs, count: count)
     }
 }

@@ -8,13 +8,49 @@ public struct ModelShape: Codable, Sendable, Equatable {
     public var denseFields: Int
     /// When set, each dense field is embedded per bucket; nil: FuxiCTR's numeric `value × vector` embedding.
     public var denseBuckets: DenseBuckets?
+    /// Sequence fields, in the order their columns sit in the `sequences` input; empty for Criteo.
+    public var sequenceFields: [SequenceField]
 
     /// Creates a shape.
-    public init(vocabularySize: Int, sparseFields: Int = 26, denseFields: Int = 13, denseBuckets: DenseBuckets? = nil) {
+    public init(vocabularySize: Int, sparseFields: Int = 26, denseFields: Int = 13, denseBuckets: DenseBuckets? = nil,
+                sequenceFields: [SequenceField] = []) {
         precondition(denseBuckets.map { $0.scales.count == denseFields } ?? true, "one bucket scale per dense field")
+        precondition(sequenceFields.allSatisfy { $0.paddingID >= 0 && $0.paddingID < vocabularySize },
+                     "a sequence field's padding id must be a row of the shared table")
         self.vocabularySize = vocabularySize
         self.sparseFields = sparseFields
         self.denseFields = denseFields
         self.denseBuckets = denseBuckets
+        self.sequenceFields = sequenceFields
+    }
+
+    /// Columns of the `sequences` input: the sequence fields' lengths added up.
+    public var totalSequenceLength: Int { sequenceFields.reduce(0) { $0 + $1.length } }
+
+    /// Fields the embedding layer outputs: sparse, dense, then one pooled vector per sequence field.
+    public var fieldCount: Int { sparseFields + denseFields + sequenceFields.count }
+
+    private enum CodingKeys: String, CodingKey {
+        case vocabularySize, sparseFields, denseFields, denseBuckets, sequenceFields
+    }
+
+    /// Decodes a shape; files written before sequence fields existed have none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabularySize = try c.decode(Int.self, forKey: .vocabularySize)
+        sparseFields = try c.decode(Int.self, forKey: .sparseFields)
+        denseFields = try c.decode(Int.self, forKey: .denseFields)
+        denseBuckets = try c.decodeIfPresent(DenseBuckets.self, forKey: .denseBuckets)
+        sequenceFields = try c.decodeIfPresent([SequenceField].self, forKey: .sequenceFields) ?? []
+    }
+
+    /// Encodes a shape; without sequence fields the key is left out, so such files read as before.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(vocabularySize, forKey: .vocabularySize)
+        try c.encode(sparseFields, forKey: .sparseFields)
+        try c.encode(denseFields, forKey: .denseFields)
+        try c.encodeIfPresent(denseBuckets, forKey: .denseBuckets)
+        if !sequenceFields.isEmpty { try c.encode(sequenceFields, forKey: .sequenceFields) }
     }
 }

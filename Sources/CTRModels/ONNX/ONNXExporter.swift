@@ -2,7 +2,8 @@ import Foundation
 
 /// Writes a trained model as an ONNX `ModelProto` that ONNX Runtime runs on CPU.
 ///
-/// Graph: `sparse_ids` int64 [batch, sparseFields] and `dense` float [batch, denseFields] in,
+/// Graph: `sparse_ids` int64 [batch, sparseFields] and `dense` float [batch, denseFields] in (plus
+/// `sequence_ids` int64 [batch, totalSequenceLength] when the shape has sequence fields),
 /// `probability` float [batch, 1] out, with a symbolic batch dimension; ir_version 8, opset 17.
 public enum ONNXExporter {
     /// ONNX IR version written.
@@ -18,6 +19,8 @@ public enum ONNXExporter {
         public var sparseInput = "sparse_ids"
         /// Name of the float [batch, denseFields] input.
         public var denseInput = "dense"
+        /// Name of the int64 [batch, totalSequenceLength] input; only models with sequence fields have it.
+        public var sequenceInput = "sequence_ids"
         /// Name of the float [batch, 1] output.
         public var outputName = "probability"
         /// Fingerprint of the feature map the ids come from (metadata `feature_map_fingerprint`).
@@ -32,10 +35,14 @@ public enum ONNXExporter {
     /// The serialized model.
     public static func export(_ model: any CTRModel, options: Options = .init()) -> [UInt8] {
         var graph = ONNXGraphBuilder(sparseInput: options.sparseInput, denseInput: options.denseInput,
-                                     outputName: options.outputName)
+                                     sequenceInput: options.sequenceInput, outputName: options.outputName)
         let batch = ONNXGraphBuilder.Dimension.symbolic("batch")
         graph.addInput(options.sparseInput, .int64, [batch, .fixed(model.shape.sparseFields)])
         graph.addInput(options.denseInput, .float, [batch, .fixed(model.shape.denseFields)])
+        // Without sequence fields the graph is exactly the two-input graph older servers expect.
+        if !model.shape.sequenceFields.isEmpty {
+            graph.addInput(options.sequenceInput, .int64, [batch, .fixed(model.shape.totalSequenceLength)])
+        }
         let logit = model.exportLogit(into: &graph)
         graph.node("Sigmoid", [logit], output: options.outputName)
         graph.addOutput(options.outputName, .float, [batch, .fixed(1)])

@@ -44,6 +44,8 @@ public struct ONNXGraphBuilder: Sendable {
     public let sparseInput: String
     /// Name of the float [batch, denseFields] input.
     public let denseInput: String
+    /// Name of the int64 [batch, totalSequenceLength] input (declared only for shapes with sequence fields).
+    public let sequenceInput: String
     /// Name of the float [batch, 1] output.
     public let outputName: String
 
@@ -56,11 +58,13 @@ public struct ONNXGraphBuilder: Sendable {
     private var shared: [String: String] = [:]
 
     /// Starts a graph with the given tensor names.
-    public init(sparseInput: String = "sparse_ids", denseInput: String = "dense", outputName: String = "probability") {
+    public init(sparseInput: String = "sparse_ids", denseInput: String = "dense", sequenceInput: String = "sequence_ids",
+                outputName: String = "probability") {
         self.sparseInput = sparseInput
         self.denseInput = denseInput
+        self.sequenceInput = sequenceInput
         self.outputName = outputName
-        usedNames = [sparseInput, denseInput, outputName]
+        usedNames = [sparseInput, denseInput, sequenceInput, outputName]
     }
 
     /// A name not used before, derived from `prefix`.

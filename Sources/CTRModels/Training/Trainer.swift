@@ -74,7 +74,8 @@ public final class Trainer {
                                                   maxBatch: config.batchSize, seed: config.seed)
         model.threads = config.threads
         let optimizer = AdamOptimizer(configuration: config.optimizer)
-        let batch = BatchBuffer(capacity: config.batchSize)
+        let batch = BatchBuffer(capacity: config.batchSize, sparseFields: shape.sparseFields, denseFields: shape.denseFields,
+                                sequenceLength: shape.totalSequenceLength)
         let gradient = FloatBuffer(count: config.batchSize)
 
         var reports: [EpochReport] = []
@@ -88,7 +89,7 @@ public final class Trainer {
             func step() {
                 let n = batch.count
                 model.zeroGradients()
-                model.forward(ids: batch.ids, dense: batch.dense.pointer, count: n)
+                model.forward(batch.inputs(), count: n)
                 let scale = 1 / Float(n)
                 for i in 0..<n {
                     let p = Sigmoid.value(model.logits[i])
@@ -97,7 +98,7 @@ public final class Trainer {
                     let q = Double(min(max(p, 1e-7), 1 - 1e-7))
                     lossSum -= Double(y) * log(q) + Double(1 - y) * log(1 - q)
                 }
-                model.backward(logitGradient: gradient.pointer, ids: batch.ids, dense: batch.dense.pointer, count: n)
+                model.backward(logitGradient: gradient.pointer, batch.inputs(), count: n)
                 optimizer.apply(to: model)
                 seen += n
                 batch.count = 0
@@ -165,7 +166,7 @@ public final class Trainer {
         var labels: [Float] = [], scores: [Float] = []
         let maxValidation = configuration.maxValidationRows ?? .max
         func flush() {
-            model.forward(ids: batch.ids, dense: batch.dense.pointer, count: batch.count)
+            model.forward(batch.inputs(), count: batch.count)
             for i in 0..<batch.count {
                 labels.append(batch.labels[i])
                 scores.append(Sigmoid.value(model.logits[i]))

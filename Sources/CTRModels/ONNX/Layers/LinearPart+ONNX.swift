@@ -1,5 +1,6 @@
 extension LinearPart {
-    /// Gather·ReduceSum for the ids; MatMul (numeric) or Gather·ReduceSum (buckets) for the dense values; plus bias → [batch, 1].
+    /// Gather·ReduceSum for the ids; MatMul (numeric) or Gather·ReduceSum (buckets) for the dense values;
+    /// masked mean pooling per sequence field; plus bias → [batch, 1].
     func exportGraph(into graph: inout ONNXGraphBuilder) -> String {
         let weights = graph.initializer(
             table.name, dimensions: [table.rows, 1],
@@ -20,6 +21,7 @@ extension LinearPart {
                 values: UnsafeBufferPointer(start: denseWeight.value.pointer, count: denseWeight.count))
             sum = graph.node("Add", [sum, graph.node("MatMul", [graph.denseInput, denseWeights])])
         }
+        for pooled in pooling.exportPooled(table: weights, into: &graph) { sum = graph.node("Add", [sum, pooled]) }
         let biasName = graph.initializer(bias.name, dimensions: [1], values: [bias.value[0]])
         return graph.node("Add", [sum, biasName])
     }
