@@ -8,7 +8,7 @@ extension FeatureMap: Codable {
     private enum Key: String, CodingKey {
         case formatVersion, fingerprint, minCount, rowCount, tensors, idScheme, denseTransform, denseMissingValue
         case totalVocabularySize, denseFields, categoricalFields
-        case schema, signature, numericFields, sequenceFields
+        case schema, signature, numericFields, sequenceFields, dataLayout
     }
 
     private struct Tensors: Codable {
@@ -141,6 +141,7 @@ extension FeatureMap: Codable {
                          forKey: .denseFields)
         } else {
             try c.encode(schemaEntry, forKey: .schema)
+            try c.encode(dataLayout, forKey: .dataLayout)
             try c.encode(SignatureEntry(signature), forKey: .signature)
             try c.encode(numericEntries, forKey: .numericFields)
             try c.encode(sequenceEntries, forKey: .sequenceFields)
@@ -215,6 +216,7 @@ extension FeatureMap: Codable {
             self.init(uncheckedSchema: schema, vocabularies: categorical.map(\.vocabulary), denseScales: numeric.map(\.scale),
                       numericShifts: numeric.map(\.shift), sequenceLengths: sequences.map(\.length),
                       minCount: minCount, rowCount: rowCount, denseMissingValue: missing, version: 2)
+            dataLayout = try c.decodeIfPresent(DataLayout.self, forKey: .dataLayout) ?? DataLayout()
             let signature = try c.decode(SignatureEntry.self, forKey: .signature)
             let byRole = Dictionary(signature.inputs.map { ($0.role, $0.name) }, uniquingKeysWith: { a, _ in a })
             sparseInputName = byRole[ModelSignature.Role.categoricalIDs.rawValue] ?? sparseInputName

@@ -33,6 +33,9 @@ extension FeatureMap {
         }
         out.line("    ]")
         out.line("  },")
+        out.text("  \"dataLayout\" : ")
+        out.compact(dataLayout)
+        out.line(",")
         out.line("  \"signature\" : {")
         let signature = SignatureEntry(self.signature)
         for (key, tensors, last) in [("inputs", signature.inputs, false), ("outputs", signature.outputs, true)] {

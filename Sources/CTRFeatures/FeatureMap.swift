@@ -50,6 +50,9 @@ public struct FeatureMap: Sendable {
     public var sequenceInputName = "sequence_ids"
     /// Name of the model's float32 [B, 1] output of click probabilities.
     public var outputName = "probability"
+    /// How the training files were laid out (separator, header or column names), so tools can read more of
+    /// the same data with the bundle alone; not part of the fingerprint.
+    public var dataLayout = DataLayout()
     /// The fingerprint recorded in the file this map was decoded from, checked at load.
     var recordedFingerprint: String?
 
@@ -178,6 +181,14 @@ public struct FeatureMap: Sendable {
         schema.numericFields.allSatisfy { $0.preprocess == .convertToBucket }
     }
 
+    /// The dataset config this map's data is read with: its schema and file layout (files themselves unset).
+    public var datasetConfig: DatasetConfig {
+        // Criteo maps made in code carry no layout: their data is Criteo's TSV.
+        if version == 1 || (schema.isCriteo && dataLayout == DataLayout()) { return .criteoPreset }
+        return DatasetConfig(path: "<features.json>", schema: schema, separator: dataLayout.separator,
+                             columnNames: dataLayout.columnNames)
+    }
+
     /// The model's inputs and output as this map encodes them.
     public var signature: ModelSignature {
         ModelSignature(map: self)
@@ -259,5 +270,36 @@ public struct FeatureMap: Sendable {
         @unknown default:
             return "\(error)"
         }
+    }
+}
+
+/// The layout of a dataset's files: the separator and either a header row or the column names.
+public struct DataLayout: Sendable, Equatable, Codable {
+    /// The field separator byte.
+    public var separator: UInt8
+    /// The columns of header-less files; nil: files start with a header row.
+    public var columnNames: [String]?
+
+    /// A layout; the default is comma-separated with a header.
+    public init(separator: UInt8 = UInt8(ascii: ","), columnNames: [String]? = nil) {
+        self.separator = separator
+        self.columnNames = columnNames
+    }
+
+    private enum Key: String, CodingKey { case sep, columnNames }
+
+    /// Decodes `{"sep": ",", "columnNames": [...]}`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        let sep = try c.decode(String.self, forKey: .sep)
+        separator = sep.utf8.first ?? UInt8(ascii: ",")
+        columnNames = try c.decodeIfPresent([String].self, forKey: .columnNames)
+    }
+
+    /// Encodes `{"sep": ",", "columnNames": [...]}`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(String(decoding: [separator], as: UTF8.self), forKey: .sep)
+        try c.encodeIfPresent(columnNames, forKey: .columnNames)
     }
 }

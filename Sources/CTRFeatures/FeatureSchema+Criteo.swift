@@ -29,3 +29,13 @@ extension FeatureSchema {
         label == Self.criteo.label && fields == Self.criteo.fields && inactiveColumns.isEmpty
     }
 }
+
+extension DatasetConfig {
+    /// Criteo's header-less TSV with the preset schema (`configs/criteo/dataset_config.yaml`, in code).
+    public static let criteoPreset: DatasetConfig = {
+        var schema = FeatureSchema.criteo
+        schema.minCount = 10
+        return DatasetConfig(path: "<criteo preset>", schema: schema, separator: UInt8(ascii: "\t"),
+                             columnNames: FeatureSchema.criteoColumns)
+    }()
+}

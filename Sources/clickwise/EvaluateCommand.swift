@@ -19,8 +19,14 @@ struct EvaluateCommand: ParsableCommand {
     @Argument(help: "Model bundle directory (model.onnx, features.json).")
     var bundle: String
 
-    @Option(help: "Labelled Criteo TSV file.")
+    @Option(help: "Labelled data file, laid out as the bundle's training data (features.json records it).")
     var data: String
+
+    @Option(help: "Read --data with this dataset_config.yaml's layout instead (separator, header or column names).")
+    var datasetConfig: String?
+
+    @Option(help: "The dataset id within --dataset-config.")
+    var datasetId: String?
 
     @Option(help: "True probabilities, one per data row (default: DATA.truth when it exists).")
     var truth: String?
@@ -61,9 +67,19 @@ struct EvaluateCommand: ParsableCommand {
         }
         let defaultTruth = SyntheticCriteo.defaultTruthPath(for: data)
         let truthPath = truth ?? (FileManager.default.fileExists(atPath: defaultTruth) ? defaultTruth : nil)
+        var dataset = map.datasetConfig
+        if let datasetConfig {
+            do {
+                let other = try DatasetConfig(contentsOf: URL(fileURLWithPath: datasetConfig), datasetID: datasetId)
+                dataset.separator = other.separator
+                dataset.columnNames = other.columnNames
+            } catch {
+                throw CLIError(error.description)
+            }
+        }
         let report: EvaluationReport
         do {
-            report = try Evaluator.evaluate(dataPath: data, truthPath: truthPath, encoder: FeatureEncoder(map: map),
+            report = try Evaluator.evaluate(dataPath: data, truthPath: truthPath, dataset: dataset, encoder: FeatureEncoder(map: map),
                                             predictor: predictor, batchSize: batchSize, maxRows: maxRows)
         } catch {
             throw CLIError(error.description)

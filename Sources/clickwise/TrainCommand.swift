@@ -1,4 +1,5 @@
 import ArgumentParser
+import CTRFeatures
 import CTRModels
 import Foundation
 
@@ -6,21 +7,30 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a CTR model on Criteo-format TSV and write DIR/{model.onnx, features.json, model.json}.",
+        abstract: "Train a CTR model on a declared dataset (or Criteo TSV) and write DIR/{model.onnx, features.json, model.json}.",
         discussion: """
             Defaults are FuxiCTR/BARS Criteo_x4 values: embedding 16, DeepFM hidden [400,400,400], AutoInt \
             3 layers × 2 heads × 64 (no DNN; --autoint-hidden-units adds AutoInt+'s), integers as \
             categories of their transformed value (buckets), Adam lr 1e-3, embedding L2 1e-5, min count 10, \
             early stopping on validation AUC (patience 2). Batch 2048 (BARS uses 10,000; smaller batches give \
             more updates per pass on CPU). Without --valid, every 10th training row is held out for validation. \
-            scripts/train_default_models.sh holds the recipe of the shipped bundles.
+            scripts/train_default_models.sh holds the recipe of the shipped bundles. \
+            With --dataset-config, a FuxiCTR-style dataset_config.yaml declares the columns (categorical, \
+            numeric, sequence) and the files (train_data/valid_data, relative to the config; --train/--valid \
+            override them); without it, --train is Criteo TSV (configs/criteo/dataset_config.yaml).
             """)
 
     @Option(help: "Architecture: deepfm, autoint or lr.")
     var model: ModelArchitecture
 
-    @Option(help: "Training file (Criteo TSV with a label column).")
-    var train: String
+    @Option(help: "A FuxiCTR-style dataset_config.yaml declaring the columns and files (default: the Criteo preset).")
+    var datasetConfig: String?
+
+    @Option(help: "The dataset id within --dataset-config (needed when the file declares several).")
+    var datasetId: String?
+
+    @Option(help: "Training file (default: the config's train_data; Criteo TSV without a config).")
+    var train: String?
 
     @Option(help: "Validation file (default: hold out every --holdout-every'th training row).")
     var valid: String?
@@ -33,8 +43,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "L2 on embedding rows.") var embeddingL2: Float = 1e-5
     @Option(help: "Seed for weight initialisation.") var seed: UInt64 = 2024
-    @Option(help: "Minimum count for a categorical value to get its own id.") var minCount = 10
-    @Option(help: "Integer fields: buckets (an embedding per transformed value) or numeric (value × vector).")
+    @Option(help: "Minimum count for a categorical value to get its own id (default: the config's min_categr_count; 10 for Criteo).")
+    var minCount: Int?
+    @Option(help: "convert_to_bucket fields: buckets (an embedding per transformed value) or numeric (value × vector); other numeric fields are always value × vector.")
     var denseEncoding = DenseEncoding.buckets
     @Option(help: "Use at most this many rows of the training file.") var maxRows: Int?
     @Option(help: "Evaluate on at most this many validation rows per epoch.") var maxValidationRows: Int?
@@ -62,7 +73,7 @@ struct TrainCommand: ParsableCommand {
         config.batchSize = batchSize
         config.optimizer = .init(learningRate: lr, embeddingL2: embeddingL2)
         config.seed = seed
-        config.minCount = minCount
+        config.minCount = minCount ?? 10
         config.denseEncoding = denseEncoding
         config.maxRows = maxRows
         config.maxValidationRows = maxValidationRows
@@ -94,12 +105,32 @@ struct TrainCommand: ParsableCommand {
         return units.compactMap { $0 }
     }
 
+    /// The dataset: the given config file, or the Criteo preset.
+    func dataset() throws -> DatasetConfig {
+        guard let datasetConfig else {
+            if datasetId != nil { throw ValidationError("--dataset-id needs --dataset-config") }
+            return .criteoPreset
+        }
+        do {
+            return try DatasetConfig(contentsOf: URL(fileURLWithPath: datasetConfig), datasetID: datasetId)
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+
     func run() throws {
-        let config = try trainingConfiguration()
+        var config = try trainingConfiguration()
+        let dataset = try dataset()
+        if minCount == nil, datasetConfig != nil { config.minCount = dataset.schema.minCount }
+        guard let trainPath = train ?? dataset.trainData else {
+            throw CLIError(datasetConfig.map { "\($0): dataset \(dataset.schema.datasetID): no train_data; give --train FILE" }
+                           ?? "--train FILE is required without --dataset-config")
+        }
+        let validPath = valid ?? dataset.validData
         let progress = TrainingProgressPrinter(interactive: !noProgress && isatty(STDERR_FILENO) == 1)
         do {
-            let trainer = try Trainer(configuration: config, trainPath: train, validationPath: valid)
-            logLine("training \(model.rawValue) on \(train) (batch \(batchSize), lr \(lr), \(threads) threads)")
+            let trainer = try Trainer(configuration: config, dataset: dataset, trainPath: trainPath, validationPath: validPath)
+            logLine("training \(model.rawValue) on \(trainPath) (dataset \(dataset.schema.datasetID): \(dataset.schema.categoricalFields.count) categorical, \(dataset.schema.numericFields.count) numeric, \(dataset.schema.sequenceFields.count) sequence fields; batch \(batchSize), lr \(lr), \(threads) threads)")
             let outcome = try trainer.run { progress.handle($0) }
             let directory = URL(fileURLWithPath: out)
             try ModelBundleWriter.write(outcome, to: directory)

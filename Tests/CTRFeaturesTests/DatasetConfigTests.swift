@@ -31,7 +31,7 @@ import Testing
         let config = try DatasetConfig(contentsOf: repository.appendingPathComponent("configs/criteo/dataset_config.yaml"))
         #expect(config.schema.isCriteo)
         #expect(config.schema.fields == FeatureSchema.criteo.fields)
-        #expect(config.schema.minCount == 8000)
+        #expect(config.schema.minCount == 10)
         #expect(config.isCriteoLayout)
         #expect(config.separator == UInt8(ascii: "\t"))
     }

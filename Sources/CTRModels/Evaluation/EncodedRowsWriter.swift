@@ -2,27 +2,29 @@ import CTRData
 import CTRFeatures
 import Foundation
 
-/// Writes encoded rows as NumPy `.npy` files (ids int64 [N, 26], dense float32 [N, 13], labels float32 [N]).
+/// Writes encoded rows as NumPy `.npy` files, one per model input (`prefix.<input>.npy`: ids int64 [N, C],
+/// dense float32 [N, D], sequence ids int64 [N, T]) and `prefix.labels.npy` float32 [N].
 ///
 /// Python tools (ONNX Runtime's static INT8 calibration) get exactly the tensors the Swift encoder
 /// produces, so nothing re-implements the feature map in Python.
 public enum EncodedRowsWriter {
-    /// Encodes up to `maxRows` rows of `dataPath` with `encoder` into `prefix.sparse_ids.npy`,
-    /// `prefix.dense.npy` and `prefix.labels.npy`; returns the row count.
+    /// Encodes up to `maxRows` rows of `dataPath` (read with `dataset`, default the map's own layout) with
+    /// `encoder` into one `.npy` file per model input and `prefix.labels.npy`; returns the row count.
     @discardableResult
     public static func write(
-        dataPath: String, encoder: FeatureEncoder, maxRows: Int, prefix: String
+        dataPath: String, dataset: DatasetConfig? = nil, encoder: FeatureEncoder, maxRows: Int, prefix: String
     ) throws(CTRModelsError) -> Int {
-        let reader: CriteoReader
-        do { reader = try CriteoReader(path: dataPath) } catch { throw .cannotRead(path: dataPath, reason: error.detail) }
-        var ids: [Int64] = [], dense: [Float] = [], labels: [Float] = []
-        let one = BatchBuffer(capacity: 1)
+        let reader = try Trainer.open(dataPath, dataset ?? encoder.map.datasetConfig, requiresLabel: false)
+        var ids: [Int64] = [], dense: [Float] = [], sequences: [Int64] = [], labels: [Float] = []
+        let one = BatchBuffer(capacity: 1, sparseFields: encoder.categoricalCount, denseFields: encoder.numericCount,
+                              sequenceLength: encoder.sequenceWidth)
         do {
             try reader.forEachRow(limit: maxRows) { row in
                 one.count = 0
                 one.append(row, encoder: encoder)
                 ids.append(contentsOf: UnsafeBufferPointer(start: one.ids, count: one.sparseFields))
                 dense.append(contentsOf: UnsafeBufferPointer(start: one.dense.pointer, count: one.denseFields))
+                sequences.append(contentsOf: UnsafeBufferPointer(start: one.sequences, count: one.sequenceLength))
                 labels.append(one.labels[0])
             }
         } catch {
@@ -30,8 +32,15 @@ public enum EncodedRowsWriter {
         }
         guard !labels.isEmpty else { throw .noData(path: dataPath) }
         let n = labels.count
-        try writeNPY(ids, descriptor: "<i8", shape: [n, CriteoSchema.categoricalCount], to: prefix + ".sparse_ids.npy")
-        try writeNPY(dense, descriptor: "<f4", shape: [n, CriteoSchema.denseCount], to: prefix + ".dense.npy")
+        for input in encoder.map.signature.inputs {
+            let path = prefix + "." + input.name + ".npy"
+            switch input.role {
+            case .categoricalIDs: try writeNPY(ids, descriptor: "<i8", shape: [n, input.width], to: path)
+            case .numericValues: try writeNPY(dense, descriptor: "<f4", shape: [n, input.width], to: path)
+            case .sequenceIDs: try writeNPY(sequences, descriptor: "<i8", shape: [n, input.width], to: path)
+            case .probability: continue
+            }
+        }
         try writeNPY(labels, descriptor: "<f4", shape: [n], to: prefix + ".labels.npy")
         return n
     }

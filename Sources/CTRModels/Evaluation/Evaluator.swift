@@ -2,22 +2,19 @@ import CTRData
 import CTRFeatures
 import Foundation
 
-/// Streams a labelled Criteo file through a predictor and measures AUC and log loss (and the oracle's).
+/// Streams a labelled data file through a predictor and measures AUC and log loss (and the oracle's).
 public enum Evaluator {
-    /// Evaluates `predictor` on `dataPath`; `truthPath` holds one true probability per data row.
+    /// Evaluates `predictor` on `dataPath`, read with `dataset` (default: the layout the map was trained on);
+    /// `truthPath` holds one true probability per data row.
     public static func evaluate(
-        dataPath: String, truthPath: String? = nil, encoder: FeatureEncoder, predictor: some BatchPredictor,
-        batchSize: Int = 4096, maxRows: Int? = nil
+        dataPath: String, truthPath: String? = nil, dataset: DatasetConfig? = nil, encoder: FeatureEncoder,
+        predictor: some BatchPredictor, batchSize: Int = 4096, maxRows: Int? = nil
     ) throws(CTRModelsError) -> EvaluationReport {
         let start = ContinuousClock.now
-        let reader: CriteoReader
-        do {
-            reader = try CriteoReader(path: dataPath)
-        } catch {
-            throw .cannotRead(path: dataPath, reason: error.detail)
-        }
+        let reader = try Trainer.open(dataPath, dataset ?? encoder.map.datasetConfig)
         let truth = try truthPath.map { (path) throws(CTRModelsError) in try readTruth(path) }
-        let batch = BatchBuffer(capacity: max(1, batchSize))
+        let batch = BatchBuffer(capacity: max(1, batchSize), sparseFields: encoder.categoricalCount,
+                                denseFields: encoder.numericCount, sequenceLength: encoder.sequenceWidth)
         let output = FloatBuffer(count: batch.capacity)
         var labels: [Float] = [], scores: [Float] = []
         var failure: (any Error)?

@@ -37,8 +37,13 @@ public enum ONNXExporter {
         var graph = ONNXGraphBuilder(sparseInput: options.sparseInput, denseInput: options.denseInput,
                                      sequenceInput: options.sequenceInput, outputName: options.outputName)
         let batch = ONNXGraphBuilder.Dimension.symbolic("batch")
-        graph.addInput(options.sparseInput, .int64, [batch, .fixed(model.shape.sparseFields)])
-        graph.addInput(options.denseInput, .float, [batch, .fixed(model.shape.denseFields)])
+        // An input with no fields is left out (ModelSignature does the same); Criteo models have both.
+        if model.shape.sparseFields > 0 {
+            graph.addInput(options.sparseInput, .int64, [batch, .fixed(model.shape.sparseFields)])
+        }
+        if model.shape.denseFields > 0 {
+            graph.addInput(options.denseInput, .float, [batch, .fixed(model.shape.denseFields)])
+        }
         // Without sequence fields the graph is exactly the two-input graph older servers expect.
         if !model.shape.sequenceFields.isEmpty {
             graph.addInput(options.sequenceInput, .int64, [batch, .fixed(model.shape.totalSequenceLength)])

@@ -26,8 +26,7 @@ public final class BatchBuffer {
     public var count = 0
 
     /// Allocates room for `capacity` rows.
-    public init(capacity: Int, sparseFields: Int = CriteoSchema.categoricalCount, denseFields: Int = CriteoSchema.denseCount,
-                sequenceLength: Int = 0) {
+    public init(capacity: Int, sparseFields: Int = 26, denseFields: Int = 13, sequenceLength: Int = 0) {
         self.capacity = capacity
         self.sparseFields = sparseFields
         self.denseFields = denseFields
@@ -54,6 +53,21 @@ public final class BatchBuffer {
     public func inputs(from row: Int = 0) -> ModelInputs {
         ModelInputs(ids: ids + row * sparseFields, dense: dense.pointer + row * denseFields,
                     sequences: sequences + row * sequenceLength)
+    }
+
+    /// Allocates room for `capacity` rows of `shape`'s inputs.
+    public convenience init(capacity: Int, shape: ModelShape) {
+        self.init(capacity: capacity, sparseFields: shape.sparseFields, denseFields: shape.denseFields,
+                  sequenceLength: shape.totalSequenceLength)
+    }
+
+    /// Encodes a dataset row into the next slot.
+    @inline(__always)
+    public func append(_ row: DatasetRow, encoder: FeatureEncoder) {
+        row.encode(with: encoder, ids: ids + count * sparseFields, dense: dense.pointer + count * denseFields,
+                   sequences: sequenceLength > 0 ? sequences + count * sequenceLength : nil)
+        labels[count] = row.label ?? 0
+        count += 1
     }
 
     /// Encodes `row` into the next slot (Criteo rows: ids and dense values; sequence columns are left as they are).

@@ -18,6 +18,7 @@ public enum ModelBundleWriter {
         var options = ONNXExporter.Options()
         options.sparseInput = outcome.featureMap.sparseInputName
         options.denseInput = outcome.featureMap.denseInputName
+        options.sequenceInput = outcome.featureMap.sequenceInputName
         options.outputName = outcome.featureMap.outputName
         options.featureMapFingerprint = outcome.featureMap.fingerprint
         try ONNXExporter.write(outcome.model, options: options, to: directory.appendingPathComponent("model.onnx"))

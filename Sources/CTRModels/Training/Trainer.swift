@@ -2,7 +2,7 @@ import CTRData
 import CTRFeatures
 import Foundation
 
-/// Fits the feature map and trains a model by streaming over a Criteo-format file.
+/// Fits the feature map and trains a model by streaming over a dataset's files (any schema; Criteo is a preset).
 ///
 /// One pass fits `features.json`; each epoch then streams the file again (memory stays flat),
 /// evaluates validation AUC and log loss, and keeps the best epoch's weights (early stopping on AUC).
@@ -10,8 +10,10 @@ import Foundation
 public final class Trainer {
     /// The run's settings.
     public let configuration: TrainingConfiguration
-    private let train: CriteoReader
-    private let validation: CriteoReader?
+    /// The dataset being trained on.
+    public let dataset: DatasetConfig
+    private let train: DatasetFile
+    private let validation: DatasetFile?
 
     /// The result of a run: the trained model (best epoch), its feature map and its model card.
     public struct Outcome {
@@ -23,17 +25,24 @@ public final class Trainer {
         public let card: ModelCard
     }
 
-    /// Checks the configuration and that the files can be opened.
-    public init(configuration: TrainingConfiguration, trainPath: String, validationPath: String? = nil) throws(CTRModelsError) {
-        try configuration.validate()
-        self.configuration = configuration
-        train = try Self.open(trainPath)
-        validation = try validationPath.map { (path) throws(CTRModelsError) in try Self.open(path) }
+    /// Checks the configuration and that the files can be opened (Criteo TSV files).
+    public convenience init(configuration: TrainingConfiguration, trainPath: String, validationPath: String? = nil) throws(CTRModelsError) {
+        try self.init(configuration: configuration, dataset: .criteoPreset, trainPath: trainPath, validationPath: validationPath)
     }
 
-    private static func open(_ path: String) throws(CTRModelsError) -> CriteoReader {
+    /// Checks the configuration, that the files can be opened and that they hold the dataset's columns.
+    public init(configuration: TrainingConfiguration, dataset: DatasetConfig, trainPath: String,
+                validationPath: String? = nil) throws(CTRModelsError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.dataset = dataset
+        train = try Self.open(trainPath, dataset)
+        validation = try validationPath.map { (path) throws(CTRModelsError) in try Self.open(path, dataset) }
+    }
+
+    static func open(_ path: String, _ dataset: DatasetConfig, requiresLabel: Bool = true) throws(CTRModelsError) -> DatasetFile {
         do {
-            return try CriteoReader(path: path)
+            return try DatasetFile(path: path, config: dataset, requiresLabel: requiresLabel)
         } catch {
             throw .cannotRead(path: path, reason: error.detail)
         }
@@ -51,7 +60,7 @@ public final class Trainer {
 
         // Pass 1: the feature map, from training rows only.
         let fitStart = ContinuousClock.now
-        var builder = FeatureMapBuilder(minCount: config.minCount)
+        var builder = FeatureMapBuilder(schema: dataset.schema, minCount: config.minCount)
         var trainRows = 0, positives = 0, index = 0
         let stats = try readRows(train, limit: limit) { row in
             defer { index += 1 }
@@ -61,15 +70,19 @@ public final class Trainer {
             if (row.label ?? 0) > 0.5 { positives += 1 }
         }
         guard trainRows > 0 else { throw .noData(path: train.path) }
-        let featureMap = builder.build()
+        var featureMap = builder.build()
+        featureMap.dataLayout = DataLayout(separator: dataset.separator, columnNames: dataset.columnNames)
         let encoder = FeatureEncoder(map: featureMap)
         onEvent(.fittedFeatureMap(rows: trainRows, vocabularySize: featureMap.totalVocabularySize,
                                   seconds: fitStart.duration(to: .now).seconds))
 
+        // Buckets embed Criteo's transformed integers per value; any other numeric field is value × vector.
+        let buckets = config.denseEncoding == .buckets && featureMap.numericFieldsAreBucketed && !featureMap.denseScales.isEmpty
         let shape = ModelShape(
             vocabularySize: featureMap.totalVocabularySize,
-            sparseFields: CriteoSchema.categoricalCount, denseFields: CriteoSchema.denseCount,
-            denseBuckets: config.denseEncoding == .buckets ? DenseBuckets(scales: featureMap.denseScales) : nil)
+            sparseFields: featureMap.schema.categoricalFields.count, denseFields: featureMap.schema.numericFields.count,
+            denseBuckets: buckets ? DenseBuckets(scales: featureMap.denseScales) : nil,
+            sequenceFields: zip(featureMap.sequenceLengths, featureMap.sequencePaddingIDs).map { SequenceField(length: $0, paddingID: $1) })
         let model = config.architecture.makeModel(shape: shape, hyperparameters: config.hyperparameters,
                                                   maxBatch: config.batchSize, seed: config.seed)
         model.threads = config.threads
@@ -152,8 +165,10 @@ public final class Trainer {
             trainRows: trainRows, validationRows: validationRows, malformedTrainLines: stats.malformedCount,
             trainPositiveRate: Double(positives) / Double(trainRows), vocabularySize: featureMap.totalVocabularySize,
             featureMapFingerprint: featureMap.fingerprint)
+        var recorded = config
+        recorded.denseEncoding = buckets ? .buckets : .numeric
         let card = ModelCard(
-            configuration: config, data: data, epochs: reports, bestEpoch: kept.epoch,
+            configuration: recorded, data: data, epochs: reports, bestEpoch: kept.epoch,
             parameterCount: model.parameterCount, sparseInput: featureMap.sparseInputName,
             denseInput: featureMap.denseInputName, output: featureMap.outputName)
         return Outcome(model: model, featureMap: featureMap, card: card)
@@ -194,7 +209,7 @@ public final class Trainer {
     }
 
     @discardableResult
-    private func readRows(_ reader: CriteoReader, limit: Int, _ body: (RowView) -> Void) throws(CTRModelsError) -> ReadStats {
+    private func readRows(_ reader: DatasetFile, limit: Int, _ body: (DatasetRow) -> Void) throws(CTRModelsError) -> ReadStats {
         do {
             return try reader.forEachRow(limit: limit, body)
         } catch {

@@ -5,9 +5,13 @@ extension FieldEmbedding {
         let tableName = graph.initializer(
             table.name, dimensions: [table.rows, dimension],
             values: UnsafeBufferPointer(start: table.value.pointer, count: table.value.count))
-        let sparse = graph.node("Gather", [tableName, graph.sparseInput], attributes: [.int("axis", 0)])
-        var parts = [sparse]
-        if let buckets, let bucketTable {
+        // A schema may lack categorical or numeric fields; their inputs are then absent from the graph.
+        var parts: [String] = []
+        if sparseFields > 0 {
+            parts.append(graph.node("Gather", [tableName, graph.sparseInput], attributes: [.int("axis", 0)]))
+        }
+        if denseFields == 0 {
+        } else if let buckets, let bucketTable {
             let bucketName = graph.initializer(
                 bucketTable.name, dimensions: [bucketTable.rows, dimension],
                 values: UnsafeBufferPointer(start: bucketTable.value.pointer, count: bucketTable.value.count))
@@ -26,6 +30,6 @@ extension FieldEmbedding {
                 parts.append(graph.node("Unsqueeze", [pooled, fieldAxis]))
             }
         }
-        return parts.count == 1 ? sparse : graph.node("Concat", parts, attributes: [.int("axis", 1)])
+        return parts.count == 1 ? parts[0] : graph.node("Concat", parts, attributes: [.int("axis", 1)])
     }
 }

@@ -5,24 +5,30 @@ extension LinearPart {
         let weights = graph.initializer(
             table.name, dimensions: [table.rows, 1],
             values: UnsafeBufferPointer(start: table.value.pointer, count: table.value.count))
-        let gathered = graph.node("Gather", [weights, graph.sparseInput], attributes: [.int("axis", 0)])
         let axes = graph.constant("axes_1", int64s: [1])
-        var sum = graph.node("ReduceSum", [gathered, axes], attributes: [.int("keepdims", 0)])
-        if let buckets, let bucketTable {
+        // A schema may lack categorical or numeric fields; their inputs are then absent from the graph.
+        var terms: [String] = []
+        if sparseFields > 0 {
+            let gathered = graph.node("Gather", [weights, graph.sparseInput], attributes: [.int("axis", 0)])
+            terms.append(graph.node("ReduceSum", [gathered, axes], attributes: [.int("keepdims", 0)]))
+        }
+        if denseFields == 0 {
+        } else if let buckets, let bucketTable {
             let bucketWeights = graph.initializer(
                 bucketTable.name, dimensions: [bucketTable.rows, 1],
                 values: UnsafeBufferPointer(start: bucketTable.value.pointer, count: bucketTable.value.count))
             let picked = graph.node("Gather", [bucketWeights, buckets.exportRows(into: &graph)], attributes: [.int("axis", 0)])
-            let denseSum = graph.node("ReduceSum", [picked, axes], attributes: [.int("keepdims", 0)])
-            sum = graph.node("Add", [sum, denseSum])
+            terms.append(graph.node("ReduceSum", [picked, axes], attributes: [.int("keepdims", 0)]))
         } else if let denseWeight {
             let denseWeights = graph.initializer(
                 denseWeight.name, dimensions: [denseFields, 1],
                 values: UnsafeBufferPointer(start: denseWeight.value.pointer, count: denseWeight.count))
-            sum = graph.node("Add", [sum, graph.node("MatMul", [graph.denseInput, denseWeights])])
+            terms.append(graph.node("MatMul", [graph.denseInput, denseWeights]))
         }
-        for pooled in pooling.exportPooled(table: weights, into: &graph) { sum = graph.node("Add", [sum, pooled]) }
+        terms += pooling.exportPooled(table: weights, into: &graph)
         let biasName = graph.initializer(bias.name, dimensions: [1], values: [bias.value[0]])
+        guard var sum = terms.first else { return biasName }
+        for term in terms.dropFirst() { sum = graph.node("Add", [sum, term]) }
         return graph.node("Add", [sum, biasName])
     }
 }
