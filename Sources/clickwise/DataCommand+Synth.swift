@@ -1,15 +1,26 @@
+import Foundation
 import ArgumentParser
 import CTRData
+import CTRFeatures
 
 extension DataCommand {
     /// `clickwise data synth`: writes synthetic Criteo TSV and each row's true click probability.
     struct Synth: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write Criteo-shaped synthetic data drawn from a hidden click model.",
+            abstract: "Write synthetic data for any declared schema (Criteo by default), drawn from a hidden click model.",
             discussion: """
                 Also writes each row's true click probability, one per line, so the best achievable \
-                AUC on the data is known. The same seed always gives the same rows.
+                AUC on the data is known. The same seed always gives the same rows. Without \
+                --dataset-config (or with the Criteo preset) the rows are Criteo TSV, unchanged from \
+                earlier releases; with another config, a CSV in its layout with categorical, numeric and \
+                sequence columns (SyntheticDataset).
                 """)
+
+        @Option(help: "A dataset_config.yaml whose columns to draw (default: Criteo TSV).")
+        var datasetConfig: String?
+
+        @Option(help: "The dataset id within --dataset-config.")
+        var datasetId: String?
 
         @Option(help: "Number of rows to write.")
         var rows: Int
@@ -17,7 +28,7 @@ extension DataCommand {
         @Option(help: "Seed of the click model and the rows.")
         var seed: UInt64 = 1
 
-        @Option(help: "Output TSV file.")
+        @Option(help: "Output data file.")
         var out: String
 
         @Option(help: "Output file of true probabilities (default: <out>.truth).")
@@ -31,8 +42,21 @@ extension DataCommand {
         private var truthPath: String { truth ?? SyntheticCriteo.defaultTruthPath(for: out) }
 
         func run() throws {
-            let summary = try SyntheticCriteo(seed: seed).write(rows: rows, to: out, truthPath: truthPath)
-            print(summary)
+            guard let datasetConfig else {
+                print(try SyntheticCriteo(seed: seed).write(rows: rows, to: out, truthPath: truthPath))
+                return
+            }
+            let config: DatasetConfig
+            do {
+                config = try DatasetConfig(contentsOf: URL(fileURLWithPath: datasetConfig), datasetID: datasetId)
+            } catch {
+                throw CLIError(error.description)
+            }
+            if config.isCriteoLayout {
+                print(try SyntheticCriteo(seed: seed).write(rows: rows, to: out, truthPath: truthPath))
+            } else {
+                print(try SyntheticDataset(config: config, seed: seed).write(rows: rows, to: out, truthPath: truthPath))
+            }
         }
     }
 }

@@ -1,0 +1,293 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CTRFeatures
+
+/// Rows for any declared schema, drawn from a hidden, seeded click model whose true probabilities are known.
+///
+/// Every categorical field draws Zipf-like ranks (rank `r` has probability about `1/((r+1) ln K)`) from a
+/// vocabulary of `K` values (20 to 5,000, fixed per field by the seed); a value's text is a per-field
+/// bijection of its rank (decimal for `dtype: int`, 8 hex characters otherwise). Numeric fields are
+/// log-normal amounts (`dtype: int` rounds them). A sequence draws 0 to 1.5 × `max_len` tokens from its
+/// own vocabulary, or from the categorical field it shares embeddings with, so rows have empty, short and
+/// too-long sequences. Every field is missing in 5% of rows.
+///
+/// The true logit is `intercept + Σ main effect(field, value) + Σ smooth numeric effects + Σ pair weight ·
+/// <latent(f), latent(g)>` over consecutive categorical fields, plus, per sequence, the mean main effect of
+/// the tokens a model sees and `<mean latent(tokens), latent(shared or first categorical field)>`. Only the
+/// tokens kept after truncation to `max_len` (on the field's padding side) count, so the oracle is
+/// reachable. The intercept is calibrated to a ~20% click rate. The same seed gives the same rows.
+public struct SyntheticDataset: Sendable {
+    /// The dataset whose columns are written.
+    public let config: DatasetConfig
+    /// The seed of every random choice.
+    public let seed: UInt64
+    /// The calibrated intercept of the true logit.
+    public private(set) var intercept = 0.0
+    private let categorical: [FieldModel]
+    private let numeric: [NumericModel]
+    private let sequences: [SequenceModel]
+
+    static let latentDimension = 4
+    static let missingRate = 0.05
+
+    struct FieldModel: Sendable {
+        var cardinality: Int
+        var salt: UInt64
+        var integerText: Bool
+        var mainScale: Double
+        var pairWeight: Double
+    }
+
+    struct NumericModel: Sendable {
+        var integer: Bool
+        var mu: Double
+        var sigma: Double
+        var weight: Double
+        var curve: Double
+        var missingEffect: Double
+    }
+
+    struct SequenceModel: Sendable {
+        /// The categorical field whose vocabulary the tokens come from, or nil for the sequence's own.
+        var shared: Int?
+        var own: FieldModel
+        var maxLength: Int
+        var keepsLast: Bool
+        var splitter: [UInt8]
+        /// The categorical field its tokens interact with.
+        var partner: Int?
+        var weight: Double
+    }
+
+    /// Derives the click model from `seed` for `config`'s schema and calibrates the intercept.
+    public init(config: DatasetConfig, seed: UInt64) {
+        self.config = config
+        self.seed = seed
+        let schema = config.schema
+        let sizes = [20, 50, 200, 1000, 5000]
+        func model(_ index: Int, integer: Bool) -> FieldModel {
+            let h = SplitMix64.mix(seed ^ (0xCA7 &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
+            return FieldModel(cardinality: sizes[Int(h % UInt64(sizes.count))], salt: SplitMix64.mix(h), integerText: integer,
+                              mainScale: 0.35 + 0.3 * Double((h >> 8) & 0xFF) / 255, pairWeight: 0.6)
+        }
+        categorical = schema.categoricalFields.enumerated().map { model($0, integer: $1.valueType == .int) }
+        numeric = schema.numericFields.enumerated().map { index, field in
+            let h = SplitMix64.mix(seed ^ (0xD1 &+ UInt64(index) &* 0x2545_F491_4F6C_DD1D))
+            return NumericModel(integer: field.valueType == .int || field.preprocess == .convertToBucket,
+                                mu: 2 + Double(h & 0xFF) / 128, sigma: 0.8 + Double((h >> 8) & 0xFF) / 512,
+                                weight: 0.5 + Double((h >> 16) & 0xFF) / 512, curve: Double((h >> 24) & 0xFF) / 255 - 0.5,
+                                missingEffect: Double((h >> 32) & 0xFF) / 255 - 0.5)
+        }
+        let names = schema.categoricalFields.map(\.name)
+        sequences = schema.sequenceFields.enumerated().map { index, field in
+            let settings = field.sequence ?? FeatureSchema.Sequence()
+            let shared = settings.sharedWith.flatMap { names.firstIndex(of: $0) }
+            return SequenceModel(
+                shared: shared, own: model(1000 + index, integer: field.valueType == .int),
+                maxLength: settings.maxLength > 0 ? settings.maxLength : 8, keepsLast: settings.padding == .pre,
+                splitter: Array(settings.splitter.utf8), partner: shared ?? (names.isEmpty ? nil : 0), weight: 1.0)
+        }
+        intercept = calibrate(target: 0.2)
+    }
+
+    // MARK: - Parameters, computed from coordinates so nothing large is stored
+
+    private func unitGaussian(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> Double {
+        var generator = SplitMix64(seed: SplitMix64.mix(seed ^ SplitMix64.mix(a &* 0x9E37_79B9 ^ SplitMix64.mix(b &+ c &* 0x85EB_CA6B))))
+        return generator.nextGaussian()
+    }
+
+    /// The main effect of rank `rank` (-1 = missing) of vocabulary `vocab`; rare ranks carry none.
+    private func mainEffect(vocab: UInt64, model: FieldModel, rank: Int) -> Double {
+        if rank >= 2000 { return 0 }
+        return model.mainScale * unitGaussian(vocab, UInt64(bitPattern: Int64(rank)), 1)
+    }
+
+    private func latent(vocab: UInt64, rank: Int, _ k: Int) -> Double {
+        if rank < 0 || rank >= 500 { return 0 }
+        return 0.7 * unitGaussian(vocab, UInt64(rank), 100 + UInt64(k))
+    }
+
+    // MARK: - Drawing
+
+    struct Row {
+        var ranks: [Int]
+        var numbers: [Double?]
+        var tokens: [[Int]]
+        var probability = 0.0
+    }
+
+    private func zipf(_ cardinality: Int, _ rng: inout SplitMix64) -> Int {
+        let r = Int(exp(rng.nextUnit() * log(Double(cardinality) + 1))) - 1
+        return min(max(r, 0), cardinality - 1)
+    }
+
+    private func draw(_ rng: inout SplitMix64) -> Row {
+        var row = Row(ranks: [], numbers: [], tokens: [])
+        var logit = intercept
+        for (f, model) in categorical.enumerated() {
+            let rank = rng.nextUnit() < Self.missingRate ? -1 : zipf(model.cardinality, &rng)
+            row.ranks.append(rank)
+            logit += mainEffect(vocab: UInt64(f), model: model, rank: rank)
+        }
+        for f in 0..<max(0, categorical.count - 1) {
+            var dot = 0.0
+            for k in 0..<Self.latentDimension {
+                dot += latent(vocab: UInt64(f), rank: row.ranks[f], k) * latent(vocab: UInt64(f + 1), rank: row.ranks[f + 1], k)
+            }
+            logit += categorical[f].pairWeight * dot
+        }
+        for model in numeric {
+            guard rng.nextUnit() >= Self.missingRate else {
+                row.numbers.append(nil)
+                logit += model.missingEffect
+                continue
+            }
+            var x = exp(model.mu + model.sigma * rng.nextGaussian())
+            if model.integer { x = x.rounded(.down) }
+            let z = (log(1 + x) - model.mu) / model.sigma
+            logit += model.weight * tanh(z) + model.curve * z * z / 2
+            row.numbers.append(model.integer ? x : (x * 100).rounded() / 100)
+        }
+        for (s, model) in sequences.enumerated() {
+            let vocab = model.shared.map { UInt64($0) } ?? UInt64(1000 + s)
+            let source = model.shared.map { categorical[$0] } ?? model.own
+            let count = rng.nextUnit() < Self.missingRate ? 0 : Int(rng.nextUnit() * (1.5 * Double(model.maxLength) + 1))
+            var tokens: [Int] = []
+            for _ in 0..<count { tokens.append(zipf(source.cardinality, &rng)) }
+            row.tokens.append(tokens)
+            let kept = model.keepsLast ? Array(tokens.suffix(model.maxLength)) : Array(tokens.prefix(model.maxLength))
+            guard !kept.isEmpty else { continue }
+            var main = 0.0
+            var mean = [Double](repeating: 0, count: Self.latentDimension)
+            for token in kept {
+                main += mainEffect(vocab: vocab, model: source, rank: token)
+                for k in 0..<Self.latentDimension { mean[k] += latent(vocab: vocab, rank: token, k) }
+            }
+            logit += main / Double(kept.count)
+            if let partner = model.partner {
+                var dot = 0.0
+                for k in 0..<Self.latentDimension {
+                    dot += mean[k] / Double(kept.count) * latent(vocab: UInt64(partner), rank: row.ranks[partner], k)
+                }
+                logit += model.weight * 2 * dot
+            }
+        }
+        row.probability = 1 / (1 + exp(-logit))
+        return row
+    }
+
+    private func calibrate(target: Double) -> Double {
+        var probe = self
+        var low = -8.0, high = 8.0
+        for _ in 0..<30 {
+            probe.intercept = (low + high) / 2
+            var rng = SplitMix64(seed: seed ^ 0xCA11_B8A7E)
+            var sum = 0.0
+            for _ in 0..<4000 { sum += probe.draw(&rng).probability }
+            if sum / 4000 > target { high = probe.intercept } else { low = probe.intercept }
+        }
+        return (low + high) / 2
+    }
+
+    // MARK: - Writing
+
+    private func appendToken(_ rank: Int, model: FieldModel, to out: inout OutputFile) {
+        // A bijection of the rank within 2^32 (an odd multiplier is invertible), salted per field.
+        let code = UInt32(truncatingIfNeeded: (UInt64(rank) &* 0x9E37_79B1 &+ model.salt) & 0xFFFF_FFFF)
+        if model.integerText {
+            out.appendDecimal(Int64(code))
+        } else {
+            out.appendHex(code)
+        }
+    }
+
+    private func appendNumber(_ value: Double, integer: Bool, to out: inout OutputFile) {
+        if integer {
+            out.appendDecimal(Int64(value))
+            return
+        }
+        let cents = Int64((value * 100).rounded())
+        out.appendDecimal(cents / 100)
+        out.append(UInt8(ascii: "."))
+        let fraction = cents % 100
+        out.append(UInt8(ascii: "0") + UInt8(fraction / 10))
+        out.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+    }
+
+    /// Writes `rows` rows as the config's CSV layout (a header unless it lists `column_names`) and the true
+    /// probabilities, one per line, to `truthPath`.
+    public func write(rows: Int, to path: String, truthPath: String) throws(CTRDataError) -> SynthesisSummary {
+        guard rows > 0 else { throw CTRDataError(.invalidArgument, path: nil, detail: "rows must be positive, got \(rows)") }
+        let schema = config.schema
+        let columns = config.columnNames ?? ([schema.label] + schema.inactiveColumns + schema.fields.map(\.name))
+        enum Column { case label, inactive, categorical(Int), numeric(Int), sequence(Int) }
+        let table = FieldNameTable(schema: schema)
+        let layout: [Column] = columns.map { name in
+            if name == schema.label { return .label }
+            switch table.field(named: name) {
+            case .categorical(let i): return .categorical(i)
+            case .dense(let i): return .numeric(i)
+            case .sequence(let i): return .sequence(i)
+            case .ignored, nil: return .inactive
+            }
+        }
+        let separator = config.separator
+        var data = try OutputFile(path: path)
+        var truth = try OutputFile(path: truthPath)
+        if config.columnNames == nil {
+            for (i, name) in columns.enumerated() {
+                if i > 0 { data.append(separator) }
+                // Names with a separator or quote are quoted, as RFC 4180 wants.
+                let needsQuotes = name.utf8.contains(separator) || name.utf8.contains(UInt8(ascii: "\""))
+                if needsQuotes { data.append(UInt8(ascii: "\"")) }
+                for byte in name.utf8 {
+                    if byte == UInt8(ascii: "\"") { data.append(byte) }
+                    data.append(byte)
+                }
+                if needsQuotes { data.append(UInt8(ascii: "\"")) }
+            }
+            data.append(0x0A)
+        }
+        var rng = SplitMix64(seed: seed)
+        var clicks = 0, sum = 0.0
+        for index in 0..<rows {
+            let row = draw(&rng)
+            let clicked = rng.nextUnit() < row.probability
+            if clicked { clicks += 1 }
+            sum += row.probability
+            for (i, column) in layout.enumerated() {
+                if i > 0 { data.append(separator) }
+                switch column {
+                case .label:
+                    data.append(clicked ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+                case .inactive:
+                    data.appendDecimal(Int64(1_494_000_000 + index))
+                case .categorical(let f):
+                    if row.ranks[f] >= 0 { appendToken(row.ranks[f], model: categorical[f], to: &data) }
+                case .numeric(let f):
+                    if let value = row.numbers[f] { appendNumber(value, integer: numeric[f].integer, to: &data) }
+                case .sequence(let s):
+                    let model = sequences[s]
+                    let source = model.shared.map { categorical[$0] } ?? model.own
+                    for (k, token) in row.tokens[s].enumerated() {
+                        if k > 0 { for byte in model.splitter { data.append(byte) } }
+                        appendToken(token, model: source, to: &data)
+                    }
+                }
+            }
+            data.append(0x0A)
+            truth.appendProbability(row.probability)
+            truth.append(0x0A)
+            try data.flushIfFull()
+            try truth.flushIfFull()
+        }
+        try data.close()
+        try truth.close()
+        return SynthesisSummary(seed: seed, rows: rows, clicks: clicks, meanProbability: sum / Double(rows),
+                                dataPath: path, truthPath: truthPath)
+    }
+}
