@@ -31,6 +31,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "True probabilities, one per data row (default: DATA.truth when it exists).")
     var truth: String?
 
+    @Option(help: "Write each row's predicted probability to this file, one per line in row order.")
+    var predictions: String?
+
     @Option(help: "Rows per ONNX Runtime call.") var batchSize = 4096
     @Option(help: "Evaluate at most this many rows.") var maxRows: Int?
     @Option(help: "ONNX Runtime intra-op threads.") var threads = 2
@@ -80,7 +83,8 @@ struct EvaluateCommand: ParsableCommand {
         let report: EvaluationReport
         do {
             report = try Evaluator.evaluate(dataPath: data, truthPath: truthPath, dataset: dataset, encoder: FeatureEncoder(map: map),
-                                            predictor: predictor, batchSize: batchSize, maxRows: maxRows)
+                                            predictor: predictor, batchSize: batchSize, maxRows: maxRows,
+                                            predictionsPath: predictions)
         } catch {
             throw CLIError(error.description)
         }

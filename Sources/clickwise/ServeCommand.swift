@@ -49,6 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most rows in one request.")
     var maxRowsPerRequest: Int = 1000
 
+    @Flag(help: "Accept CTR API rows that carry keys outside the model's schema (raw log rows with extra columns) instead of answering 400.")
+    var ignoreUnknownFields = false
+
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes: Int = 4 << 20
 
@@ -96,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.eventLoopThreads = eventLoops
         configuration.maxRowsPerRequest = maxRowsPerRequest
+        configuration.ignoreUnknownFields = ignoreUnknownFields
         configuration.maxBodyBytes = maxBodyBytes
         configuration.ortLibrary = runtimeOptions.ortLibrary
         configuration.pool.poolSize = poolSize

@@ -5,10 +5,11 @@ import Foundation
 /// Streams a labelled data file through a predictor and measures AUC and log loss (and the oracle's).
 public enum Evaluator {
     /// Evaluates `predictor` on `dataPath`, read with `dataset` (default: the layout the map was trained on);
-    /// `truthPath` holds one true probability per data row.
+    /// `truthPath` holds one true probability per data row; `predictionsPath`, when given, receives each
+    /// row's predicted probability, one per line in row order (to compare with a server's answers).
     public static func evaluate(
         dataPath: String, truthPath: String? = nil, dataset: DatasetConfig? = nil, encoder: FeatureEncoder,
-        predictor: some BatchPredictor, batchSize: Int = 4096, maxRows: Int? = nil
+        predictor: some BatchPredictor, batchSize: Int = 4096, maxRows: Int? = nil, predictionsPath: String? = nil
     ) throws(CTRModelsError) -> EvaluationReport {
         let start = ContinuousClock.now
         let reader = try Trainer.open(dataPath, dataset ?? encoder.map.datasetConfig)
@@ -57,6 +58,16 @@ public enum Evaluator {
             let aligned = Array(truth.prefix(labels.count))
             oracleAUC = BinaryMetrics.auc(labels: labels, scores: aligned)
             oracleLogLoss = BinaryMetrics.logLoss(labels: labels, probabilities: aligned)
+        }
+        if let predictionsPath {
+            var text = ""
+            text.reserveCapacity(scores.count * 12)
+            for score in scores { text += "\(score)\n" }
+            do {
+                try text.write(toFile: predictionsPath, atomically: true, encoding: .utf8)
+            } catch {
+                throw .cannotWrite(path: predictionsPath, reason: error.localizedDescription)
+            }
         }
         let positives = labels.reduce(0.0) { $0 + Double($1) }
         let predicted = scores.reduce(0.0) { $0 + Double($1) }
