@@ -165,8 +165,9 @@ public struct PredictRequestDecoder: Sendable {
                 instances.setDense(row: row, field: field, Double(value))
                 return
             }
-            let value = try scanner.double(number)
-            guard value.isFinite, !integral || value.rounded(.towardZero) == value else {
+            let parsed: Double?
+            do { parsed = try scanner.double(number) } catch { parsed = nil }  // out of range: named below
+            guard let value = parsed, value.isFinite, !integral || value.rounded(.towardZero) == value else {
                 throw typeError(index: index, ordinal: ordinal, expected: expected, found: "\(scanner.text(of: number))", at: number.start)
             }
             instances.setDense(row: row, field: field, value)
