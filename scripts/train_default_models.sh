@@ -51,7 +51,8 @@ for model in "${models[@]}"; do
     *) echo "unknown model $model" >&2; exit 2 ;;
   esac
   start=$(date +%s)
-  "$bin" train --model "$arch" --train "$data/train_big.tsv" --valid "$data/valid.tsv" --out "$out" \
+  "$bin" train --dataset-config configs/criteo/dataset_config.yaml --model "$arch" \
+    --train "$data/train_big.tsv" --valid "$data/valid.tsv" --out "$out" \
     --batch-size 512 --min-count 8000 --epochs "$epochs" --patience 0 --threads "$threads" --seed 2024 --no-progress \
     ${extra[@]+"${extra[@]}"}
   echo "$model: training wall time $(( $(date +%s) - start )) s" | tee "$data/$model.time.txt"
