@@ -11,8 +11,6 @@ extension FeatureMap {
 
     private func version2Bytes() -> [UInt8] {
         var out = JSONText()
-        let offsets = fieldOffsets
-        let names = blockNames
         out.line("{")
         out.pair("formatVersion", version, indent: 1)
         out.pair("fingerprint", quoted: fingerprint, indent: 1)
@@ -60,26 +58,12 @@ extension FeatureMap {
             }
             out.line("  ],")
         }
-        out.line("  \"categoricalFields\" : [")
-        for (block, vocabulary) in vocabularies.enumerated() {
-            out.line("    {")
-            out.pair("name", quoted: names[block], indent: 3)
-            out.pair("kind", quoted: block < schema.categoricalFields.count ? "categorical" : "sequence", indent: 3)
-            out.pair("offset", offsets[block], indent: 3)
-            out.pair("size", vocabulary.count + Self.firstVocabularyIndex, indent: 3)
-            out.pair("oovIndex", Self.oovIndex, indent: 3)
-            out.pair("missingIndex", Self.missingIndex, indent: 3)
-            out.vocabulary(vocabulary)
-            out.line(block + 1 < vocabularies.count ? "    }," : "    }")
-        }
-        out.line("  ]")
-        out.line("}")
+        writeBlocks(into: &out)
         return out.bytes
     }
 
     private func version1Bytes() -> [UInt8] {
         var out = JSONText()
-        let offsets = fieldOffsets
         out.line("{")
         out.pair("formatVersion", 1, indent: 1)
         out.pair("fingerprint", quoted: fingerprint, indent: 1)
@@ -102,21 +86,28 @@ extension FeatureMap {
             out.line(field + 1 < denseScales.count ? "," : "")
         }
         out.line("  ],")
+        writeBlocks(into: &out)
+        return out.bytes
+    }
+
+    /// The vocabulary blocks, one object each, and the closing brace (both versions write them alike:
+    /// version-1 maps are Criteo's, whose blocks are all categorical).
+    private func writeBlocks(into out: inout JSONText) {
+        let offsets = fieldOffsets, names = blockNames
         out.line("  \"categoricalFields\" : [")
-        for (field, vocabulary) in vocabularies.enumerated() {
+        for (block, vocabulary) in vocabularies.enumerated() {
             out.line("    {")
-            out.pair("name", quoted: CriteoSchema.categoricalNames[field], indent: 3)
-            out.pair("kind", quoted: "categorical", indent: 3)
-            out.pair("offset", offsets[field], indent: 3)
+            out.pair("name", quoted: names[block], indent: 3)
+            out.pair("kind", quoted: block < schema.categoricalFields.count ? "categorical" : "sequence", indent: 3)
+            out.pair("offset", offsets[block], indent: 3)
             out.pair("size", vocabulary.count + Self.firstVocabularyIndex, indent: 3)
             out.pair("oovIndex", Self.oovIndex, indent: 3)
             out.pair("missingIndex", Self.missingIndex, indent: 3)
             out.vocabulary(vocabulary)
-            out.line(field + 1 < vocabularies.count ? "    }," : "    }")
+            out.line(block + 1 < vocabularies.count ? "    }," : "    }")
         }
         out.line("  ]")
         out.line("}")
-        return out.bytes
     }
 }
 
