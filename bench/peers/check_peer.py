@@ -53,6 +53,15 @@ def edge_rows(bundle: str) -> list:
     return rows
 
 
+def local_predictor(bundle: str):
+    """The peer's encoding and onnxruntime in this process (`--peer local`: no FastAPI needed)."""
+    import numpy as np
+    import onnxruntime as ort
+    encoder = load(os.path.join(bundle, "features.json"))
+    session = ort.InferenceSession(os.path.join(bundle, "model.onnx"), providers=["CPUExecutionProvider"])
+    return lambda rows: np.asarray(session.run([encoder.output], encoder.encode(rows))[0], dtype=np.float32).reshape(-1).tolist()
+
+
 def predict(base: str, model: str, rows: list) -> list:
     body = json.dumps({"instances": rows}).encode()
     request = urllib.request.Request(f"{base}/v1/models/{model}:predict", data=body,
@@ -64,7 +73,8 @@ def predict(base: str, model: str, rows: list) -> list:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clickwise", default="http://127.0.0.1:8000")
-    parser.add_argument("--peer", default="http://127.0.0.1:8100")
+    parser.add_argument("--peer", default="http://127.0.0.1:8100",
+                        help="the peer's URL, or `local`: its encoding and onnxruntime in this process")
     parser.add_argument("--model", default="deepfm")
     parser.add_argument("--rows", default="bench/out/rows.jsonl")
     parser.add_argument("--count", type=int, default=50)
@@ -73,10 +83,14 @@ def main() -> int:
     with open(args.rows) as f:
         rows = [json.loads(line) for line, _ in zip(f, range(args.count))]
     rows += edge_rows(args.bundle)
+    if args.peer == "local":
+        peer = local_predictor(args.bundle)
+    else:
+        peer = lambda batch: predict(args.peer, args.model, batch)  # noqa: E731
     ours = predict(args.clickwise, args.model, rows)
-    theirs = predict(args.peer, args.model, rows)
+    theirs = peer(rows)
     # One row at a time too (batch 1 vs batch N must not matter beyond float rounding).
-    single = [predict(args.peer, args.model, [row])[0] for row in rows[:5]]
+    single = [peer([row])[0] for row in rows[:5]]
     worst = max(abs(a - b) for a, b in zip(ours, theirs))
     worst_single = max(abs(a - b) for a, b in zip(ours[:5], single))
     print(f"rows {len(rows)}  max |clickwise - peer| = {worst:.3g}  (single-row peer requests: {worst_single:.3g})")
