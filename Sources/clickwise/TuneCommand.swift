@@ -14,7 +14,8 @@ struct TuneCommand: ParsableCommand {
         discussion: """
             Starts `clickwise serve` (this binary) on a free port for each configuration, waits for
             /v2/health/ready, runs `wrk -t<wrk-threads> -c<connections> -d<duration>s --latency` with single-row
-            raw-feature requests (rows drawn from the bundle's vocabularies), stops the server and moves on.
+            raw-feature requests (rows drawn from the bundle's schema and vocabularies, as bench/gen_rows.py draws them),
+            stops the server and moves on.
             Prints the table (config, RPS, avg, p99) and the setting with the highest RPS whose p99 stays
             within --p99-budget-ms and that answered every request. The default grid takes about two minutes.
             """)
