@@ -72,5 +72,7 @@ let package = Package(
         .testTarget(name: "CTRModelsTests", dependencies: ["CTRModels", "ONNXRuntime"], swiftSettings: strict),
         .testTarget(name: "CTRServingTests", dependencies: ["CTRServing"], swiftSettings: strict),
         .testTarget(name: "CTRServerTests", dependencies: ["CTRServer", "CTRServing", "CTRFeatures", "ONNXRuntime", "ClickwiseTestSupport"], swiftSettings: strict),
+        // The CLI as a process (the tools on any schema); it spawns the built binary, so it imports no executable target.
+        .testTarget(name: "ClickwiseTests", dependencies: ["CTRFeatures", "ClickwiseTestSupport"], swiftSettings: strict),
     ]
 )

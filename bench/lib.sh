@@ -10,9 +10,12 @@ SERVER_PID=""
 
 die() { echo "bench: $*" >&2; exit 1; }
 
-# rows_file BUNDLE -> path of a rows file for that bundle (generated once).
+# rows_file BUNDLE -> path of a rows file for that bundle's schema and vocabularies (bench/gen_rows.py, generated
+# once per features.json content, so a retrained bundle at the same path gets fresh rows).
 rows_file() {
-  local bundle=$1 out="$ROOT/bench/out/rows-$(echo "$1" | md5sum | cut -c1-8).jsonl"
+  local bundle=$1 out
+  [ -f "$bundle/features.json" ] || die "no features.json in $bundle"
+  out="$ROOT/bench/out/rows-$(md5sum < "$bundle/features.json" | cut -c1-8).jsonl"
   mkdir -p "$ROOT/bench/out"
   [ -s "$out" ] || python3 "$BENCH_DIR/gen_rows.py" --bundle "$bundle" --count 400 --out "$out"
   echo "$out"

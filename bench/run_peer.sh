@@ -25,8 +25,8 @@ trap cleanup EXIT
 PEER_PID=$!
 wait_ready "$PEER_PORT" 90 || { cat "$ROOT/bench/out/peer.log" >&2; die "peer did not start"; }
 start_clickwise "$PORT" --model "$MODEL" "${FLAGS[@]}"
-python3 "$BENCH_DIR/peers/check_peer.py" --clickwise "http://127.0.0.1:$PORT" --peer "http://127.0.0.1:$PEER_PORT" \
-  --model "$NAME" --rows "$ROWS" --count 50
+"$PY" "$BENCH_DIR/peers/check_peer.py" --clickwise "http://127.0.0.1:$PORT" --peer "http://127.0.0.1:$PEER_PORT" \
+  --model "$NAME" --rows "$ROWS" --count 50 --bundle "$BUNDLE"
 CLICKWISE_PID=$SERVER_PID
 
 echo

@@ -7,6 +7,9 @@ import NIOPosix
 
 extension BenchCommand {
     /// A bare SwiftNIO HTTP/1.1 server that reads the body and answers a constant prediction: the floor our server is measured against.
+    ///
+    /// Schema-free: it never parses the body, so any bundle's requests (bench/wrk/single_row_fixed.lua
+    /// sends a Criteo row by default) measure the same floor.
     struct HTTPBaseline: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "http-baseline",
@@ -49,6 +52,9 @@ extension BenchCommand {
     }
 
     /// Writes the test fixture bundle (the tiny Criteo-shaped model with a small vocabulary) for benchmarks.
+    ///
+    /// Criteo-shaped on purpose: it wraps Tests/Fixtures/criteo_tiny.onnx, whose inputs are fixed at
+    /// Criteo's 26 categorical and 13 numeric fields, so the map must be the Criteo preset's.
     struct FixtureBundle: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "fixture-bundle",
@@ -58,8 +64,9 @@ extension BenchCommand {
         @Option(help: "The fixture model.") var model = "Tests/Fixtures/criteo_tiny.onnx"
 
         func run() throws {
-            let vocabularies = (0..<26).map { field in (0..<20).map { "c\(field)v\($0)" } }
-            let map = try FeatureMap(vocabularies: vocabularies, denseScales: Array(repeating: 10, count: 13), minCount: 10)
+            let vocabularies = (0..<CriteoSchema.categoricalCount).map { field in (0..<20).map { "c\(field)v\($0)" } }
+            let map = try FeatureMap(vocabularies: vocabularies, denseScales: Array(repeating: 10, count: CriteoSchema.denseCount),
+                                     minCount: 10)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let target = (out as NSString).appendingPathComponent("model.onnx")
             try? FileManager.default.removeItem(atPath: target)

@@ -63,22 +63,14 @@ extension BenchCommand {
             } catch {
                 throw CLIError("cannot load \(bundle.modelPath): \((error as? ORTError)?.message ?? "\(error)")")
             }
-            // Realistic inputs: in-vocabulary ids (some OOV/missing) and dense values in the model's range.
+            // Realistic inputs, encoded as the server would: raw rows drawn from the bundle's schema and
+            // vocabularies (some OOV and missing), fed to every input its signature declares.
             var generator = SystemRandomNumberGenerator()
-            var ids = [Int64](repeating: 0, count: batchSize * CriteoSchema.categoricalCount)
-            var dense = [Float](repeating: 0, count: batchSize * CriteoSchema.denseCount)
-            let offsets = map.fieldOffsets
-            for row in 0..<batchSize {
-                for field in 0..<CriteoSchema.categoricalCount {
-                    let size = map.vocabularies[field].count + FeatureMap.firstVocabularyIndex
-                    ids[row * CriteoSchema.categoricalCount + field] = Int64(offsets[field] + Int.random(in: 0..<size, using: &generator))
-                }
-                for field in 0..<CriteoSchema.denseCount {
-                    dense[row * CriteoSchema.denseCount + field] = Float.random(in: 0...1, using: &generator)
-                }
-            }
-            let inputIDs = ids, inputDense = dense
-            let sparseIndex = sessions[0].inputs.firstIndex { $0.name == map.sparseInputName } ?? 0
+            let encoder = FeatureEncoder(map: map)
+            let batch = SampleRowGenerator(map: map).encodedBatch(count: batchSize, encoder: encoder, using: &generator)
+            let inputIDs = batch.ids, inputDense = batch.dense, inputSequences = batch.sequences
+            let parts = try Self.inputParts(of: sessions[0], signature: map.signature, modelPath: bundle.modelPath)
+            let widths = (ids: encoder.categoricalCount, dense: encoder.numericCount, sequences: encoder.sequenceWidth)
             let outputCount = batchSize * Int(sessions[0].outputs[0].shape.dropFirst().filter { $0 > 0 }.reduce(1, *))
             let outputShape = ORTShape([Int64(batchSize)] + sessions[0].outputs[0].shape.dropFirst().map { $0 > 0 ? $0 : 1 })
 
@@ -92,24 +84,31 @@ extension BenchCommand {
                 done.enter()
                 let thread = Thread { [batchSize] in
                     defer { done.leave() }
-                    var ids = inputIDs, dense = inputDense
+                    var ids = inputIDs, dense = inputDense, sequences = inputSequences
                     var output = [Float](repeating: 0, count: outputCount)
                     var runs = 0
                     ids.withUnsafeMutableBufferPointer { idBuffer in
                         dense.withUnsafeMutableBufferPointer { denseBuffer in
-                            output.withUnsafeMutableBufferPointer { outputBuffer in
-                                let sparse = ORTTensorView(idBuffer, shape: [Int64(batchSize), Int64(CriteoSchema.categoricalCount)])
-                                let denseView = ORTTensorView(denseBuffer, shape: [Int64(batchSize), Int64(CriteoSchema.denseCount)])
-                                let inputs = sparseIndex == 0 ? [sparse, denseView] : [denseView, sparse]
-                                let outputs = [ORTTensorView(outputBuffer, shape: outputShape)]
-                                while true {
-                                    let phase = measuring.load(ordering: .relaxed)
-                                    if phase == 2 { break }
-                                    do throws(ORTError) { try session.run(inputs: inputs, outputs: outputs) } catch {
-                                        failure.withLock { $0 = error.message }
-                                        return
+                            sequences.withUnsafeMutableBufferPointer { sequenceBuffer in
+                                output.withUnsafeMutableBufferPointer { outputBuffer in
+                                    let rows = Int64(batchSize)
+                                    let inputs = parts.map { part in
+                                        switch part {
+                                        case .ids: ORTTensorView(idBuffer, shape: [rows, Int64(widths.ids)])
+                                        case .dense: ORTTensorView(denseBuffer, shape: [rows, Int64(widths.dense)])
+                                        case .sequences: ORTTensorView(sequenceBuffer, shape: [rows, Int64(widths.sequences)])
+                                        }
                                     }
-                                    if phase == 1 { runs += 1 }
+                                    let outputs = [ORTTensorView(outputBuffer, shape: outputShape)]
+                                    while true {
+                                        let phase = measuring.load(ordering: .relaxed)
+                                        if phase == 2 { break }
+                                        do throws(ORTError) { try session.run(inputs: inputs, outputs: outputs) } catch {
+                                            failure.withLock { $0 = error.message }
+                                            return
+                                        }
+                                        if phase == 1 { runs += 1 }
+                                    }
                                 }
                             }
                         }
@@ -137,6 +136,24 @@ extension BenchCommand {
             print("batch \(batchSize), \(threadCount) threads, \(sharedSession ? "one shared session" : "one session each"), intra \(intraThreads), \(String(format: "%.1f", elapsed)) s")
             print(String(format: "ceiling_rows_per_s %.0f   runs %d   µs/row (wall, all threads) %.2f   CPU µs/row %.2f   CPU s/s %.2f",
                          rowsPerSecond, runs, 1e6 / rowsPerSecond, cpu * 1e6 / max(rows, 1), cpu / elapsed))
+        }
+
+        /// The buffer each of the session's inputs reads, in the session's input order, matched by name to features.json's signature.
+        static func inputParts(of session: ORTSession, signature: ModelSignature, modelPath: String) throws -> [InputLayout.Part] {
+            let declared = signature.inputs.map(\.name)
+            let parts = try session.inputs.map { input -> InputLayout.Part in
+                switch signature.inputs.first(where: { $0.name == input.name })?.role {
+                case .categoricalIDs: return .ids
+                case .numericValues: return .dense
+                case .sequenceIDs: return .sequences
+                case .probability, nil:
+                    throw CLIError("\(modelPath): input \(input.name) is not among features.json's inputs (\(declared.joined(separator: ", ")))")
+                }
+            }
+            guard parts.count == declared.count else {
+                throw CLIError("\(modelPath) takes \(session.inputs.map(\.name)); features.json declares \(declared)")
+            }
+            return parts
         }
 
         /// User+system CPU of this process so far, in seconds.

@@ -14,7 +14,8 @@ struct TuneCommand: ParsableCommand {
         discussion: """
             Starts `clickwise serve` (this binary) on a free port for each configuration, waits for
             /v2/health/ready, runs `wrk -t<wrk-threads> -c<connections> -d<duration>s --latency` with single-row
-            raw-feature requests (rows drawn from the bundle's vocabularies), stops the server and moves on.
+            raw-feature requests (rows drawn from the bundle's schema and vocabularies, as bench/gen_rows.py draws them),
+            stops the server and moves on.
             Prints the table (config, RPS, avg, p99) and the setting with the highest RPS whose p99 stays
             within --p99-budget-ms and that answered every request. The default grid takes about two minutes.
             """)
@@ -241,27 +242,10 @@ struct TuneCommand: ParsableCommand {
         return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Raw rows in the spirit of bench/gen_rows.py: vocabulary values skewed to frequent ones, some OOV and missing.
+    /// Raw rows for `map`'s schema as bench/gen_rows.py draws them (``SampleRowGenerator``), one JSON instance a line.
     static func sampleRows(_ map: FeatureMap, count: Int) -> String {
         var random = SystemRandomNumberGenerator()
-        var lines = ""
-        for _ in 0..<count {
-            var fields: [String] = []
-            for field in 0..<CriteoSchema.denseCount where Double.random(in: 0..<1, using: &random) >= 0.15 {
-                let value = Int(pow(1 - Double.random(in: 0..<1, using: &random), -1 / 0.8)) - 1
-                fields.append("\"\(CriteoSchema.denseNames[field])\":\(min(value, 1_000_000))")
-            }
-            for field in 0..<CriteoSchema.categoricalCount {
-                let u = Double.random(in: 0..<1, using: &random)
-                let vocabulary = map.vocabularies[field]
-                if u < 0.04 || vocabulary.isEmpty { continue }
-                let value = u < 0.08 ? String(format: "%08x", UInt32.random(in: 0...UInt32.max, using: &random))
-                    : vocabulary[min(Int(Double(vocabulary.count) * pow(Double.random(in: 0..<1, using: &random), 3)), vocabulary.count - 1)]
-                fields.append("\"\(CriteoSchema.categoricalNames[field])\":\"\(value)\"")
-            }
-            lines += "{" + fields.joined(separator: ",") + "}\n"
-        }
-        return lines
+        return SampleRowGenerator(map: map).jsonLines(count: count, using: &random)
     }
 
     /// The single-row wrk script (as bench/wrk/predict_single.lua, self-contained).
