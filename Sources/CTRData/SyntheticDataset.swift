@@ -18,7 +18,9 @@ import CTRFeatures
 /// <latent(f), latent(g)>` over consecutive categorical fields, plus, per sequence, the mean main effect of
 /// the tokens a model sees and `<mean latent(tokens), latent(shared or first categorical field)>`. Only the
 /// tokens kept after truncation to `max_len` (on the field's padding side) count, so the oracle is
-/// reachable. The intercept is calibrated to a ~20% click rate. The same seed gives the same rows.
+/// reachable. As in ``SyntheticCriteo``, only values frequent enough to be learned from ~1M rows carry
+/// signal (main effects: drawn once per 1,000 rows; interactions: once per 300). The intercept is
+/// calibrated to a ~20% click rate. The same seed gives the same rows.
 public struct SyntheticDataset: Sendable {
     /// The dataset whose columns are written.
     public let config: DatasetConfig
@@ -100,14 +102,21 @@ public struct SyntheticDataset: Sendable {
         return generator.nextGaussian()
     }
 
-    /// The main effect of rank `rank` (-1 = missing) of vocabulary `vocab`; rare ranks carry none.
+    /// The highest rank drawn at least once per `rows` rows from a vocabulary of `cardinality` values.
+    static func rankLimit(cardinality: Int, rows: Double) -> Int {
+        min(cardinality, Int(rows / log(Double(cardinality) + 1)))
+    }
+
+    /// The main effect of rank `rank` (-1 = missing) of vocabulary `vocab`. Only ranks drawn at least once
+    /// per 1,000 rows carry one, so ~1M rows hold enough evidence for every effect; rarer ranks share zero.
     private func mainEffect(vocab: UInt64, model: FieldModel, rank: Int) -> Double {
-        if rank >= 2000 { return 0 }
+        if rank >= Self.rankLimit(cardinality: model.cardinality, rows: 1000) { return 0 }
         return model.mainScale * unitGaussian(vocab, UInt64(bitPattern: Int64(rank)), 1)
     }
 
-    private func latent(vocab: UInt64, rank: Int, _ k: Int) -> Double {
-        if rank < 0 || rank >= 500 { return 0 }
+    /// Latent factor `k` of a rank; only ranks drawn at least once per 300 rows interact.
+    private func latent(vocab: UInt64, model: FieldModel, rank: Int, _ k: Int) -> Double {
+        if rank < 0 || rank >= Self.rankLimit(cardinality: model.cardinality, rows: 300) { return 0 }
         return 0.7 * unitGaussian(vocab, UInt64(rank), 100 + UInt64(k))
     }
 
@@ -136,7 +145,8 @@ public struct SyntheticDataset: Sendable {
         for f in 0..<max(0, categorical.count - 1) {
             var dot = 0.0
             for k in 0..<Self.latentDimension {
-                dot += latent(vocab: UInt64(f), rank: row.ranks[f], k) * latent(vocab: UInt64(f + 1), rank: row.ranks[f + 1], k)
+                dot += latent(vocab: UInt64(f), model: categorical[f], rank: row.ranks[f], k)
+                    * latent(vocab: UInt64(f + 1), model: categorical[f + 1], rank: row.ranks[f + 1], k)
             }
             logit += categorical[f].pairWeight * dot
         }
@@ -165,13 +175,13 @@ public struct SyntheticDataset: Sendable {
             var mean = [Double](repeating: 0, count: Self.latentDimension)
             for token in kept {
                 main += mainEffect(vocab: vocab, model: source, rank: token)
-                for k in 0..<Self.latentDimension { mean[k] += latent(vocab: vocab, rank: token, k) }
+                for k in 0..<Self.latentDimension { mean[k] += latent(vocab: vocab, model: source, rank: token, k) }
             }
             logit += main / Double(kept.count)
             if let partner = model.partner {
                 var dot = 0.0
                 for k in 0..<Self.latentDimension {
-                    dot += mean[k] / Double(kept.count) * latent(vocab: UInt64(partner), rank: row.ranks[partner], k)
+                    dot += mean[k] / Double(kept.count) * latent(vocab: UInt64(partner), model: categorical[partner], rank: row.ranks[partner], k)
                 }
                 logit += model.weight * 2 * dot
             }
