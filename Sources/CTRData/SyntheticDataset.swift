@@ -14,11 +14,11 @@ import CTRFeatures
 /// own vocabulary, or from the categorical field it shares embeddings with, so rows have empty, short and
 /// too-long sequences. Every field is missing in 5% of rows.
 ///
-/// The true logit is `intercept + Σ main effect(field, value) + Σ smooth numeric effects + Σ pair weight ·
-/// <latent(f), latent(g)>` over consecutive categorical fields, plus, per sequence, the mean main effect of
-/// the tokens a model sees and `<mean latent(tokens), latent(shared or first categorical field)>`. Only the
-/// tokens kept after truncation to `max_len` (on the field's padding side) count, so the oracle is
-/// reachable. As in ``SyntheticCriteo``, only values frequent enough to be learned from ~1M rows carry
+/// The true logit is `intercept + Σ main effect(field, value) + Σ smooth numeric effects + scale · Σ over
+/// every pair of fields <latent(f), latent(g)>` (a factorization machine: what LR cannot learn and DeepFM's
+/// FM part can), where a sequence contributes the mean main effect and the mean latent of the tokens a
+/// model sees. Only the tokens kept after truncation to `max_len` (on the field's padding side) count, so
+/// the oracle is reachable. As in ``SyntheticCriteo``, only values frequent enough to be learned from ~1M rows carry
 /// signal (main effects: drawn once per 1,000 rows; interactions: once per 300). The intercept is
 /// calibrated to a ~20% click rate. The same seed gives the same rows.
 public struct SyntheticDataset: Sendable {
@@ -31,6 +31,8 @@ public struct SyntheticDataset: Sendable {
     private let categorical: [FieldModel]
     private let numeric: [NumericModel]
     private let sequences: [SequenceModel]
+    /// Keeps the interaction term's spread near 1 whatever the number of fields.
+    private let pairScale: Double
 
     static let latentDimension = 4
     static let missingRate = 0.05
@@ -40,7 +42,6 @@ public struct SyntheticDataset: Sendable {
         var salt: UInt64
         var integerText: Bool
         var mainScale: Double
-        var pairWeight: Double
     }
 
     struct NumericModel: Sendable {
@@ -59,9 +60,6 @@ public struct SyntheticDataset: Sendable {
         var maxLength: Int
         var keepsLast: Bool
         var splitter: [UInt8]
-        /// The categorical field its tokens interact with.
-        var partner: Int?
-        var weight: Double
     }
 
     /// Derives the click model from `seed` for `config`'s schema and calibrates the intercept.
@@ -73,7 +71,7 @@ public struct SyntheticDataset: Sendable {
         func model(_ index: Int, integer: Bool) -> FieldModel {
             let h = SplitMix64.mix(seed ^ (0xCA7 &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
             return FieldModel(cardinality: sizes[Int(h % UInt64(sizes.count))], salt: SplitMix64.mix(h), integerText: integer,
-                              mainScale: 0.35 + 0.3 * Double((h >> 8) & 0xFF) / 255, pairWeight: 0.6)
+                              mainScale: 0.35 + 0.3 * Double((h >> 8) & 0xFF) / 255)
         }
         categorical = schema.categoricalFields.enumerated().map { model($0, integer: $1.valueType == .int) }
         numeric = schema.numericFields.enumerated().map { index, field in
@@ -90,8 +88,10 @@ public struct SyntheticDataset: Sendable {
             return SequenceModel(
                 shared: shared, own: model(1000 + index, integer: field.valueType == .int),
                 maxLength: settings.maxLength > 0 ? settings.maxLength : 8, keepsLast: settings.padding == .pre,
-                splitter: Array(settings.splitter.utf8), partner: shared ?? (names.isEmpty ? nil : 0), weight: 1.0)
+                splitter: Array(settings.splitter.utf8))
         }
+        let interacting = Double(categorical.count + sequences.count)
+        pairScale = interacting > 1 ? 1.6 / (interacting * (interacting - 1) / 2).squareRoot() : 0
         intercept = calibrate(target: 0.2)
     }
 
@@ -142,13 +142,17 @@ public struct SyntheticDataset: Sendable {
             row.ranks.append(rank)
             logit += mainEffect(vocab: UInt64(f), model: model, rank: rank)
         }
-        for f in 0..<max(0, categorical.count - 1) {
-            var dot = 0.0
+        // Factorization-machine interactions over every pair of fields: ½(‖Σu‖² − Σ‖u‖²), where u is a
+        // categorical value's latent vector or a sequence's mean latent (zero when missing or rare).
+        var total = [Double](repeating: 0, count: Self.latentDimension), squares = 0.0
+        func interact(_ u: [Double]) {
             for k in 0..<Self.latentDimension {
-                dot += latent(vocab: UInt64(f), model: categorical[f], rank: row.ranks[f], k)
-                    * latent(vocab: UInt64(f + 1), model: categorical[f + 1], rank: row.ranks[f + 1], k)
+                total[k] += u[k]
+                squares += u[k] * u[k]
             }
-            logit += categorical[f].pairWeight * dot
+        }
+        for (f, model) in categorical.enumerated() {
+            interact((0..<Self.latentDimension).map { latent(vocab: UInt64(f), model: model, rank: row.ranks[f], $0) })
         }
         for model in numeric {
             guard rng.nextUnit() >= Self.missingRate else {
@@ -178,14 +182,10 @@ public struct SyntheticDataset: Sendable {
                 for k in 0..<Self.latentDimension { mean[k] += latent(vocab: vocab, model: source, rank: token, k) }
             }
             logit += main / Double(kept.count)
-            if let partner = model.partner {
-                var dot = 0.0
-                for k in 0..<Self.latentDimension {
-                    dot += mean[k] / Double(kept.count) * latent(vocab: UInt64(partner), model: categorical[partner], rank: row.ranks[partner], k)
-                }
-                logit += model.weight * 2 * dot
-            }
+            interact(mean.map { $0 / Double(kept.count) })
         }
+        let norm = total.reduce(0) { $0 + $1 * $1 }
+        logit += pairScale * (norm - squares) / 2
         row.probability = 1 / (1 + exp(-logit))
         return row
     }
@@ -213,6 +213,11 @@ public struct SyntheticDataset: Sendable {
         } else {
             out.appendHex(code)
         }
+    }
+
+    private func appendTwoDigits(_ value: Int, to out: inout OutputFile) {
+        out.append(UInt8(ascii: "0") + UInt8(value / 10 % 10))
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     private func appendNumber(_ value: Double, integer: Bool, to out: inout OutputFile) {
@@ -275,7 +280,16 @@ public struct SyntheticDataset: Sendable {
                 case .label:
                     data.append(clicked ? UInt8(ascii: "1") : UInt8(ascii: "0"))
                 case .inactive:
-                    data.appendDecimal(Int64(1_494_000_000 + index))
+                    // A time stamp, as logs carry: one row a second from 2017-05-06 00:00:00.
+                    let day = 6 + index / 86_400 % 20, second = index % 86_400
+                    for byte in "2017-05-".utf8 { data.append(byte) }
+                    appendTwoDigits(day, to: &data)
+                    data.append(UInt8(ascii: " "))
+                    appendTwoDigits(second / 3600, to: &data)
+                    data.append(UInt8(ascii: ":"))
+                    appendTwoDigits(second / 60 % 60, to: &data)
+                    data.append(UInt8(ascii: ":"))
+                    appendTwoDigits(second % 60, to: &data)
                 case .categorical(let f):
                     if row.ranks[f] >= 0 { appendToken(row.ranks[f], model: categorical[f], to: &data) }
                 case .numeric(let f):
