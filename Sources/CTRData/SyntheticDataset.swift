@@ -19,7 +19,7 @@ import CTRFeatures
 /// FM part can), where a sequence contributes the mean main effect and the mean latent of the tokens a
 /// model sees. Only the tokens kept after truncation to `max_len` (on the field's padding side) count, so
 /// the oracle is reachable. As in ``SyntheticCriteo``, only values frequent enough to be learned from ~1M rows carry
-/// signal (main effects: drawn once per 1,000 rows; interactions: once per 300). The intercept is
+/// signal (main effects: drawn once per 500 rows; interactions: once per 100). The intercept is
 /// calibrated to a ~20% click rate. The same seed gives the same rows.
 public struct SyntheticDataset: Sendable {
     /// The dataset whose columns are written.
@@ -108,15 +108,15 @@ public struct SyntheticDataset: Sendable {
     }
 
     /// The main effect of rank `rank` (-1 = missing) of vocabulary `vocab`. Only ranks drawn at least once
-    /// per 1,000 rows carry one, so ~1M rows hold enough evidence for every effect; rarer ranks share zero.
+    /// per 500 rows carry one, so ~1M rows hold enough evidence for every effect; rarer ranks share zero.
     private func mainEffect(vocab: UInt64, model: FieldModel, rank: Int) -> Double {
-        if rank >= Self.rankLimit(cardinality: model.cardinality, rows: 1000) { return 0 }
+        if rank >= Self.rankLimit(cardinality: model.cardinality, rows: 500) { return 0 }
         return model.mainScale * unitGaussian(vocab, UInt64(bitPattern: Int64(rank)), 1)
     }
 
-    /// Latent factor `k` of a rank; only ranks drawn at least once per 300 rows interact.
+    /// Latent factor `k` of a rank; only ranks drawn at least once per 100 rows interact.
     private func latent(vocab: UInt64, model: FieldModel, rank: Int, _ k: Int) -> Double {
-        if rank < 0 || rank >= Self.rankLimit(cardinality: model.cardinality, rows: 300) { return 0 }
+        if rank < 0 || rank >= Self.rankLimit(cardinality: model.cardinality, rows: 100) { return 0 }
         return 0.7 * unitGaussian(vocab, UInt64(rank), 100 + UInt64(k))
     }
 
@@ -162,8 +162,12 @@ public struct SyntheticDataset: Sendable {
             }
             var x = exp(model.mu + model.sigma * rng.nextGaussian())
             if model.integer { x = x.rounded(.down) }
-            let z = (log(1 + x) - model.mu) / model.sigma
-            logit += model.weight * tanh(z) + model.curve * z * z / 2
+            // A smooth effect on the value's own scale (around its median, in units of its spread), so a
+            // StandardScaler or MinMaxScaler input can express it; log-scale effects would need a transform
+            // no dataset_config declares.
+            let median = exp(model.mu)
+            let z = min(max((x - median) / (median * model.sigma), -3), 3)
+            logit += model.weight * tanh(z) + model.curve * z * z / 4
             row.numbers.append(model.integer ? x : (x * 100).rounded() / 100)
         }
         for (s, model) in sequences.enumerated() {
