@@ -38,6 +38,15 @@ struct ColumnProfile {
     var distinctCount: Int { hashes.count }
     /// Whether there were at least ``distinctLimit`` distinct values, so ``distinctCount`` is a lower bound.
     var distinctCountIsCapped: Bool { hashes.count >= Self.distinctLimit }
+    /// Values seen by the time the distinct count reached its cap (nil while under it).
+    private(set) var valuesWhenCapped: Int?
+
+    /// Whether nearly every value is distinct (at least 90% among 1,000 or more; a smaller sample cannot tell), as in a time stamp or a row
+    /// id: a categorical embedding of such a column can only memorize rows.
+    var isNearlyUnique: Bool {
+        if let valuesWhenCapped { return Double(Self.distinctLimit) >= 0.9 * Double(valuesWhenCapped) }
+        return valueCount >= 1000 && Double(hashes.count) >= 0.9 * Double(valueCount)
+    }
 
     /// Adds one field's bytes (nil: empty).
     mutating func add(_ value: UnsafeRawBufferPointer?) {
@@ -50,6 +59,7 @@ struct ColumnProfile {
             var hasher = Hasher()
             hasher.combine(bytes: value)
             hashes.insert(hasher.finalize())
+            if hashes.count == Self.distinctLimit { valuesWhenCapped = valueCount }
         }
         switch Self.classify(value) {
         case .integer:

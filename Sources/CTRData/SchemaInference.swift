@@ -13,6 +13,8 @@
 ///    float, such as a count or a price in cents.
 /// 6. Every value is an integer: categorical int (an id, a level, a code).
 /// 7. Anything else, including integers with leading zeros (`007` is a code): categorical str.
+/// A categorical column (rules 6 and 7) whose values are nearly all distinct (a time stamp, a row or
+/// request id) is written `active: false`: its embedding could only memorize training rows.
 /// Numeric columns get `StandardScaler`: a float on its raw scale trains badly without a normalizer.
 public struct SchemaInference: Sendable {
     /// The name of the label column.
@@ -110,6 +112,10 @@ public struct SchemaInference: Sendable {
         }
         if p.integerCount == n {
             if Self.looksLikeIdentifier(name) {
+                if p.isNearlyUnique {
+                    return column(.categorical, "int", active: false,
+                                  "all \(n) values integers, \(distinct) distinct: nearly every row has its own value (a row or request id), which a model can only memorize: inactive")
+                }
                 return column(.categorical, "int", "all \(n) values integers, \(distinct) distinct, name looks like an id/level/code")
             }
             if p.distinctCount > Self.numericDistinctThreshold {
@@ -122,6 +128,10 @@ public struct SchemaInference: Sendable {
             return column(.categorical, "str", "integers with leading zeros (\"\(example)\"): a code, kept as text, \(distinct) distinct")
         }
         let example = p.firstNonNumber.map { " (\"\($0)\")" } ?? ""
+        if p.isNearlyUnique {
+            return column(.categorical, "str", active: false,
+                          "\(distinct) distinct of \(n) values\(example): nearly every row has its own value (a time stamp or row id), which a model can only memorize: inactive")
+        }
         return column(.categorical, "str", "\(n - p.numberCount) of \(n) values not numbers\(example), \(distinct) distinct")
     }
 

@@ -134,6 +134,24 @@ private func parseDataset(_ yaml: String, id: String) throws -> [String: Any] {
         #expect(features.map { $0["name"] as? String } == Array(names.dropFirst()))
     }
 
+    @Test func nearlyUniqueColumnsAreInactive() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var lines = ["y,ts,request_id,user,shop_id"]
+        for i in 0..<1500 {
+            lines.append("\(i % 2),2017-05-06 \(i / 3600):\(i / 60 % 60):\(i % 60),\(900_000 + i),u\(i % 40),\(i % 25)")
+        }
+        let path = try writeFile(lines.joined(separator: "\n") + "\n", named: "u.csv", in: directory)
+        let schema = try SchemaInference(label: "y").infer(path: path)
+        let ts = try #require(schema["ts"])
+        let request = try #require(schema["request_id"])
+        #expect(ts.kind == .categorical && !ts.active)
+        #expect(ts.reason.contains("memorize"))
+        #expect(request.kind == .categorical && !request.active)
+        #expect(try #require(schema["user"]).active)
+        #expect(try #require(schema["shop_id"]).active)
+    }
+
     @Test func tabSeparatedDataWritesAQuotedTab() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
