@@ -41,25 +41,20 @@ public struct FeatureEncoder: Sendable {
         self.index = index
         categoricalMissing = schema.categoricalFields.enumerated().map { block, field in
             let missing = Int64(offsets[block] + FeatureMap.missingIndex)
-            guard var fill = field.fillNA, !fill.isEmpty else { return missing }
+            guard var fill = field.tokenFill else { return missing }
             let id = fill.withUTF8 { index.globalID(field: block, value: UnsafeRawBufferPointer($0)) }
             return id.map(Int64.init) ?? Int64(offsets[block] + FeatureMap.oovIndex)
         }
         let numeric = schema.numericFields
         bucketed = numeric.map { $0.preprocess == .convertToBucket }
-        shifts = map.numericShifts
-        inverseScales = map.denseScales.map { 1 / $0 }
-        var missing: [Float] = []
-        for (field, spec) in numeric.enumerated() {
-            let fill = spec.fillNA.flatMap(Double.init) ?? (spec.preprocess == .convertToBucket ? nil : 0)
-            if let fill {
-                let x = spec.preprocess == .convertToBucket ? DenseTransform.apply(fill) : fill
-                missing.append(Float((x - map.numericShifts[field]) * (1 / map.denseScales[field])))
-            } else {
-                missing.append(Float(map.denseMissingValue))
-            }
+        let shifts = map.numericShifts, inverseScales = map.denseScales.map { 1 / $0 }
+        self.shifts = shifts
+        self.inverseScales = inverseScales
+        numericMissing = numeric.enumerated().map { field, spec in
+            guard let fill = spec.numericFill else { return Float(map.denseMissingValue) }
+            return Self.numericInput(fill, bucketed: spec.preprocess == .convertToBucket, shift: shifts[field],
+                                     inverseScale: inverseScales[field])
         }
-        numericMissing = missing
         sequenceBlocks = map.sequenceBlocks
         sequencePadding = map.sequencePaddingIDs
         sequenceLengths = map.sequenceLengths
@@ -84,8 +79,14 @@ public struct FeatureEncoder: Sendable {
     @inlinable
     public func denseValue(field: Int, raw: Double?) -> Float {
         guard let raw else { return numericMissing[field] }
-        let x = bucketed[field] ? DenseTransform.apply(raw) : raw
-        return Float((x - shifts[field]) * inverseScales[field])
+        return Self.numericInput(raw, bucketed: bucketed[field], shift: shifts[field], inverseScale: inverseScales[field])
+    }
+
+    /// A present number's model input: the transform (Criteo's for bucket fields), minus the shift, times 1 / scale.
+    @inlinable
+    static func numericInput(_ raw: Double, bucketed: Bool, shift: Double, inverseScale: Double) -> Float {
+        let x = bucketed ? DenseTransform.apply(raw) : raw
+        return Float((x - shift) * inverseScale)
     }
 
     /// The global id for categorical field `field`: nil or empty -> missing (or its `fill_na`), unseen -> OOV.

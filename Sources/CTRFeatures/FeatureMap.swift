@@ -153,19 +153,11 @@ public struct FeatureMap: Sendable {
 
     /// The name of each vocabulary block: its categorical or (unshared) sequence field.
     public var blockNames: [String] {
-        schema.categoricalFields.map(\.name) + schema.sequenceFields.filter { $0.sequence?.sharedWith == nil }.map(\.name)
+        schema.vocabularyBlockFields.map(\.name)
     }
 
     /// Per sequence field, the vocabulary block its tokens are looked up in.
-    public var sequenceBlocks: [Int] {
-        let categorical = schema.categoricalFields.map(\.name)
-        var next = categorical.count
-        return schema.sequenceFields.map { field in
-            if let shared = field.sequence?.sharedWith, let block = categorical.firstIndex(of: shared) { return block }
-            defer { next += 1 }
-            return next
-        }
-    }
+    public var sequenceBlocks: [Int] { schema.sequenceBlocks }
 
     /// Per sequence field, the global id of padding (its block's missing id), which pooling masks out.
     public var sequencePaddingIDs: [Int64] {

@@ -35,26 +35,16 @@ public struct FeatureMapBuilder: Sendable {
         self.schema = schema
         self.minCount = max(1, minCount ?? schema.minCount)
         let categorical = schema.categoricalFields, numeric = schema.numericFields, sequences = schema.sequenceFields
-        let blocks = categorical.count + sequences.filter { $0.sequence?.sharedWith == nil }.count
-        counters = (0..<blocks).map { ValueCounter(seed: UInt64($0) &+ 0x5EED) }
-        categoricalFill = categorical.map { field in field.fillNA.flatMap { $0.isEmpty ? nil : Array($0.utf8) } }
+        counters = schema.vocabularyBlockFields.indices.map { ValueCounter(seed: UInt64($0) &+ 0x5EED) }
+        categoricalFill = categorical.map { field in field.tokenFill.map { Array($0.utf8) } }
         bucketed = numeric.map { $0.preprocess == .convertToBucket }
         normalizers = numeric.map(\.normalizer)
-        numericFill = numeric.map { field in
-            if let text = field.fillNA, let value = Double(text) { return value }
-            return field.preprocess == .convertToBucket ? nil : 0
-        }
+        numericFill = numeric.map(\.numericFill)
         // A bucket scale is at least 1, so the running maximum starts there.
         maxima = numeric.map { $0.preprocess == .convertToBucket ? 1 : -.infinity }
         minima = Array(repeating: .infinity, count: numeric.count)
         moments = Array(repeating: (0, 0, 0), count: numeric.count)
-        let names = categorical.map(\.name)
-        var next = categorical.count
-        sequenceBlocks = sequences.map { field in
-            if let shared = field.sequence?.sharedWith, let block = names.firstIndex(of: shared) { return block }
-            defer { next += 1 }
-            return next
-        }
+        sequenceBlocks = schema.sequenceBlocks
         splitters = sequences.map { Array(($0.sequence?.splitter ?? "^").utf8) }
         longestSequence = Array(repeating: 0, count: sequences.count)
     }
@@ -141,9 +131,7 @@ public struct FeatureMapBuilder: Sendable {
     /// The fitted map: vocabularies cut at their minimum count in descending-count order, numeric
     /// transforms, and sequence lengths (the declared `max_len`, else the longest seen, at least 1).
     public func build() -> FeatureMap {
-        let categorical = schema.categoricalFields
-        let unsharedSequences = schema.sequenceFields.filter { $0.sequence?.sharedWith == nil }
-        let blockMinimums = categorical.map { $0.minCount ?? minCount } + unsharedSequences.map { $0.minCount ?? minCount }
+        let blockMinimums = schema.vocabularyBlockFields.map { $0.minCount ?? minCount }
         var shifts: [Double] = [], scales: [Double] = []
         for field in bucketed.indices {
             if bucketed[field] {

@@ -196,3 +196,36 @@ public struct FeatureSchema: Sendable, Equatable, Hashable {
         fields.first { $0.name == name }
     }
 }
+
+extension FeatureSchema {
+    /// The fields that own a vocabulary block, in block order: the categorical fields, then the sequence
+    /// fields that do not share a categorical field's vocabulary.
+    public var vocabularyBlockFields: [Field] {
+        categoricalFields + sequenceFields.filter { $0.sequence?.sharedWith == nil }
+    }
+
+    /// Per sequence field, the vocabulary block its tokens are counted and looked up in.
+    public var sequenceBlocks: [Int] {
+        let categorical = categoricalFields.map(\.name)
+        var next = categorical.count
+        return sequenceFields.map { field in
+            if let shared = field.sequence?.sharedWith, let block = categorical.firstIndex(of: shared) { return block }
+            defer { next += 1 }
+            return next
+        }
+    }
+}
+
+extension FeatureSchema.Field {
+    /// The token a missing categorical value becomes before fitting and encoding, or nil to keep it missing.
+    public var tokenFill: String? {
+        fillNA.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The number a missing numeric value becomes before fitting and encoding: its `fill_na`, else 0
+    /// (FuxiCTR's default); nil for `convert_to_bucket` fields without one, which keep the map's missing input.
+    public var numericFill: Double? {
+        if let text = fillNA, let value = Double(text) { return value }
+        return preprocess == .convertToBucket ? nil : 0
+    }
+}
