@@ -16,11 +16,7 @@ extension DataCommand {
                 sequence columns (SyntheticDataset).
                 """)
 
-        @Option(help: "A dataset_config.yaml whose columns to draw (default: Criteo TSV).")
-        var datasetConfig: String?
-
-        @Option(help: "The dataset id within --dataset-config.")
-        var datasetId: String?
+        @OptionGroup var dataset: DatasetOptions
 
         @Option(help: "Number of rows to write.")
         var rows: Int
@@ -42,15 +38,9 @@ extension DataCommand {
         private var truthPath: String { truth ?? SyntheticCriteo.defaultTruthPath(for: out) }
 
         func run() throws {
-            guard let datasetConfig else {
+            guard let config = try dataset.load() else {
                 print(try SyntheticCriteo(seed: seed).write(rows: rows, to: out, truthPath: truthPath))
                 return
-            }
-            let config: DatasetConfig
-            do {
-                config = try DatasetConfig(contentsOf: URL(fileURLWithPath: datasetConfig), datasetID: datasetId)
-            } catch {
-                throw CLIError(error.description)
             }
             if config.isCriteoLayout {
                 print(try SyntheticCriteo(seed: seed).write(rows: rows, to: out, truthPath: truthPath))

@@ -13,7 +13,9 @@ struct EvaluateCommand: ParsableCommand {
         discussion: """
             Evaluation runs what is served: the bundle's features.json encodes the rows and model.onnx \
             predicts through ONNX Runtime. With --truth (synthetic data writes FILE.truth, picked up \
-            automatically) it also prints the oracle AUC of the true click probabilities.
+            automatically) it also prints the oracle AUC of the true click probabilities. --data is read \
+            as the bundle's training data was (features.json records the layout); --dataset-config reads it \
+            with that config's separator and header or column names instead.
             """)
 
     @Argument(help: "Model bundle directory (model.onnx, features.json).")
@@ -22,11 +24,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Labelled data file, laid out as the bundle's training data (features.json records it).")
     var data: String
 
-    @Option(help: "Read --data with this dataset_config.yaml's layout instead (separator, header or column names).")
-    var datasetConfig: String?
-
-    @Option(help: "The dataset id within --dataset-config.")
-    var datasetId: String?
+    @OptionGroup var layout: DatasetOptions
 
     @Option(help: "True probabilities, one per data row (default: DATA.truth when it exists).")
     var truth: String?
@@ -71,14 +69,9 @@ struct EvaluateCommand: ParsableCommand {
         let defaultTruth = SyntheticCriteo.defaultTruthPath(for: data)
         let truthPath = truth ?? (FileManager.default.fileExists(atPath: defaultTruth) ? defaultTruth : nil)
         var dataset = map.datasetConfig
-        if let datasetConfig {
-            do {
-                let other = try DatasetConfig(contentsOf: URL(fileURLWithPath: datasetConfig), datasetID: datasetId)
-                dataset.separator = other.separator
-                dataset.columnNames = other.columnNames
-            } catch {
-                throw CLIError(error.description)
-            }
+        if let other = try layout.load() {
+            dataset.separator = other.separator
+            dataset.columnNames = other.columnNames
         }
         let report: EvaluationReport
         do {

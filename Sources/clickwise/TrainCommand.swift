@@ -23,11 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Architecture: deepfm, autoint or lr.")
     var model: ModelArchitecture
 
-    @Option(help: "A FuxiCTR-style dataset_config.yaml declaring the columns and files (default: the Criteo preset).")
-    var datasetConfig: String?
-
-    @Option(help: "The dataset id within --dataset-config (needed when the file declares several).")
-    var datasetId: String?
+    @OptionGroup var datasetOptions: DatasetOptions
 
     @Option(help: "Training file (default: the config's train_data; Criteo TSV without a config).")
     var train: String?
@@ -107,20 +103,16 @@ struct TrainCommand: ParsableCommand {
 
     /// The dataset: the given config file, or the Criteo preset.
     func dataset() throws -> DatasetConfig {
-        guard let datasetConfig else {
-            if datasetId != nil { throw ValidationError("--dataset-id needs --dataset-config") }
-            return .criteoPreset
+        if datasetOptions.datasetConfig == nil, datasetOptions.datasetId != nil {
+            throw ValidationError("--dataset-id needs --dataset-config")
         }
-        do {
-            return try DatasetConfig(contentsOf: URL(fileURLWithPath: datasetConfig), datasetID: datasetId)
-        } catch {
-            throw CLIError(error.description)
-        }
+        return try datasetOptions.load() ?? .criteoPreset
     }
 
     func run() throws {
         var config = try trainingConfiguration()
         let dataset = try dataset()
+        let datasetConfig = datasetOptions.datasetConfig
         if minCount == nil, datasetConfig != nil { config.minCount = dataset.schema.minCount }
         guard let trainPath = train ?? dataset.trainData else {
             throw CLIError(datasetConfig.map { "\($0): dataset \(dataset.schema.datasetID): no train_data; give --train FILE" }
