@@ -6,10 +6,41 @@ import CTRServing
 /// Every check happens before the job is queued, because one bad row would otherwise fail the whole
 /// batch it is merged into: names, element types, shapes (`[rows, width]`, the same rows for every
 /// input, at most `maxRows`), ids inside their field's block of the embedding table, finite numbers.
-struct InferInputValidator {
+/// Built once per served model, so a request only checks.
+struct InferInputValidator: Sendable {
     let signature: ModelSignature
     let model: String
     let maxRows: Int
+    /// The decoder's element cap: every input of a request of `maxRows` rows (the row limit itself is
+    /// checked per input by ``rows(of:)``).
+    let maxElements: Int
+    /// Per signature input, per column: the field it belongs to and the id range of its vocabulary block
+    /// (empty for the numeric input).
+    private let columnRanges: [[(field: String, low: Int64, high: Int64)]]
+
+    /// A validator for `map`'s signature.
+    init(map: FeatureMap, model: String, maxRows: Int) {
+        let signature = map.signature
+        self.signature = signature
+        self.model = model
+        self.maxRows = maxRows
+        maxElements = maxRows * max(signature.inputs.reduce(0) { $0 + $1.width }, 1)
+        let offsets = map.fieldOffsets.map(Int64.init), sizes = map.fieldVocabularySizes.map(Int64.init)
+        func block(_ name: String, _ b: Int) -> (field: String, low: Int64, high: Int64) { (name, offsets[b], offsets[b] + sizes[b]) }
+        columnRanges = signature.inputs.map { tensor in
+            switch tensor.role {
+            case .categoricalIDs:
+                return tensor.fields.enumerated().map { block($1, $0) }
+            case .sequenceIDs:
+                // Each column belongs to one sequence field, whose tokens live in its vocabulary block.
+                return zip(tensor.fields, zip(map.sequenceBlocks, map.sequenceLengths)).flatMap { name, layout in
+                    Array(repeating: block(name, layout.0), count: layout.1)
+                }
+            case .numericValues, .probability:
+                return []
+            }
+        }
+    }
 
     private func describe(_ tensor: ModelSignature.Tensor) -> String {
         "\(tensor.elementType.rawValue) [batch,\(tensor.width)]"
@@ -47,25 +78,16 @@ struct InferInputValidator {
     }
 
     /// Copies every input into `job` and checks its values; nil when all is well.
-    func fill(_ job: InferenceJob, from request: InferRequest, bytes: UnsafeRawBufferPointer, map: FeatureMap) -> RequestDecodeError? {
-        let offsets = map.fieldOffsets, sizes = map.fieldVocabularySizes
-        for tensor in signature.inputs {
+    func fill(_ job: InferenceJob, from request: InferRequest, bytes: UnsafeRawBufferPointer) -> RequestDecodeError? {
+        for (index, tensor) in signature.inputs.enumerated() {
             guard let input = request.input(named: tensor.name) else { continue }  // `rows(of:)` ran first
             switch tensor.role {
             case .categoricalIDs:
                 if let error = Self.copy(input, into: job.ids, bytes: bytes) { return error }
-                let names = tensor.fields
-                if let error = checkIDs(job.ids, width: tensor.width, input: input.name, column: { column in
-                    (names[column], offsets[column], sizes[column])
-                }) { return error }
+                if let error = checkIDs(job.ids, input: input.name, columns: columnRanges[index]) { return error }
             case .sequenceIDs:
                 if let error = Self.copy(input, into: job.sequences, bytes: bytes) { return error }
-                // Each column belongs to one sequence field, whose tokens live in its vocabulary block.
-                var owners: [(String, Int, Int)] = []
-                for (field, (block, length)) in zip(map.schema.sequenceFields, zip(map.sequenceBlocks, map.sequenceLengths)) {
-                    owners += Array(repeating: (field.name, offsets[block], sizes[block]), count: length)
-                }
-                if let error = checkIDs(job.sequences, width: tensor.width, input: input.name, column: { owners[$0] }) { return error }
+                if let error = checkIDs(job.sequences, input: input.name, columns: columnRanges[index]) { return error }
             case .numericValues:
                 if let error = Self.copy(input, into: job.dense, bytes: bytes) { return error }
                 for index in 0..<job.dense.count where !job.dense[index].isFinite {
@@ -79,15 +101,15 @@ struct InferInputValidator {
         return nil
     }
 
-    private func checkIDs(_ ids: UnsafeMutableBufferPointer<Int64>, width: Int, input: String,
-                          column owner: (Int) -> (name: String, offset: Int, size: Int)) -> RequestDecodeError? {
+    private func checkIDs(_ ids: UnsafeMutableBufferPointer<Int64>, input: String,
+                          columns: [(field: String, low: Int64, high: Int64)]) -> RequestDecodeError? {
+        let width = columns.count
         var column = 0
         for index in 0..<ids.count {
-            let id = ids[index]
-            let (name, offset, size) = owner(column)
-            if id < offset || id >= offset + size {
+            let id = ids[index], range = columns[column]
+            if id < range.low || id >= range.high {
                 return RequestDecodeError(.invalidRequest,
-                    "input \"\(input)\" row \(index / width) column \(column) (\(name)) holds id \(id), outside that field's range [\(offset), \(offset + size))")
+                    "input \"\(input)\" row \(index / width) column \(column) (\(range.field)) holds id \(id), outside that field's range [\(range.low), \(range.high))")
             }
             column += 1
             if column == width { column = 0 }

@@ -11,11 +11,14 @@ final class ModelEndpoint: Sendable {
     let decoder: PredictRequestDecoder
     /// The inputs the v2 API takes, in the model's order.
     let signature: ModelSignature
+    /// Checks v2 requests against `signature` and copies them into jobs.
+    let validator: InferInputValidator
 
     init(bundle: ModelBundle, pool: SessionPool, maxRows: Int, ignoreUnknownFields: Bool) {
         self.bundle = bundle
         self.pool = pool
         signature = bundle.featureMap.signature
+        validator = InferInputValidator(map: bundle.featureMap, model: bundle.name, maxRows: maxRows)
         decoder = PredictRequestDecoder(schema: bundle.featureMap.schema, maxInstances: maxRows, ignoreUnknownFields: ignoreUnknownFields)
         let session = pool.sessions[0]
         let metadata = ModelMetadata(

@@ -263,16 +263,13 @@ public final class ServerApplication: Sendable {
         let request: InferRequest
         let outputs: [(name: String, binary: Bool)]
         do throws(RequestDecodeError) {
-            // The element cap counts every input of a full request; the row limit itself is checked per input below.
-            let width = endpoint.signature.inputs.reduce(0) { $0 + $1.width }
-            request = try InferRequestDecoder(maxElements: configuration.maxRowsPerRequest * max(width, 1)).decode(bytes, headerLength: headerLength)
+            request = try InferRequestDecoder(maxElements: endpoint.validator.maxElements).decode(bytes, headerLength: headerLength)
             outputs = try request.selectOutputs(modelOutputs: [endpoint.outputName])
         } catch {
             return .failure(ReplyError(Self.reply(for: error)))
         }
         let rows: Int
-        switch InferInputValidator(signature: endpoint.signature, model: endpoint.name, maxRows: configuration.maxRowsPerRequest)
-            .rows(of: request) {
+        switch endpoint.validator.rows(of: request) {
         case .success(let count): rows = count
         case .failure(let error): return .failure(ReplyError(Self.reply(for: error)))
         }
@@ -306,8 +303,7 @@ public final class ServerApplication: Sendable {
                 respond(Self.reply(for: error))
             }
         }
-        let validator = InferInputValidator(signature: endpoint.signature, model: endpoint.name, maxRows: configuration.maxRowsPerRequest)
-        if let failure = validator.fill(job, from: request, bytes: bytes, map: endpoint.bundle.featureMap) {
+        if let failure = endpoint.validator.fill(job, from: request, bytes: bytes) {
             return .failure(ReplyError(Self.reply(for: failure)))
         }
         return .success(job)

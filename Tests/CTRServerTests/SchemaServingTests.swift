@@ -113,7 +113,7 @@ struct SchemaServingTests {
     @Test("v2 limits count rows, not elements across inputs; wrong widths name the input")
     func v2LimitsAreInRows() throws {
         let map = TestServer.featureMap
-        let validator = InferInputValidator(signature: map.signature, model: "tiny", maxRows: 10)
+        let validator = InferInputValidator(map: map, model: "tiny", maxRows: 10)
         func request(rows: Int, width: Int = 26) -> InferRequest {
             InferRequest(inputs: [
                 InferInputTensor(name: "sparse_ids", datatype: .int64, shape: [Int64(rows), Int64(width)], parameters: [:],
