@@ -27,7 +27,7 @@ public final class InferenceJob: @unchecked Sendable {
     private let storage: UnsafeMutableRawPointer
 
     /// Allocates room for `rows` rows; `completion` runs exactly once, on an inference thread.
-    public init(rows: Int, sparseWidth: Int = 26, denseWidth: Int = 13, sequenceWidth: Int = 0, deadline: UInt64 = 0,
+    public init(rows: Int, sparseWidth: Int, denseWidth: Int, sequenceWidth: Int = 0, deadline: UInt64 = 0,
                 completion: @escaping @Sendable (Outcome) -> Void) {
         precondition(rows > 0, "a job needs at least one row")
         self.rows = rows

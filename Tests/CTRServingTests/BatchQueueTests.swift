@@ -5,7 +5,7 @@ import Testing
 @Suite("BatchQueue forms batches, bounds memory and drains")
 struct BatchQueueTests {
     static func job(rows: Int, tag: Int = 0) -> InferenceJob {
-        let job = InferenceJob(rows: rows) { _ in }
+        let job = InferenceJob(rows: rows, sparseWidth: 26, denseWidth: 13) { _ in }
         job.ids[0] = Int64(tag)
         return job
     }
