@@ -6,8 +6,6 @@
 public struct FeatureEncoder: Sendable {
     /// The map this encoder was built from.
     public let map: FeatureMap
-    /// Column names to fields, for request decoders.
-    public let names: FieldNameTable
     private let index: VocabularyIndex
     private let offsets: [Int64]
     private let categoricalMissing: [Int64]
@@ -33,7 +31,6 @@ public struct FeatureEncoder: Sendable {
     init(map: FeatureMap, hashMask: UInt64) {
         self.map = map
         let schema = map.schema
-        names = FieldNameTable(schema: schema)
         let offsets = map.fieldOffsets
         self.offsets = offsets.map { Int64($0) }
         let index = VocabularyIndex(vocabularies: map.vocabularies, offsets: offsets,
