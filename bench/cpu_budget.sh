@@ -38,7 +38,7 @@ port=$(free_port)
 start_clickwise "$port" --model "$model" "$@"
 WRK_PATH=/v1/models/$name:predict run_wrk "clickwise serve, $name $*" "$port" "$threads" "$conns" "$duration" "$script" "${CLICKWISE_ROWS:-}" "$name"
 curl -s "http://127.0.0.1:$port/metrics" | awk '/^clickwise_ort_run_seconds_sum/ {s=$2} /^clickwise_ort_run_seconds_count/ {c=$2}
-  /^clickwise_requests_total\{route="predict",status="200"\}/ {r=$2}
+  /^clickwise_requests_total\{protocol="http",route="predict",status="200"\}/ {r=$2}
   END {printf "ORT Run: %.1f us per run, %.1f us per request (subtract from CPU us/req for the budget)\n", s / c * 1e6, s / r * 1e6}'
 stop_server
 echo "($(date -u +%F), $(nproc) cores, wrk -t$threads -c$conns -d$duration)"

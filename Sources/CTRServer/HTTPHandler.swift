@@ -16,7 +16,8 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sent through the pipeline when the server starts draining.
     struct DrainEvent: Sendable {}
 
-    private let application: ServerApplication
+    private let routes: HTTPRoutes
+    private let core: InferenceCore
     private let maxBodyBytes: Int
     private let workerHeader: String?
     private var head: HTTPRequestHead?
@@ -38,9 +39,10 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// `workerIndex` (with `--workers`) adds `x-clickwise-worker: <index>` to every response, so clients, tests
     /// and nginx checks can tell which process answered.
-    init(application: ServerApplication, workerIndex: Int? = nil) {
-        self.application = application
-        self.maxBodyBytes = application.configuration.maxBodyBytes
+    init(routes: HTTPRoutes, workerIndex: Int? = nil) {
+        self.routes = routes
+        self.core = routes.core
+        self.maxBodyBytes = routes.core.configuration.maxBodyBytes
         self.workerHeader = workerIndex.map { "\(Self.workerHeaderName): \($0)\r\n" }
     }
 
@@ -97,7 +99,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard let requestHead = head else { return }
             head = nil
             startedAt = MonotonicClock.nanoseconds()
-            application.metrics.requestStarted()
+            core.requestStarted()
             route = routeFor(requestHead.uri)
             let isHead = requestHead.method == .HEAD
             if bodyTooLarge {
@@ -114,7 +116,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let requestBody = body
             body = nil
             awaitingReply = true
-            if let reply = application.handle(route: route, head: requestHead, body: requestBody, scratch: &scratch, respond: { reply in
+            if let reply = routes.handle(route: route, head: requestHead, body: requestBody, scratch: &scratch, respond: { reply in
                 eventLoop.execute {
                     let bound = loopBound.value
                     bound.handler.finish(context: bound.context, version: version, keepAlive: keepAlive, isHead: isHead, reply: reply)
@@ -175,8 +177,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                                                 allocator: context.channel.allocator)
         busy = false
         awaitingReply = false
-        application.metrics.requestFinished(route: route.metricsIndex, status: Int(reply.status.code),
-                                            seconds: MonotonicClock.seconds(from: startedAt, to: MonotonicClock.nanoseconds()))
+        core.requestFinished(route: route.metricsIndex, status: Int(reply.status.code), startedAt: startedAt)
         if close {
             closing = true
             let channel = context.channel

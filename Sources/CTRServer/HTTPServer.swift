@@ -12,10 +12,14 @@ import Glibc
 /// The HTTP front end: binds, serves until told to stop, then drains gracefully.
 ///
 /// Graceful shutdown: stop accepting, mark not-ready, let every in-flight request finish (its connection then
-/// closes), close idle keep-alive connections, finish queued inference, stop the threads.
+/// closes), close idle keep-alive connections. Stopping inference is the core's part (``InferenceCore/run()``),
+/// except for a server run on its own (`ownsCore`), which stops the core's pools too.
 public final class HTTPServer: Service, Sendable {
-    public let application: ServerApplication
+    public let core: InferenceCore
+    private let routes: HTTPRoutes
+    private let ownsCore: Bool
     private let group: MultiThreadedEventLoopGroup
+    private let ownsGroup: Bool
     private let serverChannel = Mutex<Channel?>(nil)
     private let drainTask = Mutex<Task<Void, Never>?>(nil)
     // Ends when the server is asked to stop; a Swift stream rather than the channel's close future, because that
@@ -25,13 +29,17 @@ public final class HTTPServer: Service, Sendable {
     private let logger: Logger
     private let onListening: (@Sendable (SocketAddress) -> Void)?
 
-    /// Creates a server for `application`; `onListening` is told the bound address (with the real port).
-    public init(application: ServerApplication, logger: Logger = Logger(label: "clickwise.http"),
-                onListening: (@Sendable (SocketAddress) -> Void)? = nil) {
-        self.application = application
-        let inferenceThreads = application.endpoints.values.reduce(0) { $0 + $1.pool.configuration.threadCount }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: application.configuration.resolvedEventLoopThreads(
-            cores: System.coreCount, inferenceThreads: inferenceThreads))
+    /// Creates a server for `core` on `group` (nil = its own event loops, shut down when it stops);
+    /// `ownsCore` makes its drain stop the core's pools too (a server not run beside the core in a service
+    /// group); `onListening` is told the bound address (with the real port).
+    public init(core: InferenceCore, group: MultiThreadedEventLoopGroup? = nil, ownsCore: Bool = true,
+                logger: Logger = Logger(label: "clickwise.http"), onListening: (@Sendable (SocketAddress) -> Void)? = nil) {
+        self.core = core
+        routes = HTTPRoutes(core: core)
+        self.ownsCore = ownsCore
+        ownsGroup = group == nil
+        self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: core.configuration.resolvedEventLoopThreads(
+            cores: System.coreCount, inferenceThreads: core.inferenceThreads))
         self.logger = logger
         self.onListening = onListening
     }
@@ -39,13 +47,14 @@ public final class HTTPServer: Service, Sendable {
     /// Binds the listening socket and returns its address.
     @discardableResult
     public func bind() async throws -> SocketAddress {
-        let application = self.application
+        let routes = self.routes
         let connections = self.connections
-        let workerIndex = application.configuration.workerIndex
+        let configuration = core.configuration
+        let workerIndex = configuration.workerIndex
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: application.configuration.reusePort ? 1 : 0)
+            .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: configuration.reusePort ? 1 : 0)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
@@ -56,10 +65,9 @@ public final class HTTPServer: Service, Sendable {
                 // configureHTTPServerPipeline: its encoder and pipelining handler double the per-request CPU).
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(application: application, workerIndex: workerIndex))
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(routes: routes, workerIndex: workerIndex))
                 }
             }
-        let configuration = application.configuration
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         serverChannel.withLock { $0 = channel }
         let address = channel.localAddress!
@@ -94,20 +102,16 @@ public final class HTTPServer: Service, Sendable {
     }
 
     private func performDrain() async {
-        application.beginDraining()
+        core.beginDraining()
         if let channel = serverChannel.withLock({ $0 }) { try? await channel.close() }
         for channel in connections.all {
             channel.pipeline.fireUserInboundEventTriggered(HTTPHandler.DrainEvent())
         }
-        var waited = 0
-        while application.metrics.inFlightRequests > 0 && waited < 30_000 {
-            try? await Task.sleep(for: .milliseconds(5))
-            waited += 5
-        }
+        await core.waitForInFlight()
         for channel in connections.all { try? await channel.close() }
-        application.shutdownPools()
-        try? await group.shutdownGracefully()
-        logger.info("stopped")
+        if ownsCore { core.shutdownPools() }
+        if ownsGroup { try? await group.shutdownGracefully() }
+        logger.info("HTTP stopped")
     }
 }
 

@@ -7,20 +7,28 @@ enum Route: Equatable {
     case modelMetadata(model: String, version: String?)
     case modelReady(model: String, version: String?)
     case infer(model: String, version: String?)
+    case modelConfig(model: String, version: String?)
+    /// Statistics of one model, or of every model when `model` is nil.
+    case modelStats(model: String?, version: String?)
+    case repositoryIndex
+    case repositoryLoad(model: String)
+    case repositoryUnload(model: String)
     case metrics
     case notFound
 
-    /// Label indices for `/metrics` (the order of `labels`).
-    static let labels = ["predict", "v2_infer", "v2_metadata", "v2_health", "metrics", "other"]
+    /// Labels for `/metrics`, indexed by `metricsIndex`; the gRPC front end's follow (``RPCRoute``).
+    static let labels: [(protocol: String, route: String)] =
+        ["predict", "v2_infer", "v2_metadata", "v2_health", "metrics", "other", "v2_repository"].map { ("http", $0) }
 
     var metricsIndex: Int {
         switch self {
         case .predict: 0
         case .infer: 1
-        case .serverMetadata, .modelMetadata: 2
+        case .serverMetadata, .modelMetadata, .modelConfig, .modelStats: 2
         case .live, .ready, .modelReady: 3
         case .metrics: 4
         case .notFound: 5
+        case .repositoryIndex, .repositoryLoad, .repositoryUnload: 6
         }
     }
 
@@ -34,9 +42,19 @@ enum Route: Equatable {
         case "/v2/health/live": self = .live; return
         case "/v2/health/ready": self = .ready; return
         case "/metrics": self = .metrics; return
+        case "/v2/models/stats": self = .modelStats(model: nil, version: nil); return
+        case "/v2/repository/index": self = .repositoryIndex; return
         default: break
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        // ["", "v2", "repository", "models", "name", "load"]
+        if parts.count == 6, parts[1] == "v2", parts[2] == "repository", parts[3] == "models", !parts[4].isEmpty {
+            switch parts[5] {
+            case "load": self = .repositoryLoad(model: String(parts[4])); return
+            case "unload": self = .repositoryUnload(model: String(parts[4])); return
+            default: self = .notFound; return
+            }
+        }
         // ["", "v1", "models", "name:predict"]
         if parts.count == 4, parts[1] == "v1", parts[2] == "models", parts[3].hasSuffix(":predict") {
             let name = parts[3].dropLast(":predict".count)
@@ -59,6 +77,8 @@ enum Route: Equatable {
         case []: self = .modelMetadata(model: model, version: version)
         case ["ready"]: self = .modelReady(model: model, version: version)
         case ["infer"]: self = .infer(model: model, version: version)
+        case ["config"]: self = .modelConfig(model: model, version: version)
+        case ["stats"]: self = .modelStats(model: model, version: version)
         default: self = .notFound
         }
     }

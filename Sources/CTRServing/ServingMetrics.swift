@@ -24,14 +24,15 @@ public final class ServingMetrics: Sendable {
         var failedRuns: UInt64 = 0
     }
 
-    public let routes: [String]
+    /// Each route's labels: the front end that served it (`http`, `grpc`) and its name.
+    public let routes: [(protocol: String, route: String)]
     private let requests: Mutex<RequestFamily>
     private let inference = Mutex(InferenceFamily())
     private let inFlight = Atomic<Int>(0)
     private let running = Atomic<Int>(0)
 
-    /// Creates metrics for the given route labels (indices are used when recording).
-    public init(routes: [String]) {
+    /// Creates metrics for the given routes (indices are used when recording).
+    public init(routes: [(protocol: String, route: String)]) {
         self.routes = routes
         requests = Mutex(RequestFamily(
             counts: Array(repeating: Array(repeating: 0, count: Self.statusCodes.count + 1), count: routes.count),
@@ -95,16 +96,16 @@ public final class ServingMetrics: Sendable {
     public func render() -> String {
         var out = ""
         let requestSnapshot = requests.withLock { $0 }
-        out += "# HELP clickwise_requests_total HTTP requests by route and status code.\n# TYPE clickwise_requests_total counter\n"
+        out += "# HELP clickwise_requests_total Requests by protocol, route and status (gRPC calls count under the HTTP status of their outcome).\n# TYPE clickwise_requests_total counter\n"
         for (routeIndex, route) in routes.enumerated() {
             for (statusIndex, count) in requestSnapshot.counts[routeIndex].enumerated() where count > 0 {
                 let status = statusIndex < Self.statusCodes.count ? String(Self.statusCodes[statusIndex]) : "other"
-                out += "clickwise_requests_total{route=\"\(route)\",status=\"\(status)\"} \(count)\n"
+                out += "clickwise_requests_total{protocol=\"\(route.protocol)\",route=\"\(route.route)\",status=\"\(status)\"} \(count)\n"
             }
         }
         out += "# HELP clickwise_request_duration_seconds Time from a complete request to its response.\n# TYPE clickwise_request_duration_seconds histogram\n"
         for (routeIndex, route) in routes.enumerated() where requestSnapshot.latency[routeIndex].count > 0 {
-            requestSnapshot.latency[routeIndex].render(name: "clickwise_request_duration_seconds", labels: "route=\"\(route)\"", into: &out)
+            requestSnapshot.latency[routeIndex].render(name: "clickwise_request_duration_seconds", labels: "protocol=\"\(route.protocol)\",route=\"\(route.route)\"", into: &out)
         }
         out += "# HELP clickwise_inflight_requests Requests being handled.\n# TYPE clickwise_inflight_requests gauge\n"
         out += "clickwise_inflight_requests \(inFlightRequests)\n"

@@ -15,6 +15,8 @@ public final class SessionPool: Sendable {
     public let encoder: FeatureEncoder
     /// Which job buffers feed the model's inputs, in the model's input order.
     public let layout: InputLayout
+    /// This model's counters in Triton's statistics terms.
+    public let statistics = ModelStatistics()
     private let queue: BatchQueue
     private let threads: ThreadGroup
 
@@ -43,8 +45,8 @@ public final class SessionPool: Sendable {
         threads = ThreadGroup()
         for index in 0..<configuration.threadCount {
             let session = sessions[configuration.sharedSession ? 0 : index]
-            let worker = InferenceWorker(session: session, queue: queue, metrics: metrics, maxBatchRows: configuration.maxBatchSize,
-                                         layout: layout)
+            let worker = InferenceWorker(session: session, queue: queue, metrics: metrics, statistics: statistics,
+                                         maxBatchRows: configuration.maxBatchSize, layout: layout)
             threads.start(name: "clickwise-infer-\(index)") { worker.run() }
         }
     }
@@ -134,6 +136,7 @@ private final class InferenceWorker: @unchecked Sendable {
     let session: ORTSession
     let queue: BatchQueue
     let metrics: ServingMetrics
+    let statistics: ModelStatistics
     let maxBatchRows: Int
     let layout: InputLayout
     var ids: UnsafeMutableBufferPointer<Int64>
@@ -141,10 +144,11 @@ private final class InferenceWorker: @unchecked Sendable {
     var sequences: UnsafeMutableBufferPointer<Int64>
     var output: UnsafeMutableBufferPointer<Float>
 
-    init(session: ORTSession, queue: BatchQueue, metrics: ServingMetrics, maxBatchRows: Int, layout: InputLayout) {
+    init(session: ORTSession, queue: BatchQueue, metrics: ServingMetrics, statistics: ModelStatistics, maxBatchRows: Int, layout: InputLayout) {
         self.session = session
         self.queue = queue
         self.metrics = metrics
+        self.statistics = statistics
         self.maxBatchRows = max(1, maxBatchRows)
         self.layout = layout
         ids = .allocate(capacity: max(1, self.maxBatchRows * layout.sparseWidth))
@@ -193,6 +197,7 @@ private final class InferenceWorker: @unchecked Sendable {
         metrics.runningChanged(by: 1)
         let start = MonotonicClock.nanoseconds()
         var failure: ORTError?
+        var inputDone = start
         if jobs.count == 1 {
             // One request: run straight on its own buffers, no copy.
             let job = jobs[0]
@@ -206,6 +211,7 @@ private final class InferenceWorker: @unchecked Sendable {
                 if qw > 0 { (sequences.baseAddress! + offset * qw).update(from: job.sequences.baseAddress!, count: job.rows * qw) }
                 offset += job.rows
             }
+            inputDone = MonotonicClock.nanoseconds()
             failure = layout.run(session, ids: UnsafeMutableBufferPointer(rebasing: ids[0..<(rows * sw)]),
                                  dense: UnsafeMutableBufferPointer(rebasing: dense[0..<(rows * dw)]),
                                  sequences: UnsafeMutableBufferPointer(rebasing: sequences[0..<(rows * qw)]),
@@ -220,7 +226,12 @@ private final class InferenceWorker: @unchecked Sendable {
         }
         let end = MonotonicClock.nanoseconds()
         metrics.runningChanged(by: -1)
-        metrics.batchRan(rows: rows, runSeconds: MonotonicClock.seconds(from: start, to: end), queueWaits: waits, failed: failure != nil)
+        metrics.batchRan(rows: rows, runSeconds: MonotonicClock.seconds(from: inputDone, to: end), queueWaits: waits, failed: failure != nil)
+        if failure == nil {
+            statistics.batchRan(rows: rows, requests: jobs.count, queueNanoseconds: UInt64(waits.reduce(0, +) * 1e9),
+                                inputNanoseconds: inputDone - start, runNanoseconds: end - inputDone,
+                                outputNanoseconds: MonotonicClock.nanoseconds() - end)
+        }
         for job in jobs {
             if let failure {
                 job.completion(.failure(ServingError(.inference, "inference failed: \(failure.message)")))

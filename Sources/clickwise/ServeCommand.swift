@@ -6,6 +6,7 @@ import Logging
 import ONNXRuntime
 import ServiceLifecycle
 import NIOCore
+import NIOPosix
 
 /// `clickwise serve`: serves CTR predictions over HTTP (CTR API and KServe v2) until SIGTERM/SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -123,41 +124,59 @@ struct ServeCommand: AsyncParsableCommand {
         if workerIndex != nil { Self.watchParent() }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "clickwise")
-        let application: ServerApplication
+        let core: InferenceCore
         do {
-            application = try ServerApplication.build(serverConfiguration, logger: logger)
+            core = try InferenceCore.build(serverConfiguration, logger: logger)
         } catch {
             throw CLIError(error.message)
         }
-        let server = HTTPServer(application: application, logger: logger)
+        // One set of event loops for every front end; shut down on every path out of here.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: serverConfiguration.resolvedEventLoopThreads(
+            cores: System.coreCount, inferenceThreads: core.inferenceThreads))
+        do {
+            try await serve(core: core, group: group, logger: logger)
+        } catch {
+            core.shutdownPools()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    private func serve(core: InferenceCore, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
+        let http = HTTPServer(core: core, group: group, ownsCore: false, logger: logger)
         // A worker joins the shared SO_REUSEPORT port only once warm: the kernel would otherwise route new
         // connections to a restarting worker that can only answer 503. A single server binds first, so its
-        // health endpoints answer (not ready) during warm-up.
-        let warmBeforeBinding = workerIndex != nil
-        if warmBeforeBinding {
-            do { try application.warmUp() } catch { throw CLIError(error.message) }
+        // health endpoints answer (not ready) during warm-up, which the core runs as its service starts.
+        if workerIndex != nil {
+            do { try await core.warmUpOffPool() } catch { throw CLIError(error.message) }
         }
         let address: SocketAddress
         do {
-            address = try await server.bind()
+            address = try await http.bind()
         } catch {
             throw CLIError("cannot listen on \(host):\(port): \(error)")
         }
         let port = address.port ?? self.port
-        print("clickwise \(ServerApplication.version) serving \(application.modelNames.joined(separator: ", ")) on http://\(host):\(port)")
-        print("  POST http://\(host):\(port)/v1/models/\(application.modelNames[0]):predict   (KServe v2: /v2/models/\(application.modelNames[0])/infer)")
+        print("clickwise \(InferenceCore.version) serving \(core.modelNames.joined(separator: ", ")) on http://\(host):\(port)")
+        print("  POST http://\(host):\(port)/v1/models/\(core.modelNames[0]):predict   (KServe v2: /v2/models/\(core.modelNames[0])/infer)")
         fflush(nil)
-        if !warmBeforeBinding {
-            do {
-                try application.warmUp()
-            } catch {
-                await server.drain()
-                throw CLIError(error.message)
-            }
+        let summary = "ready (pool \(poolSize)\(sharedSession ? " threads on one shared session" : " sessions"), intra \(intraThreads), inter \(interThreads), max batch \(maxBatchSize))"
+        let announce = Task {
+            await core.waitUntilWarm()
+            print(summary)
+            fflush(nil)
         }
-        print("ready (pool \(poolSize)\(sharedSession ? " threads on one shared session" : " sessions"), intra \(intraThreads), inter \(interThreads), max batch \(maxBatchSize))")
-        fflush(nil)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        defer { announce.cancel() }
+        // The core first: the group stops services in reverse order, so the front ends finish their calls
+        // before the core's pools stop.
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: core, failureTerminationBehavior: .gracefullyShutdownGroup),
+                                                                         .init(service: http)]
+        let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await serviceGroup.run()
+        } catch let error as ServingError {
+            throw CLIError(error.message)
+        }
     }
 }

@@ -200,7 +200,7 @@ struct HTTPServerTests {
         _ = try client.send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: 0..<3))
         let metrics = try client.send("GET", "/metrics")
         #expect(metrics.status == 200)
-        #expect(metrics.text.contains("clickwise_requests_total{route=\"predict\",status=\"200\"} 1"))
+        #expect(metrics.text.contains("clickwise_requests_total{protocol=\"http\",route=\"predict\",status=\"200\"} 1"))
         #expect(metrics.text.contains("clickwise_rows_total"))
         #expect(metrics.text.contains("clickwise_queue_wait_seconds_bucket"))
         #expect(metrics.text.contains("clickwise_ort_run_seconds_count"))

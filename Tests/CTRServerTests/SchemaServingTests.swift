@@ -97,7 +97,7 @@ struct SchemaServingTests {
         let encoder = FeatureEncoder(map: map)
         let instances = try decode(#"{"instances":[{"user_id":"u1","price":2,"clicks":["b","zz"]},{"clicks":"a^b^a^b"}]}"#).get()
         let job = InferenceJob(rows: 2, sparseWidth: 2, denseWidth: 2, sequenceWidth: 3) { _ in }
-        ServerApplication.encode(instances, with: encoder, into: job)
+        InferenceCore.encode(instances, with: encoder, into: job)
         let offsets = map.fieldOffsets.map(Int64.init)
         #expect(job.ids[0] == encoder.categoricalID(field: 0, string: "u1"))
         #expect(job.ids[2] == offsets[0] + 1)  // missing user_id
@@ -146,7 +146,7 @@ struct SchemaServingTests {
         var configuration = ServerConfiguration(modelPath: repository)
         configuration.port = 0
         do {
-            _ = try ServerApplication.build(configuration)
+            _ = try InferenceCore.build(configuration)
             Issue.record("a mismatched bundle loaded")
         } catch {
             #expect(error.message.contains("do not belong together"))

@@ -142,11 +142,11 @@ struct ServerFailureTests {
 struct ErrorMappingTests {
     @Test("queue full and draining are 503 with Retry-After; an expired deadline is 504")
     func mapping() {
-        let full = ServerApplication.reply(for: ServingError(.queueFull, "full"))
+        let full = HTTPRoutes.reply(for: ServerError(ServingError(.queueFull, "full")))
         #expect(full.status.code == 503 && full.extraHeaders.contains { $0.0 == "retry-after" })
-        #expect(ServerApplication.reply(for: ServingError(.shuttingDown, "bye")).status.code == 503)
-        #expect(ServerApplication.reply(for: ServingError(.deadlineExpired, "late")).status.code == 504)
-        #expect(ServerApplication.reply(for: ServingError(.badInput, "bad")).status.code == 400)
-        #expect(ServerApplication.reply(for: ServingError(.inference, "boom")).status.code == 500)
+        #expect(HTTPRoutes.reply(for: ServerError(ServingError(.shuttingDown, "bye"))).status.code == 503)
+        #expect(HTTPRoutes.reply(for: ServerError(ServingError(.deadlineExpired, "late"))).status.code == 504)
+        #expect(HTTPRoutes.reply(for: ServerError(ServingError(.badInput, "bad"))).status.code == 400)
+        #expect(HTTPRoutes.reply(for: ServerError(ServingError(.inference, "boom"))).status.code == 500)
     }
 }

@@ -7,7 +7,7 @@ import NIOCore
 /// A real server on an ephemeral port, serving the fixture model with a small known vocabulary.
 final class TestServer: @unchecked Sendable {
     // Set once in `start` before any test reads it.
-    let application: ServerApplication
+    let application: InferenceCore
     let server: HTTPServer
     let port: Int
     let bundleDirectory: String
@@ -43,8 +43,8 @@ final class TestServer: @unchecked Sendable {
         configuration.eventLoopThreads = 1
         configuration.pool = pool
         configure(&configuration)
-        let application = try ServerApplication.build(configuration)
-        let server = HTTPServer(application: application)
+        let application = try InferenceCore.build(configuration)
+        let server = HTTPServer(core: application)
         let address = try await server.bind()
         try application.warmUp()
         let testServer = TestServer(application: application, server: server, port: address.port!, bundleDirectory: repository + "/tiny/1")
@@ -52,7 +52,7 @@ final class TestServer: @unchecked Sendable {
         return testServer
     }
 
-    private init(application: ServerApplication, server: HTTPServer, port: Int, bundleDirectory: String) {
+    private init(application: InferenceCore, server: HTTPServer, port: Int, bundleDirectory: String) {
         self.application = application
         self.server = server
         self.port = port

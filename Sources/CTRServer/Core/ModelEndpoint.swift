@@ -6,7 +6,12 @@ import ONNXRuntime
 final class ModelEndpoint: Sendable {
     let bundle: ModelBundle
     let pool: SessionPool
+    /// The v2 model metadata, and its JSON computed once.
+    let metadata: ModelMetadata
     let metadataJSON: [UInt8]
+    /// Triton's model configuration, and its JSON computed once.
+    let configuration: ModelConfiguration
+    let configurationJSON: [UInt8]
     /// The CTR API decoder for this model's schema.
     let decoder: PredictRequestDecoder
     /// The inputs the v2 API takes, in the model's order.
@@ -21,13 +26,25 @@ final class ModelEndpoint: Sendable {
         validator = InferInputValidator(map: bundle.featureMap, model: bundle.name, maxRows: maxRows)
         decoder = PredictRequestDecoder(schema: bundle.featureMap.schema, maxInstances: maxRows, ignoreUnknownFields: ignoreUnknownFields)
         let session = pool.sessions[0]
-        let metadata = ModelMetadata(
-            name: bundle.name, versions: [bundle.version],
-            inputs: session.inputs.map { TensorMetadata(name: $0.name, datatype: InferDatatype(ort: $0.elementType), shape: $0.shape) },
-            outputs: session.outputs.map { TensorMetadata(name: $0.name, datatype: InferDatatype(ort: $0.elementType), shape: $0.shape) })
+        let inputs = session.inputs.map { TensorMetadata(name: $0.name, datatype: InferDatatype(ort: $0.elementType), shape: $0.shape) }
+        let outputs = session.outputs.map { TensorMetadata(name: $0.name, datatype: InferDatatype(ort: $0.elementType), shape: $0.shape) }
+        metadata = ModelMetadata(name: bundle.name, versions: [bundle.version], inputs: inputs, outputs: outputs)
         var bytes: [UInt8] = []
         metadata.encode(into: &bytes)
         metadataJSON = bytes
+        // Every served input and output is [batch, ...]: Triton's config lists the dims after the batch.
+        func withoutBatch(_ tensor: TensorMetadata) -> ModelConfiguration.Tensor {
+            ModelConfiguration.Tensor(name: tensor.name, datatype: tensor.datatype, dims: Array(tensor.shape.dropFirst()))
+        }
+        let poolConfiguration = pool.configuration
+        configuration = ModelConfiguration(
+            name: bundle.name, maxBatchSize: maxRows, inputs: inputs.map(withoutBatch), outputs: outputs.map(withoutBatch),
+            preferredBatchSize: poolConfiguration.maxBatchSize, maxQueueDelayMicroseconds: poolConfiguration.maxQueueDelayMicroseconds,
+            instanceCount: poolConfiguration.threadCount,
+            parameters: [("version", bundle.version), ("feature_map_fingerprint", bundle.featureMap.fingerprint)])
+        bytes = []
+        configuration.encode(into: &bytes)
+        configurationJSON = bytes
     }
 
     var name: String { bundle.name }

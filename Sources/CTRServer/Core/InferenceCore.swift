@@ -1,0 +1,465 @@
+import CTRFeatures
+import CTRServing
+import Logging
+import ONNXRuntime
+import Foundation
+import ServiceLifecycle
+import Synchronization
+
+/// The engine both front ends share: the served models, their pools, readiness, metrics, and inference.
+///
+/// HTTP and gRPC reach it only through this narrow interface, in protocol-neutral terms (`InferRequest`,
+/// `ServerError`), so the v2 checks, the CTR API encoding and the error classification exist once and are
+/// unit-testable without sockets. As a `Service` it runs first in the `ServiceGroup` and stops last: the
+/// group shuts down its front ends (reverse order) before `run` returns and the pools stop.
+public final class InferenceCore: Service, Sendable {
+    public static let version = "0.1.0"
+
+    public let configuration: ServerConfiguration
+    public let metrics: ServingMetrics
+    let endpoints: [String: ModelEndpoint]
+    let logger: Logger
+    /// The front ends' requests that are between "received" and "answered", for draining.
+    let inFlight = InFlightRequests()
+    private let isReady = Atomic<Bool>(false)
+    private let isDraining = Atomic<Bool>(false)
+    private let readiness = Readiness()
+    /// The `/v2` extensions, each of which works on both protocols.
+    public static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "metrics"]
+
+    /// Loads ONNX Runtime and every model bundle, and starts their inference threads (not yet warmed up).
+    public static func build(_ configuration: ServerConfiguration, logger: Logger = Logger(label: "clickwise")) throws(ServingError) -> InferenceCore {
+        let runtime: ORTRuntime
+        let environment: ORTEnvironment
+        do {
+            runtime = try ORTRuntime.load(explicitPath: configuration.ortLibrary)
+            environment = try ORTEnvironment.make(runtime: runtime)
+        } catch {
+            throw ServingError(.modelLoad, error.message)
+        }
+        let bundles = try ModelRepository.discover(configuration.modelPath)
+        let metrics = ServingMetrics(routes: Route.labels + RPCRoute.labels)
+        var endpoints: [String: ModelEndpoint] = [:]
+        for bundle in bundles {
+            let pool = try SessionPool(bundle: bundle, configuration: configuration.pool, environment: environment, metrics: metrics)
+            endpoints[bundle.name] = ModelEndpoint(bundle: bundle, pool: pool, maxRows: configuration.maxRowsPerRequest,
+                                                   ignoreUnknownFields: configuration.ignoreUnknownFields)
+        }
+        return InferenceCore(configuration: configuration, metrics: metrics, endpoints: endpoints, logger: logger)
+    }
+
+    private init(configuration: ServerConfiguration, metrics: ServingMetrics, endpoints: [String: ModelEndpoint], logger: Logger) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.endpoints = endpoints
+        self.logger = logger
+    }
+
+    // MARK: - Lifecycle
+
+    /// Names of the served models, sorted.
+    public var modelNames: [String] { endpoints.keys.sorted() }
+
+    /// Inference threads across every model's pool (the event loops take the cores they leave).
+    public var inferenceThreads: Int { endpoints.values.reduce(0) { $0 + $1.pool.configuration.threadCount } }
+
+    /// Runs warm-up batches through every session, then reports ready.
+    ///
+    /// Called from a plain thread (``run()`` starts one): ONNX Runtime blocks, and must not hold a thread
+    /// of Swift's cooperative pool, which the front ends' async work needs.
+    public func warmUp() throws(ServingError) {
+        guard !isReady.load(ordering: .acquiring) else { return }
+        for name in modelNames { try endpoints[name]!.pool.warmUp() }
+        isReady.store(true, ordering: .releasing)
+        readiness.markReady()
+    }
+
+    /// Waits until warm-up finished (for front ends that bind only once the models are warm).
+    public func waitUntilWarm() async { await readiness.wait() }
+
+    /// Whether warm-up finished and the server is not draining.
+    public var ready: Bool { isReady.load(ordering: .acquiring) && !isDraining.load(ordering: .acquiring) }
+
+    /// Whether draining began (readiness false, new inference refused).
+    public var draining: Bool { isDraining.load(ordering: .acquiring) }
+
+    /// Marks the server as draining: readiness turns false on every protocol and new inference is refused.
+    public func beginDraining() { isDraining.store(true, ordering: .releasing) }
+
+    /// Waits until no request is between "received" and "answered", at most `timeoutSeconds`.
+    public func waitForInFlight(timeoutSeconds: Double = 30) async {
+        await inFlight.waitUntilIdle(timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Finishes every queued job and stops the inference threads.
+    public func shutdownPools() {
+        for endpoint in endpoints.values { endpoint.pool.shutdown() }
+    }
+
+    /// Warms up on a dedicated thread, serves until graceful shutdown, then stops the pools.
+    ///
+    /// The service group signals its services in reverse order, so by the time this one is told to stop,
+    /// the front ends listed after it have finished their in-flight calls.
+    public func run() async throws {
+        try await warmUpOffPool()
+        await withGracefulShutdownHandler {
+            await self.readiness.waitForStop()
+        } onGracefulShutdown: {
+            self.beginDraining()
+            self.readiness.markStopped()
+        }
+        beginDraining()
+        await waitForInFlight()
+        shutdownPools()
+    }
+
+    /// ``warmUp()`` on a new thread, awaited without blocking the caller's executor.
+    public func warmUpOffPool() async throws(ServingError) {
+        let result: Result<Void, ServingError> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                do throws(ServingError) {
+                    try self.warmUp()
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            thread.name = "clickwise-warmup"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        try result.get()
+    }
+
+    // MARK: - Requests
+
+    /// A request was received by a front end (pair with ``requestFinished(route:status:startedAt:)``).
+    func requestStarted() {
+        metrics.requestStarted()
+        inFlight.enter()
+    }
+
+    /// A request was answered with `status` (its HTTP status, or the HTTP equivalent of a gRPC code).
+    func requestFinished(route: Int, status: Int, startedAt: UInt64) {
+        metrics.requestFinished(route: route, status: status, seconds: MonotonicClock.seconds(from: startedAt, to: MonotonicClock.nanoseconds()))
+        inFlight.leave()
+    }
+
+    /// The served model `model` at `version` (nil = the served one).
+    func endpoint(_ model: String, _ version: String?) -> Result<ModelEndpoint, ServerError> {
+        guard let endpoint = endpoints[model] else {
+            return .failure(ServerError(.notFound, "unknown model \"\(model)\"; served models: \(modelNames.joined(separator: ", "))"))
+        }
+        guard endpoint.serves(version: version) else {
+            return .failure(ServerError(.notFound, "model \"\(model)\" has no version \"\(version ?? "")\"; served version: \(endpoint.bundle.version)"))
+        }
+        return .success(endpoint)
+    }
+
+    /// The monotonic deadline for a request (0 = none) from the transport's timeout and the v2 `timeout`
+    /// parameter (microseconds, Triton's unit); the earlier one wins.
+    static func deadline(transportTimeoutNanoseconds: UInt64?, parameters: [String: InferParameter] = [:]) -> Result<UInt64, ServerError> {
+        var timeout = transportTimeoutNanoseconds
+        if let parameter = parameters["timeout"] {
+            guard let microseconds = parameter.int64Value, microseconds > 0 else {
+                return .failure(ServerError(.invalidArgument, "parameter \"timeout\" must be a positive number of microseconds, got \(parameter)"))
+            }
+            timeout = min(timeout ?? .max, UInt64(microseconds) &* 1_000)
+        }
+        if let priority = parameters["priority"] {
+            // Accepted as Triton does (0 = the model's default); one queue per model, so every level runs in order.
+            guard let level = priority.int64Value ?? (priority.boolValue == nil ? nil : 0), level >= 0 else {
+                return .failure(ServerError(.invalidArgument, "parameter \"priority\" must be a non-negative integer, got \(priority)"))
+            }
+        }
+        guard let timeout else { return .success(0) }
+        return .success(MonotonicClock.nanoseconds() &+ timeout)
+    }
+
+    // MARK: - CTR API
+
+    /// Decodes raw CTR API rows, encodes them with the bundle's vocabulary and queues them.
+    ///
+    /// Returns the predictions at once when there are no rows; otherwise nil, and `completion` runs later
+    /// on an inference thread with the predictions (valid only during the call).
+    func predict(_ endpoint: ModelEndpoint, body: UnsafeRawBufferPointer, scratch: inout DecodedInstances,
+                 transportTimeoutNanoseconds: UInt64?,
+                 completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> Result<Bool, ServerError> {
+        guard ready else { return .failure(notReady(endpoint)) }
+        do throws(RequestDecodeError) {
+            try endpoint.decoder.decode(body, into: &scratch)
+        } catch {
+            return .failure(ServerError(error))
+        }
+        let rows = scratch.count
+        guard rows > 0 else { return .success(false) }
+        let deadline: UInt64
+        switch Self.deadline(transportTimeoutNanoseconds: transportTimeoutNanoseconds) {
+        case .success(let value): deadline = value
+        case .failure(let error): return .failure(error)
+        }
+        let layout = endpoint.pool.layout, statistics = endpoint.pool.statistics, started = MonotonicClock.nanoseconds()
+        let job = InferenceJob(rows: rows, sparseWidth: layout.sparseWidth, denseWidth: layout.denseWidth,
+                               sequenceWidth: layout.sequenceWidth, deadline: deadline) { outcome in
+            switch outcome {
+            case .success(let predictions):
+                Self.record(statistics, since: started, succeeded: true)
+                completion(.success(predictions))
+            case .failure(let error):
+                Self.record(statistics, since: started, succeeded: false)
+                completion(.failure(ServerError(error)))
+            }
+        }
+        Self.encode(scratch, with: endpoint.pool.encoder, into: job)
+        do {
+            try endpoint.pool.submit(job)
+        } catch {
+            return .failure(ServerError(error))
+        }
+        return .success(true)
+    }
+
+    /// Raw features to model inputs, with the bundle's own vocabulary.
+    static func encode(_ instances: DecodedInstances, with encoder: FeatureEncoder, into job: InferenceJob) {
+        let denseWidth = instances.numericWidth
+        let ids = job.ids.baseAddress!, dense = job.dense.baseAddress!
+        if denseWidth > 0 {
+            instances.withUnsafeDenseValues { values in
+                var field = 0
+                for index in 0..<(instances.count * denseWidth) {
+                    let value = values[index]
+                    dense[index] = encoder.denseValue(field: field, raw: value.isNaN ? nil : value)
+                    field += 1
+                    if field == denseWidth { field = 0 }
+                }
+            }
+        }
+        instances.forEachCategorical { index, field, bytes in
+            ids[index] = encoder.categoricalID(field: field, utf8: bytes)
+        }
+        let width = encoder.sequenceWidth
+        guard width > 0, let sequences = job.sequences.baseAddress else { return }
+        instances.forEachSequence { row, field, value in
+            let out = sequences + row * width + encoder.sequenceStarts[field]
+            switch value {
+            case .missing: encoder.encodeSequence(field: field, utf8: nil, into: out)
+            case .joined(let bytes): encoder.encodeSequence(field: field, utf8: bytes, into: out)
+            case .tokens(let count, let token):
+                encoder.encodeSequence(field: field, tokenCount: count, into: out) { body in
+                    for i in 0..<count { body(token(i)) }
+                }
+            }
+        }
+    }
+
+    private static func record(_ statistics: ModelStatistics, since started: UInt64, succeeded: Bool) {
+        let now = MonotonicClock.nanoseconds()
+        let unixMilliseconds = UInt64(Date().timeIntervalSince1970 * 1_000)
+        statistics.requestFinished(nanoseconds: now &- started, succeeded: succeeded, unixMilliseconds: unixMilliseconds)
+    }
+
+    // MARK: - KServe v2
+
+    /// Checks a decoded v2 request against the model, copies it into a job and queues it.
+    ///
+    /// `bytes` is what `.binary` tensor data refers to (the HTTP body, or gRPC's raw inputs joined); it
+    /// is read before this returns. `completion` runs once on an inference thread, the outputs valid
+    /// only during the call. Every check runs before queueing: a bad request never reaches a batch.
+    func infer(_ endpoint: ModelEndpoint, request: InferRequest, bytes: UnsafeRawBufferPointer, transportTimeoutNanoseconds: UInt64?,
+               completion: @escaping @Sendable (Result<InferResult, ServerError>) -> Void) -> ServerError? {
+        guard ready else { return notReady(endpoint) }
+        let outputs: [(name: String, binary: Bool)]
+        do throws(RequestDecodeError) {
+            outputs = try request.selectOutputs(modelOutputs: [endpoint.outputName])
+        } catch {
+            return ServerError(error)
+        }
+        let rows: Int
+        switch endpoint.validator.rows(of: request) {
+        case .success(let count): rows = count
+        case .failure(let error): return ServerError(error)
+        }
+        let deadline: UInt64
+        switch Self.deadline(transportTimeoutNanoseconds: transportTimeoutNanoseconds, parameters: request.parameters) {
+        case .success(let value): deadline = value
+        case .failure(let error): return error
+        }
+        let modelName = endpoint.name, version = endpoint.bundle.version, id = request.id
+        let layout = endpoint.pool.layout, statistics = endpoint.pool.statistics, started = MonotonicClock.nanoseconds()
+        let job = InferenceJob(rows: rows, sparseWidth: layout.sparseWidth, denseWidth: layout.denseWidth,
+                               sequenceWidth: layout.sequenceWidth, deadline: deadline) { outcome in
+            switch outcome {
+            case .success(let predictions):
+                Self.record(statistics, since: started, succeeded: true)
+                completion(.success(InferResult(modelName: modelName, modelVersion: version, id: id, outputs: outputs, predictions: predictions)))
+            case .failure(let error):
+                Self.record(statistics, since: started, succeeded: false)
+                completion(.failure(ServerError(error)))
+            }
+        }
+        if let failure = endpoint.validator.fill(job, from: request, bytes: bytes) {
+            return ServerError(failure)
+        }
+        do {
+            try endpoint.pool.submit(job)
+        } catch {
+            return ServerError(error)
+        }
+        return nil
+    }
+
+    // MARK: - Statistics and repository
+
+    /// Statistics of `model` (nil = every model), Triton's statistics extension.
+    func statistics(model: String?, version: String?) -> Result<[(name: String, version: String, snapshot: ModelStatistics.Snapshot)], ServerError> {
+        guard let model else {
+            return .success(modelNames.map { name in
+                let endpoint = endpoints[name]!
+                return (name, endpoint.bundle.version, endpoint.pool.statistics.snapshot)
+            })
+        }
+        return endpoint(model, version).map { [($0.name, $0.bundle.version, $0.pool.statistics.snapshot)] }
+    }
+
+    /// One model version of the repository index: its state (Triton's UNKNOWN/READY/UNAVAILABLE/LOADING/UNLOADING).
+    struct IndexEntry: Equatable {
+        let name: String
+        let version: String
+        let state: String
+        let reason: String
+    }
+
+    /// Every model the server knows, with its state.
+    func repositoryIndex() -> [IndexEntry] {
+        modelNames.map { name in
+            let state = ready ? "READY" : (draining ? "UNAVAILABLE" : "LOADING")
+            return IndexEntry(name: name, version: endpoints[name]!.bundle.version, state: state, reason: "")
+        }
+    }
+
+    /// Loads `model`: the models are loaded at start-up, so a served model succeeds at once.
+    func load(model: String) -> ServerError? {
+        guard endpoints[model] != nil else {
+            return ServerError(.notFound, "no model \"\(model)\" in the repository \(configuration.modelPath); models: \(modelNames.joined(separator: ", "))")
+        }
+        return nil
+    }
+
+    /// Unloading needs per-model lifecycle, which this server does not have yet.
+    func unload(model: String) -> ServerError? {
+        guard endpoints[model] != nil else {
+            return ServerError(.notFound, "no model \"\(model)\" is loaded; models: \(modelNames.joined(separator: ", "))")
+        }
+        return ServerError(.unimplemented, "unloading a model is not supported yet: the set of served models is fixed at start-up")
+    }
+
+    private func notReady(_ endpoint: ModelEndpoint) -> ServerError {
+        ServerError(.unavailable, "model \"\(endpoint.name)\" is not ready (\(draining ? "shutting down" : "warming up"))")
+    }
+}
+
+/// A finished v2 inference, handed to the front end that encodes it; `predictions` is valid only during
+/// the completion call (it is the inference thread's output buffer).
+struct InferResult {
+    let modelName: String
+    let modelVersion: String
+    let id: String?
+    /// The outputs the request asked for, in order, and whether each goes as binary (HTTP's choice).
+    let outputs: [(name: String, binary: Bool)]
+    let predictions: UnsafeBufferPointer<Float>
+    /// The shape of the probability output: one value per row.
+    var shape: [Int] { [predictions.count, 1] }
+}
+
+/// Counts requests in progress; draining waits for zero on a continuation instead of polling.
+final class InFlightRequests: Sendable {
+    private struct State {
+        var count = 0
+        var nextWaiter = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+    private let state = Mutex(State())
+
+    func enter() { state.withLock { $0.count += 1 } }
+
+    func leave() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.count -= 1
+            guard state.count == 0 else { return [] }
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    var count: Int { state.withLock { $0.count } }
+
+    /// Returns when the count is zero, or after `timeoutSeconds` (a stuck client must not block shutdown).
+    func waitUntilIdle(timeoutSeconds: Double) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let id = state.withLock { state -> Int? in
+                if state.count == 0 { return nil }
+                state.nextWaiter += 1
+                state.waiters[state.nextWaiter] = continuation
+                return state.nextWaiter
+            }
+            guard let id else { return continuation.resume() }
+            Task {
+                try? await Task.sleep(for: .seconds(timeoutSeconds))
+                // Whoever removes the continuation resumes it: `leave` or this timeout, never both.
+                self.state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+            }
+        }
+    }
+}
+
+/// Warm-up and stop, as one-shot events that async code can wait for.
+final class Readiness: Sendable {
+    private struct State {
+        var ready = false
+        var stopped = false
+        var readyWaiters: [CheckedContinuation<Void, Never>] = []
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    func markReady() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.ready = true
+            defer { state.readyWaiters = [] }
+            return state.readyWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func markStopped() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.stopped = true
+            defer { state.stopWaiters = [] }
+            return state.stopWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.ready { return true }
+                state.readyWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    func waitForStop() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.stopped { return true }
+                state.stopWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import CTRServing
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The HTTP front end's request logic: routing to the core, HTTP-only parsing (headers, the binary
+/// extension's framing) and encoding replies. Everything protocol-neutral lives in ``InferenceCore``.
+final class HTTPRoutes: Sendable {
+    let core: InferenceCore
+    private let serverMetadataJSON: [UInt8]
+
+    init(core: InferenceCore) {
+        self.core = core
+        var bytes: [UInt8] = []
+        ServerMetadata(version: InferenceCore.version, extensions: InferenceCore.extensions).encode(into: &bytes)
+        serverMetadataJSON = bytes
+    }
+
+    /// Handles one request; returns the reply now, or nil when `respond` will be called later from an inference thread.
+    func handle(route: Route, head: HTTPRequestHead, body: ByteBuffer?, scratch: inout DecodedInstances,
+                respond: @escaping @Sendable (HTTPReply) -> Void) -> HTTPReply? {
+        switch route {
+        case .live:
+            guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
+            return .json(.ok, Array(#"{"live":true}"#.utf8))
+        case .ready:
+            guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
+            return core.ready ? .json(.ok, Array(#"{"ready":true}"#.utf8)) : .json(.serviceUnavailable, Array(#"{"ready":false}"#.utf8))
+        case .serverMetadata:
+            guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
+            return .json(.ok, serverMetadataJSON)
+        case .metrics:
+            guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
+            return .text(.ok, core.metrics.render())
+        case .modelMetadata(let model, let version):
+            guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
+            return withEndpoint(model, version) { .json(.ok, $0.metadataJSON) }
+        case .modelConfig(let model, let version):
+            guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
+            return withEndpoint(model, version) { .json(.ok, $0.configurationJSON) }
+        case .modelReady(let model, let version):
+            guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
+            return withEndpoint(model, version) { _ in
+                core.ready ? .json(.ok, Array(#"{"ready":true}"#.utf8)) : .json(.serviceUnavailable, Array(#"{"ready":false}"#.utf8))
+            }
+        case .modelStats(let model, let version):
+            guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
+            switch core.statistics(model: model, version: version) {
+            case .success(let models):
+                var bytes: [UInt8] = []
+                StatisticsEncoder.encode(models, into: &bytes)
+                return .json(.ok, bytes)
+            case .failure(let error): return Self.reply(for: error)
+            }
+        case .repositoryIndex:
+            guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
+            var bytes: [UInt8] = []
+            RepositoryIndexEncoder.encode(core.repositoryIndex(), into: &bytes)
+            return .json(.ok, bytes)
+        case .repositoryLoad(let model):
+            guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
+            if let error = core.load(model: model) { return Self.reply(for: error) }
+            return HTTPReply(status: .ok, contentType: "application/json", body: HTTPReply.allocator.buffer(capacity: 0))
+        case .repositoryUnload(let model):
+            guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
+            if let error = core.unload(model: model) { return Self.reply(for: error) }
+            return HTTPReply(status: .ok, contentType: "application/json", body: HTTPReply.allocator.buffer(capacity: 0))
+        case .predict(let model):
+            guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
+            return withEndpoint(model, nil) { predict($0, head: head, body: body, scratch: &scratch, respond: respond) }
+        case .infer(let model, let version):
+            guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
+            return withEndpoint(model, version) { infer($0, head: head, body: body, respond: respond) }
+        case .notFound:
+            return .error(.notFound, "no route for \(head.method) \(head.uri); see /v1/models/{model}:predict, /v2/models/{model}/infer, /v2/health/ready, /metrics")
+        }
+    }
+
+    private func withEndpoint(_ model: String, _ version: String?, _ body: (ModelEndpoint) -> HTTPReply?) -> HTTPReply? {
+        switch core.endpoint(model, version) {
+        case .success(let endpoint): return body(endpoint)
+        case .failure(let error): return Self.reply(for: error)
+        }
+    }
+
+    private static func methodNotAllowed(_ head: HTTPRequestHead, _ allowed: String) -> HTTPReply {
+        .error(.methodNotAllowed, "\(head.method) is not allowed on \(head.uri); use \(allowed)", extraHeaders: [("allow", allowed)])
+    }
+
+    /// The `X-Request-Timeout-Ms` header in nanoseconds (nil when absent), or an error.
+    static func transportTimeout(_ head: HTTPRequestHead) -> Result<UInt64?, ServerError> {
+        guard let header = head.headers.first(name: "x-request-timeout-ms") else { return .success(nil) }
+        guard let milliseconds = UInt64(header.trimmingCharacters(in: .whitespaces)), milliseconds > 0 else {
+            return .failure(ServerError(.invalidArgument, "header X-Request-Timeout-Ms must be a positive integer (milliseconds), got \"\(header)\""))
+        }
+        return .success(milliseconds * 1_000_000)
+    }
+
+    // MARK: - CTR API
+
+    private func predict(_ endpoint: ModelEndpoint, head: HTTPRequestHead, body: ByteBuffer?, scratch: inout DecodedInstances,
+                         respond: @escaping @Sendable (HTTPReply) -> Void) -> HTTPReply? {
+        let timeout: UInt64?
+        switch Self.transportTimeout(head) {
+        case .success(let value): timeout = value
+        case .failure(let error): return Self.reply(for: error)
+        }
+        let completion: @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void = { outcome in
+            switch outcome {
+            case .success(let predictions):
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(20 + predictions.count * 12)
+                PredictResponseEncoder.encode(predictions: predictions, into: &bytes)
+                respond(.json(.ok, bytes))
+            case .failure(let error):
+                respond(Self.reply(for: error))
+            }
+        }
+        let result: Result<Bool, ServerError>
+        if let body {
+            result = body.withUnsafeReadableBytes { bytes in
+                core.predict(endpoint, body: bytes, scratch: &scratch, transportTimeoutNanoseconds: timeout, completion: completion)
+            }
+        } else {
+            result = core.predict(endpoint, body: UnsafeRawBufferPointer(start: nil, count: 0), scratch: &scratch,
+                                  transportTimeoutNanoseconds: timeout, completion: completion)
+        }
+        switch result {
+        case .success(true): return nil
+        case .success(false): return .json(.ok, Array(#"{"predictions":[]}"#.utf8))
+        case .failure(let error): return Self.reply(for: error)
+        }
+    }
+
+    // MARK: - KServe v2
+
+    private func infer(_ endpoint: ModelEndpoint, head: HTTPRequestHead, body: ByteBuffer?,
+                       respond: @escaping @Sendable (HTTPReply) -> Void) -> HTTPReply? {
+        var headerLength: Int?
+        if let value = head.headers.first(name: "inference-header-content-length") {
+            guard let length = Int(value.trimmingCharacters(in: .whitespaces)), length >= 0 else {
+                return .error(.badRequest, "header Inference-Header-Content-Length must be a non-negative integer, got \"\(value)\"")
+            }
+            headerLength = length
+        }
+        let timeout: UInt64?
+        switch Self.transportTimeout(head) {
+        case .success(let value): timeout = value
+        case .failure(let error): return Self.reply(for: error)
+        }
+        let empty = ByteBufferAllocator().buffer(capacity: 0)
+        let failure = (body ?? empty).withUnsafeReadableBytes { bytes -> ServerError? in
+            let request: InferRequest
+            do throws(RequestDecodeError) {
+                request = try InferRequestDecoder(maxElements: endpoint.validator.maxElements).decode(bytes, headerLength: headerLength)
+            } catch {
+                return ServerError(error)
+            }
+            return core.infer(endpoint, request: request, bytes: bytes, transportTimeoutNanoseconds: timeout) { outcome in
+                switch outcome {
+                case .success(let result): respond(Self.reply(for: result))
+                case .failure(let error): respond(Self.reply(for: error))
+                }
+            }
+        }
+        return failure.map(Self.reply(for:))
+    }
+
+    private static func reply(for result: InferResult) -> HTTPReply {
+        var encoder = InferResponseEncoder()
+        encoder.begin(modelName: result.modelName, modelVersion: result.modelVersion, id: result.id)
+        for output in result.outputs {
+            encoder.appendOutput(name: output.name, shape: result.shape, values: result.predictions, binary: output.binary)
+        }
+        encoder.finish()
+        guard let headerLength = encoder.headerLength else { return .json(.ok, encoder.json) }
+        var buffer = HTTPReply.allocator.buffer(capacity: encoder.json.count + encoder.binary.count)
+        buffer.writeBytes(encoder.json)
+        buffer.writeBytes(encoder.binary)
+        return HTTPReply(status: .ok, contentType: "application/octet-stream", body: buffer,
+                         extraHeaders: [("inference-header-content-length", String(headerLength))])
+    }
+
+    // MARK: - Errors to HTTP
+
+    /// `{"error": message}` with the error's status (``ServerError/httpStatus``), and Retry-After when retryable.
+    static func reply(for error: ServerError) -> HTTPReply {
+        .error(error.httpStatus, error.message, extraHeaders: error.isRetryable ? [("retry-after", "1")] : [])
+    }
+}
