@@ -53,7 +53,7 @@ wait_ready() {
 # start_clickwise PORT FLAGS... -> SERVER_PID (logs in bench/out/server.log)
 start_clickwise() {
   local port=$1; shift
-  "$CLICKWISE" serve --port "$port" "$@" > "$ROOT/bench/out/server.log" 2>&1 &
+  "$CLICKWISE" serve --port "$port" --grpc-port "${GRPC_PORT:-0}" "$@" > "$ROOT/bench/out/server.log" 2>&1 &
   SERVER_PID=$!
   wait_ready "$port" || { cat "$ROOT/bench/out/server.log" >&2; stop_server; die "server did not become ready: $*"; }
 }

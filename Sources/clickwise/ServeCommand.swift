@@ -23,6 +23,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = 8000
 
+    @Option(help: "Port of the gRPC front end (KServe v2 / Triton's inference.GRPCInferenceService and grpc.health.v1.Health); 0 turns it off.")
+    var grpcPort: Int = 8001
+
+    @Option(help: "Largest gRPC request message in bytes (ranking batches outgrow grpc-swift's 4 MiB default).")
+    var grpcMaxMessageBytes: Int = 64 << 20
+
+    @Option(name: .customLong("grpc-flush-coalescing-us"),
+            help: "Hold gRPC writes up to this many microseconds to batch them into fewer syscalls (0 = flush at once).")
+    var grpcFlushCoalescingMicroseconds: Int = 0
+
     @Option(help: "ONNX Runtime threads inside one Run.")
     var intraThreads: Int = 1
 
@@ -78,6 +88,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be 0...65535 (0 turns gRPC off)") }
+        guard grpcPort == 0 || grpcPort != port || port == 0 else { throw ValidationError("--grpc-port must differ from --port") }
+        guard grpcMaxMessageBytes >= 1 << 10 else { throw ValidationError("--grpc-max-message-bytes must be at least 1024") }
+        guard grpcFlushCoalescingMicroseconds >= 0 else { throw ValidationError("--grpc-flush-coalescing-us must be >= 0") }
         guard intraThreads >= 1, interThreads >= 1 else { throw ValidationError("--intra-threads and --inter-threads must be at least 1") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
@@ -145,6 +159,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func serve(core: InferenceCore, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
         let http = HTTPServer(core: core, group: group, ownsCore: false, logger: logger)
+        var grpcOptions = GRPCFrontEnd.Options()
+        grpcOptions.maxRequestBytes = grpcMaxMessageBytes
+        grpcOptions.flushCoalescing = grpcFlushCoalescingMicroseconds > 0 ? .microseconds(grpcFlushCoalescingMicroseconds) : nil
+        grpcOptions.reusePort = workerIndex != nil
+        let grpc = grpcPort == 0 ? nil : GRPCFrontEnd(core: core, host: host, port: grpcPort, group: group, options: grpcOptions, logger: logger)
         // A worker joins the shared SO_REUSEPORT port only once warm: the kernel would otherwise route new
         // connections to a restarting worker that can only answer 503. A single server binds first, so its
         // health endpoints answer (not ready) during warm-up, which the core runs as its service starts.
@@ -160,6 +179,14 @@ struct ServeCommand: AsyncParsableCommand {
         let port = address.port ?? self.port
         print("clickwise \(InferenceCore.version) serving \(core.modelNames.joined(separator: ", ")) on http://\(host):\(port)")
         print("  POST http://\(host):\(port)/v1/models/\(core.modelNames[0]):predict   (KServe v2: /v2/models/\(core.modelNames[0])/infer)")
+        if let grpc {
+            do {
+                try grpc.bind()
+            } catch {
+                throw CLIError("cannot listen for gRPC on \(host):\(grpcPort): \(error)")
+            }
+            print("  gRPC \(host):\(grpcPort)   (inference.GRPCInferenceService, grpc.health.v1.Health)")
+        }
         fflush(nil)
         let summary = "ready (pool \(poolSize)\(sharedSession ? " threads on one shared session" : " sessions"), intra \(intraThreads), inter \(interThreads), max batch \(maxBatchSize))"
         let announce = Task {
@@ -172,6 +199,7 @@ struct ServeCommand: AsyncParsableCommand {
         // before the core's pools stop.
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: core, failureTerminationBehavior: .gracefullyShutdownGroup),
                                                                          .init(service: http)]
+            + (grpc.map { [.init(service: $0)] } ?? [])
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await serviceGroup.run()

@@ -66,7 +66,7 @@ struct NginxProxyTests {
         }
         var ports: [Int] = []
         for i in 0..<2 {
-            let instance = try ServeProcess.clickwise(["serve", "--model", repository, "--port", "0", "--event-loops", "1"], label: "instance\(i)")
+            let instance = try ServeProcess.clickwise(["serve", "--model", repository, "--port", "0", "--grpc-port", "0", "--event-loops", "1"], label: "instance\(i)")
             children.append(instance)
             let line = try instance.waitForLine(timeout: 60) { $0.contains(" on http://127.0.0.1:") }
             ports.append(try #require(ServeProcess.number(after: "127.0.0.1:", in: line)))

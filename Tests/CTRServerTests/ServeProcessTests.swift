@@ -1,5 +1,8 @@
+import CTRGRPCProtocol
 import ClickwiseTestSupport
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import Testing
 @testable import CTRServer
 
@@ -10,7 +13,7 @@ struct ServeProcessTests {
 
     /// Starts `clickwise serve --port 0 ...` and returns it with the port it printed, once ready.
     static func serve(_ arguments: [String]) throws -> (process: ServeProcess, port: Int) {
-        let process = try ServeProcess.clickwise(["serve", "--port", "0"] + arguments)
+        let process = try ServeProcess.clickwise(["serve", "--port", "0", "--grpc-port", "0"] + arguments)
         let line = try process.waitForLine { $0.contains("serving") && $0.contains("http://127.0.0.1:") }
         try process.waitForLine { $0.hasPrefix("ready") }
         return (process, try #require(ServeProcess.number(after: "http://127.0.0.1:", in: line)))
@@ -18,18 +21,18 @@ struct ServeProcessTests {
 
     @Test("a missing or broken model is one clear error line and a non-zero exit")
     func brokenModelAtStartup() throws {
-        let missing = try ServeProcess.clickwise(["serve", "--port", "0", "--model", "/nonexistent/bundle"])
+        let missing = try ServeProcess.clickwise(["serve", "--port", "0", "--grpc-port", "0", "--model", "/nonexistent/bundle"])
         #expect(try missing.waitForExit() != 0)
         #expect(missing.output.count == 1 && missing.output[0].contains("/nonexistent/bundle"), "\(missing.output)")
 
         let repository = try TestServer.makeRepository()
         try FileManager.default.removeItem(atPath: repository + "/tiny/1/model.onnx")
         try FileManager.default.copyItem(atPath: TestServer.fixtures + "/truncated.onnx", toPath: repository + "/tiny/1/model.onnx")
-        let broken = try ServeProcess.clickwise(["serve", "--port", "0", "--model", repository])
+        let broken = try ServeProcess.clickwise(["serve", "--port", "0", "--grpc-port", "0", "--model", repository])
         #expect(try broken.waitForExit() != 0)
         #expect(broken.output.count == 1 && broken.output[0].contains("model.onnx"), "\(broken.output)")
 
-        let xnnpack = try ServeProcess.clickwise(["serve", "--port", "0", "--model", try TestServer.makeRepository(), "--execution-provider", "xnnpack"])
+        let xnnpack = try ServeProcess.clickwise(["serve", "--port", "0", "--grpc-port", "0", "--model", try TestServer.makeRepository(), "--execution-provider", "xnnpack"])
         #expect(try xnnpack.waitForExit() != 0)
         #expect(xnnpack.output.count == 1 && xnnpack.output[0].contains("XNNPACK") && xnnpack.output[0].contains("not supported in this build"),
                 "\(xnnpack.output)")
@@ -57,6 +60,89 @@ struct ServeProcessTests {
         #expect(statuses.values == Array(repeating: 200, count: 6))
         #expect(try served.waitForExit() == 0)
         #expect(throws: (any Error).self) { try HTTPTestClient(port: port).send("GET", "/v2/health/live") }
+    }
+
+    /// Starts `clickwise serve` with HTTP on a port it picks and gRPC on a free port; returns both ports.
+    static func serveBoth(_ arguments: [String]) throws -> (process: ServeProcess, http: Int, grpc: Int) {
+        let grpc = try ServeProcess.freePort()
+        let process = try ServeProcess.clickwise(["serve", "--port", "0", "--grpc-port", String(grpc)] + arguments)
+        let line = try process.waitForLine { $0.contains("serving") && $0.contains("http://127.0.0.1:") }
+        try process.waitForLine { $0.contains("gRPC 127.0.0.1:\(grpc)") }
+        try process.waitForLine { $0.hasPrefix("ready") }
+        return (process, try #require(ServeProcess.number(after: "http://127.0.0.1:", in: line)), grpc)
+    }
+
+    @Test("SIGTERM with calls in flight on HTTP and gRPC: every one is answered, then exit 0")
+    func gracefulShutdownBothProtocols() async throws {
+        let (served, port, grpcPort) = try Self.serveBoth(["--model", try TestServer.makeRepository(), "--max-batch-size", "64",
+                                                           "--max-queue-delay-us", "300000"])
+        defer { served.stop() }
+        let statuses = StatusBox()
+        let done = DispatchGroup()
+        for index in 0..<4 {
+            done.enter()
+            Thread {
+                let status = (try? HTTPTestClient(port: port).send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: index..<(index + 1))).status) ?? -1
+                statuses.append(status)
+                done.leave()
+            }.start()
+        }
+        let calls = Task {
+            try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: grpcPort), transportSecurity: .plaintext)) { client in
+                let inference = Inference_GRPCInferenceService.Client(wrapping: client)
+                return try await withThrowingTaskGroup(of: Int.self) { group in
+                    for index in 0..<4 {
+                        group.addTask { GRPCRequests.probabilities(try await inference.modelInfer(GRPCRequests.raw(index..<(index + 1)))).count }
+                    }
+                    var counts: [Int] = []
+                    for try await count in group { counts.append(count) }
+                    return counts
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(150))
+        served.signal(SIGTERM)
+        let counts = try await calls.value
+        done.wait()
+        #expect(statuses.values == Array(repeating: 200, count: 4))
+        #expect(counts == [1, 1, 1, 1])
+        #expect(try served.waitForExit() == 0)
+        #expect(throws: (any Error).self) { try HTTPTestClient(port: port).send("GET", "/v2/health/live") }
+    }
+
+    @Test("the real tritonclient.grpc talks to the server with its defaults, streaming included")
+    func tritonClientGRPC() throws {
+        let repository = try TestServer.makeRepository()
+        let (served, _, grpcPort) = try Self.serveBoth(["--model", repository])
+        defer { served.stop() }
+        let check = try ServeProcess(Self.python, [ServeProcess.packageRoot + "/scripts/tritonclient_check.py", "127.0.0.1:\(grpcPort)", "tiny",
+                                                   repository + "/tiny/1", "--protocol", "grpc"], label: "tritonclient-grpc")
+        let status = try check.waitForExit(timeout: 60)
+        print(check.output.joined(separator: "\n"))
+        #expect(status == 0, "\(check.output)")
+        #expect(check.output.contains("0 failed"))
+    }
+
+    @Test("perf_analyzer (tritonclient 2.41.0) runs bounded over gRPC and HTTP with real rows, without errors")
+    func perfAnalyzer() throws {
+        let repository = try TestServer.makeRepository()
+        let (served, port, grpcPort) = try Self.serveBoth(["--model", repository])
+        defer { served.stop() }
+        let rows = FileManager.default.temporaryDirectory.appendingPathComponent("perf-\(UUID().uuidString).json").path
+        let input = try ServeProcess(Self.python, [ServeProcess.packageRoot + "/bench/perf_input.py", "--bundle", repository + "/tiny/1",
+                                                   "--count", "64", "--out", rows], label: "perf_input")
+        #expect(try input.waitForExit(timeout: 60) == 0, "\(input.output)")
+        for (protocolName, url) in [("grpc", "127.0.0.1:\(grpcPort)"), ("http", "127.0.0.1:\(port)")] {
+            let perf = try ServeProcess(ServeProcess.packageRoot + "/scripts/perf_analyzer",
+                                        ["-m", "tiny", "-u", url, "-i", protocolName, "--input-data", rows, "-b", "4",
+                                         "--concurrency-range", "2", "--measurement-interval", "1000", "--max-trials", "4",
+                                         "--stability-percentage", "100"], label: "perf_analyzer-\(protocolName)")
+            let status = try perf.waitForExit(timeout: 120)
+            print(perf.output.suffix(12).joined(separator: "\n"))
+            #expect(status == 0, "\(perf.output)")
+            #expect(perf.output.contains { $0.contains("Throughput:") && $0.contains("infer/sec") }, "\(perf.output)")
+            #expect(!perf.output.contains { $0.lowercased().contains("error") }, "\(perf.output)")
+        }
     }
 
     @Test("the real tritonclient[http] talks to the server with its defaults")

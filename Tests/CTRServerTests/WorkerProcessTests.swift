@@ -11,7 +11,7 @@ struct WorkerProcessTests {
     /// Starts a two-worker group on a free port and returns it with the port it announced.
     private func startGroup() throws -> (ServeProcess, Int, String) {
         let repository = try TestServer.makeRepository()
-        let group = try ServeProcess.clickwise(["serve", "--model", repository, "--port", "0", "--workers", "2",
+        let group = try ServeProcess.clickwise(["serve", "--model", repository, "--port", "0", "--grpc-port", "0", "--workers", "2",
                                                 "--event-loops", "1"], label: "workers")
         let line = try group.waitForLine(timeout: 60) { $0.contains("serving on http://") }
         let port = try #require(ServeProcess.number(after: "127.0.0.1:", in: line))

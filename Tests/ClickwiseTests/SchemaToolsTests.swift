@@ -143,7 +143,7 @@ struct SchemaToolsTests {
         try #require(generate.status == 0, "\(generate.output)")
         let text = try String(contentsOfFile: rows, encoding: .utf8)
         #expect(text.contains("\"history\":[") && text.contains("\"price\":"), "\(text.prefix(400))")
-        let served = try ServeProcess.clickwise(["serve", "--port", "0", "--model", repository])
+        let served = try ServeProcess.clickwise(["serve", "--port", "0", "--grpc-port", "0", "--model", repository])
         defer { served.stop() }
         let line = try served.waitForLine { $0.contains("serving") && $0.contains("http://127.0.0.1:") }
         try served.waitForLine { $0.hasPrefix("ready") }
