@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "CTRModels", targets: ["CTRModels"]),
         .library(name: "CTRServing", targets: ["CTRServing"]),
         .library(name: "CTRServer", targets: ["CTRServer"]),
+        .library(name: "CTRGRPCProtocol", targets: ["CTRGRPCProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "ONNXRuntime", swiftSettings: strict),
@@ -39,6 +44,15 @@ let package = Package(
         .target(
             name: "CTRServing",
             dependencies: ["ONNXRuntime", "CTRFeatures", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        // Generated code only (scripts/gen_grpc.sh from Protos/): KServe v2 / Triton gRPC and grpc.health.v1.
+        .target(
+            name: "CTRGRPCProtocol",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: strict),
         .target(
             name: "CTRServer",
