@@ -5,8 +5,8 @@
 #
 #   scripts/build_image.sh [TAG]     (default localhost/clickwise:latest)
 #
-# Before `podman build`, the assembled root file system is tried with chroot (the container cannot
-# be run here): `clickwise --version`-style start-up must find every library.
+# Before `podman build`, the assembled root file system is tried with chroot (containers cannot run
+# here): the binary must load ONNX Runtime and a model from it alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tag="${1:-localhost/clickwise:latest}"
@@ -30,7 +30,9 @@ fi
 
 context=.build/image
 rootfs="$context/rootfs"
-rm -rf "$context"
+# A run stopped during the chroot check may have left /proc bound in: never delete through it.
+umount "$rootfs/proc" 2>/dev/null || true
+rm -rf --one-file-system "$context"
 mkdir -p "$rootfs/usr/local/bin" "$rootfs/opt/onnxruntime/lib" "$rootfs/tmp"
 chmod 1777 "$rootfs/tmp"
 cp "$binary" "$rootfs/usr/local/bin/clickwise"
@@ -57,14 +59,25 @@ cp deploy/Containerfile "$context/Containerfile"
 
 echo "build_image.sh: context $context: $copied libraries, $(du -sh "$rootfs" | cut -f1) in all"
 # The image's file system must be enough on its own: inside it, as the image's user and with the
-# image's ORT_DYLIB_PATH, the binary must start, load ONNX Runtime and open a shipped model.
-if ! env -i ORT_DYLIB_PATH=/opt/onnxruntime/lib/libonnxruntime.so \
-     chroot --userspec=65532:65532 "$rootfs" /usr/local/bin/clickwise inspect /models/deepfm/1/model.onnx >"$context/chroot-check.log" 2>&1; then
+# image's ORT_DYLIB_PATH, the binary must start, load ONNX Runtime and open a shipped model. The Swift
+# runtime reads its arguments from /proc/self/cmdline, so /proc is bound in for the check (a container
+# runtime mounts its own there) and unbound before the build.
+mkdir -p "$rootfs/proc"
+mount --bind /proc "$rootfs/proc"
+trap 'umount "$rootfs/proc" 2>/dev/null || true' EXIT
+chroot="$(command -v chroot)"
+env -i ORT_DYLIB_PATH=/opt/onnxruntime/lib/libonnxruntime.so \
+  "$chroot" --userspec=65532:65532 "$rootfs" /usr/local/bin/clickwise inspect /models/deepfm/1/model.onnx \
+  >"$context/chroot-check.log" 2>&1 || true
+umount "$rootfs/proc"
+trap - EXIT
+if ! grep -q '^runtime: *ONNX Runtime .*(/opt/onnxruntime/lib/libonnxruntime.so)' "$context/chroot-check.log" \
+   || ! grep -q '^inputs:' "$context/chroot-check.log"; then
   cat "$context/chroot-check.log" >&2
-  echo "build_image.sh: clickwise does not run inside $rootfs (chroot, log above); the image would not either" >&2
+  echo "build_image.sh: clickwise did not load ONNX Runtime and a model inside $rootfs (chroot, log above); the image would not either" >&2
   exit 1
 fi
-echo "build_image.sh: clickwise loads ONNX Runtime and a model inside the image's file system (chroot)"
+echo "build_image.sh: inside the image's file system (chroot, user 65532): $(grep '^runtime:' "$context/chroot-check.log")"
 
 podman build --tag "$tag" --file "$context/Containerfile" "$context"
 podman image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' "$tag"
