@@ -3,7 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(pkg-config libopenblas-dev wrk nginx-light curl bc)
+# protobuf-compiler: protoc for scripts/gen_grpc.sh and its CI check; libb64-0d: perf_analyzer's one
+# system library that Debian has (its libcudart comes from a wheel, below).
+debs=(pkg-config libopenblas-dev wrk nginx-light curl bc protobuf-compiler libb64-0d)
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -22,5 +24,20 @@ want=$(sha256sum scripts/requirements.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python requirements into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
+  echo "$want" > "$stamp"
+fi
+
+# perf_analyzer lives only in tritonclient 2.41.0's Linux wheel (later wheels are pure Python), whose
+# Python side conflicts with the tritonclient pinned above: it gets its own virtualenv.
+# scripts/perf_analyzer runs it.
+if [ ! -x .venv-perf/bin/python ]; then
+  echo "setup: creating .venv-perf"
+  python3 -m venv .venv-perf
+fi
+stamp=.venv-perf/.requirements.sha
+want=$(sha256sum scripts/requirements-perf.txt | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing perf_analyzer into .venv-perf"
+  .venv-perf/bin/pip install -q --disable-pip-version-check -r scripts/requirements-perf.txt
   echo "$want" > "$stamp"
 fi
