@@ -145,6 +145,28 @@ struct ServeProcessTests {
         }
     }
 
+    @Test("the KServe container's arguments (deploy/kserve/args) serve HTTP and gRPC: readiness, Triton's clients on both")
+    func kserveArguments() throws {
+        let text = try String(contentsOfFile: ServeProcess.packageRoot + "/deploy/kserve/args", encoding: .utf8)
+        let manifest = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        #expect(manifest.first == "serve" && manifest.contains("/mnt/models"))
+        func value(after flag: String) -> String? { manifest.firstIndex(of: flag).map { manifest[$0 + 1] } }
+        let httpPort = try #require(value(after: "--port").flatMap(Int.init)), grpcPort = try #require(value(after: "--grpc-port").flatMap(Int.init))
+        // Exactly the manifest's arguments; only the storage mount KServe fills is a test repository here.
+        let repository = try TestServer.makeRepository()
+        let served = try ServeProcess.clickwise(manifest.map { $0 == "/mnt/models" ? repository : $0 }, label: "kserve-args")
+        defer { served.stop() }
+        try served.waitForLine { $0.hasPrefix("ready") }
+        let ready = try HTTPTestClient(port: httpPort).send("GET", "/v2/health/ready")
+        #expect(ready.status == 200)
+        for (protocolName, port) in [("http", httpPort), ("grpc", grpcPort)] {
+            let check = try ServeProcess(Self.python, [ServeProcess.packageRoot + "/scripts/tritonclient_check.py", "127.0.0.1:\(port)", "tiny",
+                                                       repository + "/tiny/1", "--protocol", protocolName], label: "tritonclient-\(protocolName)")
+            #expect(try check.waitForExit(timeout: 60) == 0, "\(check.output)")
+            #expect(check.output.contains("0 failed"))
+        }
+    }
+
     @Test("the real tritonclient[http] talks to the server with its defaults")
     func tritonClient() throws {
         let repository = try TestServer.makeRepository()

@@ -1,5 +1,8 @@
+import CTRGRPCProtocol
 import ClickwiseTestSupport
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -35,6 +38,35 @@ struct WorkerProcessTests {
             return !excluding.contains(Int32(pid))
         }
         return Int32(ServeProcess.number(after: "(pid ", in: line)!)
+    }
+
+    @Test("--workers 2 serves gRPC on one shared port too: both workers answer ModelInfer")
+    func bothWorkersAnswerGRPC() async throws {
+        let repository = try TestServer.makeRepository()
+        let grpcPort = try ServeProcess.freePort()
+        let group = try ServeProcess.clickwise(["serve", "--model", repository, "--port", "0", "--grpc-port", String(grpcPort), "--workers", "2",
+                                                "--event-loops", "1"], label: "workers-grpc")
+        defer { group.stop(); try? FileManager.default.removeItem(atPath: repository) }
+        _ = try group.waitForLine(timeout: 60) { $0.contains("serving on http://") }
+        _ = try workerPID(group, index: 0)
+        _ = try workerPID(group, index: 1)
+        var seen: [String: Int] = [:]
+        for _ in 0..<200 {
+            // A new connection per call, so the kernel's SO_REUSEPORT hashing can pick either worker.
+            let worker: String? = try? await withGRPCClient(
+                transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: grpcPort), transportSecurity: .plaintext)
+            ) { client in
+                try await Inference_GRPCInferenceService.Client(wrapping: client).modelInfer(
+                    request: ClientRequest(message: GRPCRequests.raw(0..<2))) { response in
+                    _ = try response.message
+                    return response.metadata[stringValues: "x-clickwise-worker"].first(where: { _ in true })
+                }
+            } ?? nil
+            if let worker { seen[worker, default: 0] += 1 }
+            if seen.count == 2 && seen.values.allSatisfy({ $0 >= 3 }) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(Set(seen.keys) == ["0", "1"], "workers seen over gRPC: \(seen)")
     }
 
     @Test func bothWorkersAnswerOnOnePort() throws {

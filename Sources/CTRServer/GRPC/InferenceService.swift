@@ -11,6 +11,15 @@ import Synchronization
 /// completes on an inference thread; the handler awaits it on a continuation, holding no thread.
 struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     let core: InferenceCore
+    /// `x-clickwise-worker: <index>` under `--workers` (as HTTP's header), so clients can tell who answered.
+    let responseMetadata: Metadata
+
+    init(core: InferenceCore) {
+        self.core = core
+        var metadata = Metadata()
+        if let index = core.configuration.workerIndex { metadata.addString(String(index), forKey: "x-clickwise-worker") }
+        responseMetadata = metadata
+    }
 
     // MARK: - Health and metadata
 
@@ -128,7 +137,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         let result = await infer(request.message, timeout: Self.timeout(request.metadata))
         core.requestFinished(route: RPCRoute.infer.metricsIndex, status: Self.status(result), startedAt: started)
         switch result {
-        case .success(let response): return ServerResponse(message: response)
+        case .success(let response): return ServerResponse(message: response, metadata: responseMetadata)
         case .failure(let error): return ServerResponse(error: error.rpcError)
         }
     }
