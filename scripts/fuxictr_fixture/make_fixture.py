@@ -248,8 +248,11 @@ def main():
         json.dump({"instances": instances}, f, indent=0)
         f.write("\n")
     with open(os.path.join(args.out, "expected_predictions.json"), "w") as f:
-        json.dump({"predictions": [float(v) for v in expected], "onnxruntime_vs_torch_max_abs_diff": diff,
-                   "encoded_first_row": {n: (T[n][0].tolist()) for n in names}}, f, indent=1)
+        json.dump({"predictions": [float(v) for v in expected], "onnxruntime_vs_torch_max_abs_diff": diff}, f, indent=1)
+        f.write("\n")
+    # FuxiCTR's own transform of the same rows: the model inputs, one list per feature (row order).
+    with open(os.path.join(args.out, "encoded_rows.json"), "w") as f:
+        json.dump({n: T[n].tolist() for n in names}, f, separators=(",", ":"))
         f.write("\n")
     print(f"wrote {args.out}")
 
