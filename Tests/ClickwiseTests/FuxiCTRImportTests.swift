@@ -37,6 +37,14 @@ struct FuxiCTRImportTests {
         #expect(map.denseScales == [1, 907.6099005349291, 0.0196078431372549, 1])
         #expect(map.schema.field(named: "score")?.fillNA == "-1.0")
         #expect(FileManager.default.fileExists(atPath: directory + "/bundle/model.onnx"))
+
+        // evaluate and encode read our three-input bundles only: a clear refusal, not a shape error from ONNX Runtime.
+        for command in [["evaluate", directory + "/bundle", "--data", directory + "/raw.csv"],
+                        ["encode", directory + "/bundle", "--data", directory + "/raw.csv", "--out", directory + "/enc"]] {
+            let refused = try Self.run(command)
+            #expect(refused.status != 0)
+            #expect(refused.output.contains { $0.contains("imported from FuxiCTR") }, "\(refused.output)")
+        }
     }
 
     /// A pickle that would call `refused` with a command creating `marker`, if anything executed it.
