@@ -16,11 +16,11 @@ public struct ModelSignature: Sendable, Equatable, Hashable {
 
     /// What a tensor carries.
     public enum Role: String, Sendable, Equatable, Hashable {
-        /// Global ids of categorical fields, one column per field.
+        /// Ids of categorical fields, one column per field (global ids; FuxiCTR's per-feature indices in imported bundles).
         case categoricalIDs = "categorical_ids"
         /// Transformed numbers, one column per numeric field.
         case numericValues = "numeric_values"
-        /// Global ids of sequence tokens, a span of columns per sequence field.
+        /// Ids of sequence tokens, a span of columns per sequence field (global ids, or FuxiCTR's indices).
         case sequenceIDs = "sequence_ids"
         /// Click probabilities, one per row.
         case probability
