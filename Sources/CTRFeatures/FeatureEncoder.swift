@@ -2,19 +2,38 @@
 ///
 /// Field indices count within a kind, in schema order (`categoricalID(field: 0, ...)` is the first
 /// categorical field). All per-value methods are allocation-free; build one encoder per map and share
-/// it (it is immutable).
+/// it (it is immutable). The map's ``FeatureMap/Encoding`` decides the ids and numbers: ours (global
+/// ids) or FuxiCTR's (per-feature indices, scikit-learn's scalers); the per-value cost is the same.
 public struct FeatureEncoder: Sendable {
+    /// How a numeric field's number becomes its model input.
+    @usableFromInline enum NumericRule: Sendable {
+        /// Ours: the transform (Criteo's for bucket fields), minus the shift, times 1 / scale.
+        case clickwise(bucketed: Bool)
+        /// FuxiCTR without a normalizer: the number itself.
+        case identity
+        /// scikit-learn's StandardScaler.transform: `(x - mean_) / scale_`.
+        case standardScaler
+        /// scikit-learn's MinMaxScaler.transform: `x * scale_ + min_`.
+        case minMaxScaler
+    }
+
     /// The map this encoder was built from.
     public let map: FeatureMap
     private let index: VocabularyIndex
-    private let offsets: [Int64]
+    /// Per block, what to subtract from a value's global id to get the model's id (0 for ours; FuxiCTR: offset + 1).
+    private let idShifts: [Int64]
+    /// Per block, the model id of a value not in its vocabulary.
+    private let oovIDs: [Int64]
     private let categoricalMissing: [Int64]
-    @usableFromInline let bucketed: [Bool]
+    @usableFromInline let rules: [NumericRule]
     @usableFromInline let shifts: [Double]
+    @usableFromInline let scales: [Double]
     @usableFromInline let inverseScales: [Double]
     @usableFromInline let numericMissing: [Float]
     private let sequenceBlocks: [Int]
     private let sequencePadding: [Int64]
+    /// Per sequence field, the `fill_na` text whose tokens FuxiCTR turns into padding (empty: none beyond empty tokens).
+    private let sequenceNA: [[UInt8]]
     /// Per sequence field, its first column in the sequence input.
     public let sequenceStarts: [Int]
     /// Per sequence field, its number of columns (tokens kept).
@@ -32,28 +51,43 @@ public struct FeatureEncoder: Sendable {
         self.map = map
         let schema = map.schema
         let offsets = map.fieldOffsets
-        self.offsets = offsets.map { Int64($0) }
+        let fuxictr = map.encoding == .fuxictr
+        let idShifts = offsets.map { Int64(fuxictr ? $0 + FeatureMap.firstVocabularyIndex - 1 : 0) }
+        let oovIDs = zip(offsets, map.vocabularies).map { Int64(fuxictr ? $1.count + 1 : $0 + FeatureMap.oovIndex) }
+        self.idShifts = idShifts
+        self.oovIDs = oovIDs
         let index = VocabularyIndex(vocabularies: map.vocabularies, offsets: offsets,
                                     totalSize: map.totalVocabularySize, hashMask: hashMask)
         self.index = index
         categoricalMissing = schema.categoricalFields.enumerated().map { block, field in
-            let missing = Int64(offsets[block] + FeatureMap.missingIndex)
+            // FuxiCTR fills first and looks the fill up (it never keeps the fill in the vocabulary, so usually OOV).
+            let missing = fuxictr ? oovIDs[block] : Int64(offsets[block] + FeatureMap.missingIndex)
             guard var fill = field.tokenFill else { return missing }
             let id = fill.withUTF8 { index.globalID(field: block, value: UnsafeRawBufferPointer($0)) }
-            return id.map(Int64.init) ?? Int64(offsets[block] + FeatureMap.oovIndex)
+            return id.map { Int64($0) - idShifts[block] } ?? oovIDs[block]
         }
         let numeric = schema.numericFields
-        bucketed = numeric.map { $0.preprocess == .convertToBucket }
-        let shifts = map.numericShifts, inverseScales = map.denseScales.map { 1 / $0 }
+        let rules: [NumericRule] = numeric.map { field in
+            guard fuxictr else { return .clickwise(bucketed: field.preprocess == .convertToBucket) }
+            switch field.normalizer {
+            case .none: return .identity
+            case .standardScaler: return .standardScaler
+            case .minMaxScaler: return .minMaxScaler
+            }
+        }
+        self.rules = rules
+        let shifts = map.numericShifts, scales = map.denseScales, inverseScales = map.denseScales.map { 1 / $0 }
         self.shifts = shifts
+        self.scales = scales
         self.inverseScales = inverseScales
         numericMissing = numeric.enumerated().map { field, spec in
             guard let fill = spec.numericFill else { return Float(map.denseMissingValue) }
-            return Self.numericInput(fill, bucketed: spec.preprocess == .convertToBucket, shift: shifts[field],
+            return Self.numericInput(fill, rule: rules[field], shift: shifts[field], scale: scales[field],
                                      inverseScale: inverseScales[field])
         }
         sequenceBlocks = map.sequenceBlocks
-        sequencePadding = map.sequencePaddingIDs
+        sequencePadding = fuxictr ? Array(repeating: 0, count: schema.sequenceFields.count) : map.sequencePaddingIDs
+        sequenceNA = schema.sequenceFields.map { fuxictr ? Array(($0.fillNA ?? "").utf8) : [] }
         sequenceLengths = map.sequenceLengths
         var starts: [Int] = [], next = 0
         for length in map.sequenceLengths {
@@ -68,7 +102,7 @@ public struct FeatureEncoder: Sendable {
     /// Columns of the categorical input.
     public var categoricalCount: Int { categoricalMissing.count }
     /// Columns of the numeric input.
-    public var numericCount: Int { bucketed.count }
+    public var numericCount: Int { rules.count }
     /// Columns of the sequence input.
     public var sequenceWidth: Int { map.totalSequenceLength }
 
@@ -76,22 +110,31 @@ public struct FeatureEncoder: Sendable {
     @inlinable
     public func denseValue(field: Int, raw: Double?) -> Float {
         guard let raw else { return numericMissing[field] }
-        return Self.numericInput(raw, bucketed: bucketed[field], shift: shifts[field], inverseScale: inverseScales[field])
+        return Self.numericInput(raw, rule: rules[field], shift: shifts[field], scale: scales[field], inverseScale: inverseScales[field])
     }
 
-    /// A present number's model input: the transform (Criteo's for bucket fields), minus the shift, times 1 / scale.
+    /// A present number's model input by its field's rule (see ``NumericRule``); double precision until the end.
     @inlinable
-    static func numericInput(_ raw: Double, bucketed: Bool, shift: Double, inverseScale: Double) -> Float {
-        let x = bucketed ? DenseTransform.apply(raw) : raw
-        return Float((x - shift) * inverseScale)
+    static func numericInput(_ raw: Double, rule: NumericRule, shift: Double, scale: Double, inverseScale: Double) -> Float {
+        switch rule {
+        case .clickwise(let bucketed):
+            let x = bucketed ? DenseTransform.apply(raw) : raw
+            return Float((x - shift) * inverseScale)
+        case .identity:
+            return Float(raw)
+        case .standardScaler:
+            return Float((raw - shift) / scale)
+        case .minMaxScaler:
+            return Float(raw * scale + shift)
+        }
     }
 
     /// The global id for categorical field `field`: nil or empty -> missing (or its `fill_na`), unseen -> OOV.
     @inline(__always)
     public func categoricalID(field: Int, utf8: UnsafeRawBufferPointer?) -> Int64 {
         guard let utf8, utf8.count > 0 else { return categoricalMissing[field] }
-        guard let id = index.globalID(field: field, value: utf8) else { return offsets[field] + Int64(FeatureMap.oovIndex) }
-        return Int64(id)
+        guard let id = index.globalID(field: field, value: utf8) else { return oovIDs[field] }
+        return Int64(id) - idShifts[field]
     }
 
     /// The global id for categorical field `field` given a String; same rules as the UTF-8 variant.
@@ -104,9 +147,10 @@ public struct FeatureEncoder: Sendable {
     @inline(__always)
     public func sequenceTokenID(field: Int, utf8: UnsafeRawBufferPointer) -> Int64 {
         guard utf8.count > 0 else { return sequencePadding[field] }
+        if !sequenceNA[field].isEmpty, sequenceNA[field].elementsEqual(utf8) { return sequencePadding[field] }
         let block = sequenceBlocks[field]
-        guard let id = index.globalID(field: block, value: utf8) else { return offsets[block] + Int64(FeatureMap.oovIndex) }
-        return Int64(id)
+        guard let id = index.globalID(field: block, value: utf8) else { return oovIDs[block] }
+        return Int64(id) - idShifts[block]
     }
 
     /// Writes sequence field `field`'s ``sequenceLengths`` ids to `out` from `splitter`-joined text; nil or empty -> all padding.

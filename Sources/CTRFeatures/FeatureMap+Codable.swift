@@ -8,7 +8,7 @@ extension FeatureMap: Codable {
     private enum Key: String, CodingKey {
         case formatVersion, fingerprint, minCount, rowCount, tensors, idScheme, denseTransform, denseMissingValue
         case totalVocabularySize, denseFields, categoricalFields
-        case schema, signature, numericFields, sequenceFields, dataLayout
+        case schema, signature, numericFields, sequenceFields, dataLayout, encoding
     }
 
     private struct Tensors: Codable {
@@ -24,14 +24,28 @@ extension FeatureMap: Codable {
     }
 
     /// One vocabulary block (version 2: categorical fields, then unshared sequence fields).
-    private struct CategoricalField: Codable {
+    struct CategoricalField: Codable {
         var name: String
         var kind = "categorical"
         var offset: Int
         var size: Int
         var oovIndex = FeatureMap.oovIndex
-        var missingIndex = FeatureMap.missingIndex
+        /// Ours: the local id of missing values (1); absent in FuxiCTR's encoding, where missing values take `fill_na`.
+        var missingIndex: Int? = FeatureMap.missingIndex
+        /// FuxiCTR's encoding: `__PAD__`'s index (0); absent in ours.
+        var paddingIndex: Int?
         var vocabulary: [String]
+    }
+
+    /// A block's entry as this map's encoding writes it.
+    func blockEntry(_ block: Int, name: String, offset: Int, vocabulary: [String]) -> CategoricalField {
+        let kind = block < schema.categoricalFields.count ? "categorical" : "sequence"
+        let size = vocabulary.count + Self.firstVocabularyIndex
+        if encoding == .fuxictr {
+            return CategoricalField(name: name, kind: kind, offset: 0, size: size, oovIndex: vocabulary.count + 1,
+                                    missingIndex: nil, paddingIndex: 0, vocabulary: vocabulary)
+        }
+        return CategoricalField(name: name, kind: kind, offset: offset, size: size, vocabulary: vocabulary)
     }
 
     struct SchemaEntry: Codable {
@@ -118,6 +132,14 @@ extension FeatureMap: Codable {
     static let idSchemeSummary =
         "global id = block offset + local id; local 0 = out-of-vocabulary, 1 = missing (and sequence padding), 2... = vocabulary in listed order (descending training count, then value)"
 
+    /// FuxiCTR's id scheme in words (format version 3).
+    static let fuxictrIDSchemeSummary =
+        "FuxiCTR per-feature index: 0 = __PAD__, 1... = vocabulary in listed order, vocabulary size + 1 = __OOV__ (unseen values); a missing value takes its fill_na first; a sequence token equal to fill_na (or empty) is __PAD__"
+
+    /// FuxiCTR's numeric transform in words (format version 3).
+    static let fuxictrNumericSummary =
+        "FuxiCTR: x = fill_na when missing, then none -> x; StandardScaler -> (x - shift) / scale (mean_, scale_); MinMaxScaler -> x * scale + shift (scale_, min_), in float64 as scikit-learn does, then float32"
+
     /// The version-1 wording, kept so old files re-encode to their own bytes.
     static let version1IDSchemeSummary =
         "global id = field offset + local id; local 0 = out-of-vocabulary, 1 = missing, 2... = vocabulary in listed order (descending training count, then value)"
@@ -126,11 +148,12 @@ extension FeatureMap: Codable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(version, forKey: .formatVersion)
+        if encoding == .fuxictr { try c.encode(encoding.rawValue, forKey: .encoding) }
         try c.encode(fingerprint, forKey: .fingerprint)
         try c.encode(minCount, forKey: .minCount)
         try c.encode(rowCount, forKey: .rowCount)
-        try c.encode(version == 1 ? Self.version1IDSchemeSummary : Self.idSchemeSummary, forKey: .idScheme)
-        try c.encode(DenseTransform.summary, forKey: .denseTransform)
+        try c.encode(idSchemeText, forKey: .idScheme)
+        try c.encode(encoding == .fuxictr ? Self.fuxictrNumericSummary : DenseTransform.summary, forKey: .denseTransform)
         try c.encode(denseMissingValue, forKey: .denseMissingValue)
         try c.encode(totalVocabularySize, forKey: .totalVocabularySize)
         let offsets = fieldOffsets
@@ -147,10 +170,18 @@ extension FeatureMap: Codable {
             try c.encode(sequenceEntries, forKey: .sequenceFields)
         }
         let blocks = vocabularies.enumerated().map { block, vocabulary in
-            CategoricalField(name: names[block], kind: block < schema.categoricalFields.count ? "categorical" : "sequence",
-                             offset: offsets[block], size: vocabulary.count + Self.firstVocabularyIndex, vocabulary: vocabulary)
+            blockEntry(block, name: names[block], offset: offsets[block], vocabulary: vocabulary)
         }
         try c.encode(blocks, forKey: .categoricalFields)
+    }
+
+    /// The id scheme in words for this map's version and encoding.
+    var idSchemeText: String {
+        switch (version, encoding) {
+        case (1, _): Self.version1IDSchemeSummary
+        case (_, .fuxictr): Self.fuxictrIDSchemeSummary
+        default: Self.idSchemeSummary
+        }
     }
 
     var schemaEntry: SchemaEntry {
@@ -213,9 +244,16 @@ extension FeatureMap: Codable {
                 throw FeatureMapError(.schemaMismatch, path: nil,
                                       detail: "sequenceFields are \(sequences.map(\.name)); the schema declares \(schema.sequenceFields.map(\.name))")
             }
+            if version == Self.fuxictrFormatVersion {
+                let encoding = try c.decodeIfPresent(String.self, forKey: .encoding)
+                guard encoding == Encoding.fuxictr.rawValue else {
+                    throw FeatureMapError(.schemaMismatch, path: nil,
+                                          detail: "formatVersion 3 needs \"encoding\": \"fuxictr\", found \(encoding.map { "\"\($0)\"" } ?? "none")")
+                }
+            }
             self.init(uncheckedSchema: schema, vocabularies: categorical.map(\.vocabulary), denseScales: numeric.map(\.scale),
                       numericShifts: numeric.map(\.shift), sequenceLengths: sequences.map(\.length),
-                      minCount: minCount, rowCount: rowCount, denseMissingValue: missing, version: 2)
+                      minCount: minCount, rowCount: rowCount, denseMissingValue: missing, version: version)
             dataLayout = try c.decodeIfPresent(DataLayout.self, forKey: .dataLayout) ?? DataLayout()
             let signature = try c.decode(SignatureEntry.self, forKey: .signature)
             let byRole = Dictionary(signature.inputs.map { ($0.role, $0.name) }, uniquingKeysWith: { a, _ in a })
@@ -240,13 +278,15 @@ extension FeatureMap: Codable {
         recordedFingerprint = try c.decodeIfPresent(String.self, forKey: .fingerprint)
         let offsets = fieldOffsets
         for (field, entry) in categorical.enumerated() {
-            guard entry.oovIndex == Self.oovIndex, entry.missingIndex == Self.missingIndex else {
+            let expected = blockEntry(field, name: entry.name, offset: offsets[field], vocabulary: entry.vocabulary)
+            guard entry.oovIndex == expected.oovIndex, entry.missingIndex == expected.missingIndex,
+                  entry.paddingIndex == expected.paddingIndex else {
                 throw FeatureMapError(.schemaMismatch, path: nil,
-                                      detail: "\(entry.name) has oovIndex \(entry.oovIndex) and missingIndex \(entry.missingIndex); expected 0 and 1")
+                                      detail: "\(entry.name) has oovIndex \(entry.oovIndex), missingIndex \(entry.missingIndex.map(String.init) ?? "none") and paddingIndex \(entry.paddingIndex.map(String.init) ?? "none"); the \(encoding.rawValue) encoding implies \(expected.oovIndex), \(expected.missingIndex.map(String.init) ?? "none") and \(expected.paddingIndex.map(String.init) ?? "none")")
             }
-            guard entry.offset == offsets[field], entry.size == entry.vocabulary.count + Self.firstVocabularyIndex else {
+            guard entry.offset == expected.offset, entry.size == expected.size else {
                 throw FeatureMapError(.schemaMismatch, path: nil,
-                                      detail: "\(entry.name) has offset \(entry.offset) and size \(entry.size); its vocabulary implies \(offsets[field]) and \(entry.vocabulary.count + Self.firstVocabularyIndex)")
+                                      detail: "\(entry.name) has offset \(entry.offset) and size \(entry.size); its vocabulary implies \(expected.offset) and \(expected.size)")
             }
         }
         if let total = try c.decodeIfPresent(Int.self, forKey: .totalVocabularySize), total != totalVocabularySize {

@@ -13,6 +13,7 @@ extension FeatureMap {
         var out = JSONText()
         out.line("{")
         out.pair("formatVersion", version, indent: 1)
+        if encoding == .fuxictr { out.pair("encoding", quoted: encoding.rawValue, indent: 1) }
         out.pair("fingerprint", quoted: fingerprint, indent: 1)
         out.pair("minCount", minCount, indent: 1)
         out.pair("rowCount", rowCount, indent: 1)
@@ -46,8 +47,8 @@ extension FeatureMap {
             out.line(last ? "    ]" : "    ],")
         }
         out.line("  },")
-        out.pair("idScheme", quoted: Self.idSchemeSummary, indent: 1)
-        out.pair("denseTransform", quoted: DenseTransform.summary, indent: 1)
+        out.pair("idScheme", quoted: idSchemeText, indent: 1)
+        out.pair("denseTransform", quoted: encoding == .fuxictr ? Self.fuxictrNumericSummary : DenseTransform.summary, indent: 1)
         out.line("  \"denseMissingValue\" : \(denseMissingValue),")
         out.pair("totalVocabularySize", totalVocabularySize, indent: 1)
         for (key, entries) in [("numericFields", numericEntries.map { out.compactText($0) }),
@@ -96,13 +97,15 @@ extension FeatureMap {
         let offsets = fieldOffsets, names = blockNames
         out.line("  \"categoricalFields\" : [")
         for (block, vocabulary) in vocabularies.enumerated() {
+            let entry = blockEntry(block, name: names[block], offset: offsets[block], vocabulary: vocabulary)
             out.line("    {")
-            out.pair("name", quoted: names[block], indent: 3)
-            out.pair("kind", quoted: block < schema.categoricalFields.count ? "categorical" : "sequence", indent: 3)
-            out.pair("offset", offsets[block], indent: 3)
-            out.pair("size", vocabulary.count + Self.firstVocabularyIndex, indent: 3)
-            out.pair("oovIndex", Self.oovIndex, indent: 3)
-            out.pair("missingIndex", Self.missingIndex, indent: 3)
+            out.pair("name", quoted: entry.name, indent: 3)
+            out.pair("kind", quoted: entry.kind, indent: 3)
+            out.pair("offset", entry.offset, indent: 3)
+            out.pair("size", entry.size, indent: 3)
+            out.pair("oovIndex", entry.oovIndex, indent: 3)
+            if let missing = entry.missingIndex { out.pair("missingIndex", missing, indent: 3) }
+            if let padding = entry.paddingIndex { out.pair("paddingIndex", padding, indent: 3) }
             out.vocabulary(vocabulary)
             out.line(block + 1 < vocabularies.count ? "    }," : "    }")
         }

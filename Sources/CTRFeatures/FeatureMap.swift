@@ -9,9 +9,31 @@ import Foundation
 /// (and a sequence's padding), and 2... are the vocabulary values in descending training count, ties
 /// broken by ascending UTF-8 bytes. Numeric inputs are `(transform(x) - shift) / scale` per field, where
 /// the transform is Criteo's ``DenseTransform`` for `convert_to_bucket` fields and the identity otherwise.
+///
+/// Maps imported from FuxiCTR (``Encoding/fuxictr``, format version 3) keep FuxiCTR's own encoding instead;
+/// see ``Encoding``. Internally their values still get unique global ids (the lookup table needs them);
+/// ``FeatureEncoder`` turns those into FuxiCTR's per-feature indices.
 public struct FeatureMap: Sendable {
-    /// The newest features.json format this code writes and reads (1: Criteo only, no schema; 2: any schema).
-    public static let formatVersion = 2
+    /// The newest features.json format this code reads (1: Criteo only, no schema; 2: any schema, our
+    /// encoding; 3: any schema, FuxiCTR's encoding).
+    public static let formatVersion = 3
+    /// The format maps fitted here are written in.
+    public static let trainedFormatVersion = 2
+    /// The format of maps imported from FuxiCTR.
+    public static let fuxictrFormatVersion = 3
+
+    /// How raw values become model inputs.
+    public enum Encoding: String, Sendable, Equatable, Hashable {
+        /// Ours: one global id space (``fieldOffsets``), local 0 = OOV, 1 = missing and padding; numbers are
+        /// `(transform(x) - shift) / scale`; three inputs (`sparse_ids`, `dense`, `sequence_ids`).
+        case clickwise
+        /// FuxiCTR's: per-feature indices with 0 = `__PAD__`, 1... = the vocabulary in listed order and
+        /// vocabulary size + 1 = `__OOV__`; a missing value takes its `fill_na` first (so it is usually OOV);
+        /// numbers go through the fitted scikit-learn scaler as scikit-learn applies it (StandardScaler:
+        /// `(x - shift) / scale` with `shift = mean_`, `scale = scale_`; MinMaxScaler: `x * scale + shift` with
+        /// `scale = scale_`, `shift = min_`; none: `x`); one ONNX input per feature, named after it.
+        case fuxictr
+    }
     /// Local id of out-of-vocabulary values within every block.
     public static let oovIndex = 0
     /// Local id of missing values (and sequence padding) within every block.
@@ -22,6 +44,8 @@ public struct FeatureMap: Sendable {
     /// The format this map is written in: 1 for maps read from a version-1 file (their bytes and
     /// fingerprint stay as they were), 2 otherwise.
     public private(set) var version: Int
+    /// Our encoding, or FuxiCTR's for imported maps (format version 3).
+    public var encoding: Encoding { version == Self.fuxictrFormatVersion ? .fuxictr : .clickwise }
     /// The declared fields this map encodes.
     public private(set) var schema: FeatureSchema
     /// The minimum training count a value needed to get its own id (the run's default; fields may override).
@@ -75,7 +99,7 @@ public struct FeatureMap: Sendable {
     }
 
     init(uncheckedSchema schema: FeatureSchema, vocabularies: [[String]], denseScales: [Double], numericShifts: [Double],
-         sequenceLengths: [Int], minCount: Int, rowCount: Int, denseMissingValue: Double, version: Int = FeatureMap.formatVersion) {
+         sequenceLengths: [Int], minCount: Int, rowCount: Int, denseMissingValue: Double, version: Int = FeatureMap.trainedFormatVersion) {
         self.schema = schema
         self.vocabularies = vocabularies
         self.denseScales = denseScales
@@ -85,6 +109,20 @@ public struct FeatureMap: Sendable {
         self.minCount = minCount
         self.rowCount = rowCount
         self.version = version
+    }
+
+    /// Creates a map in FuxiCTR's encoding (``Encoding/fuxictr``), validating it.
+    ///
+    /// `vocabularies` hold each block's tokens in FuxiCTR's index order (token `i` has index `i + 1`);
+    /// `numericShifts` and `numericScales` are the fitted scalers' constants as ``Encoding/fuxictr`` reads
+    /// them (0 and 1 for fields without a normalizer).
+    public init(fuxictrSchema schema: FeatureSchema, vocabularies: [[String]], numericShifts: [Double], numericScales: [Double],
+                sequenceLengths: [Int], outputName: String) throws(FeatureMapError) {
+        self.init(uncheckedSchema: schema, vocabularies: vocabularies, denseScales: numericScales, numericShifts: numericShifts,
+                  sequenceLengths: sequenceLengths, minCount: schema.minCount, rowCount: 0, denseMissingValue: 0,
+                  version: Self.fuxictrFormatVersion)
+        self.outputName = outputName
+        try validate(path: nil)
     }
 
     /// Fits vocabularies (values seen at least `minCount` times) and dense scales on Criteo rows.
@@ -196,6 +234,10 @@ public struct FeatureMap: Sendable {
         if version == 1, !schema.isCriteo {
             throw FeatureMapError(.schemaMismatch, path: path, detail: "a version-1 map must use the Criteo layout")
         }
+        if encoding == .fuxictr, let bucketed = schema.numericFields.first(where: { $0.preprocess != .none }) {
+            throw FeatureMapError(.schemaMismatch, path: path,
+                                  detail: "\(bucketed.name): preprocess \(bucketed.preprocess.rawValue) is not part of FuxiCTR's encoding here")
+        }
         let names = blockNames
         guard vocabularies.count == names.count else {
             throw FeatureMapError(.schemaMismatch, path: path,
@@ -207,7 +249,7 @@ public struct FeatureMap: Sendable {
                                   detail: "expected \(numeric.count) numeric fields, found \(denseScales.count) scales and \(numericShifts.count) shifts")
         }
         for (field, scale) in denseScales.enumerated() {
-            let bucketed = numeric[field].preprocess == .convertToBucket
+            let bucketed = numeric[field].preprocess == .convertToBucket && encoding == .clickwise
             guard scale.isFinite, bucketed ? scale >= 1 : scale > 0, numericShifts[field].isFinite else {
                 throw FeatureMapError(.invalidScale, path: path,
                                       detail: "\(numeric[field].name) has scale \(scale) and shift \(numericShifts[field]); scales must be finite and \(bucketed ? ">= 1" : "> 0")")

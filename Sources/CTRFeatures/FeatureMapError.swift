@@ -11,6 +11,7 @@ public struct FeatureMapError: Error, Sendable, Equatable, CustomStringConvertib
             case invalidScale = "invalid dense scale"
             case fingerprintMismatch = "fingerprint mismatch"
             case writeFailed = "write failed"
+            case invalidImport = "invalid FuxiCTR export"
         }
 
         private let base: Base
@@ -32,6 +33,9 @@ public struct FeatureMapError: Error, Sendable, Equatable, CustomStringConvertib
         public static let fingerprintMismatch = Code(.fingerprintMismatch)
         /// The file could not be written.
         public static let writeFailed = Code(.writeFailed)
+        /// A FuxiCTR file (feature_map.json, feature_vocab.json, feature_processor.pkl) is missing a key,
+        /// disagrees with the dataset config or another file, or uses a setting the importer does not support.
+        public static let invalidImport = Code(.invalidImport)
 
         /// A short name for the category, such as "fingerprint mismatch".
         public var description: String { base.rawValue }

@@ -3,8 +3,10 @@
 /// For bundles trained here it follows from the ``FeatureMap``: `sparse_ids` INT64 [batch, categorical
 /// fields] of global ids, `dense` FP32 [batch, numeric fields], `sequence_ids` INT64 [batch, sum of
 /// sequence lengths] (each field a span of columns, padded with its padding id), and `probability` FP32
-/// [batch, 1]. An input with no fields is left out. features.json records it; the server checks the
-/// ONNX model against it and the KServe v2 metadata shows it.
+/// [batch, 1]. An input with no fields is left out. Bundles imported from FuxiCTR take one input per
+/// feature, named after it, in the schema's field order: categorical INT64 [batch], numeric FP32 [batch],
+/// sequence INT64 [batch, max_len], each of FuxiCTR's per-feature indices; `y_pred` FP32 [batch, 1].
+/// features.json records it; the server checks the ONNX model against it and the KServe v2 metadata shows it.
 public struct ModelSignature: Sendable, Equatable, Hashable {
     /// An ONNX element type as the KServe v2 protocol names it.
     public enum ElementType: String, Sendable, Equatable, Hashable {
@@ -14,11 +16,11 @@ public struct ModelSignature: Sendable, Equatable, Hashable {
 
     /// What a tensor carries.
     public enum Role: String, Sendable, Equatable, Hashable {
-        /// Global ids of categorical fields, one column per field.
+        /// Ids of categorical fields, one column per field (global ids; FuxiCTR's per-feature indices in imported bundles).
         case categoricalIDs = "categorical_ids"
         /// Transformed numbers, one column per numeric field.
         case numericValues = "numeric_values"
-        /// Global ids of sequence tokens, a span of columns per sequence field.
+        /// Ids of sequence tokens, a span of columns per sequence field (global ids, or FuxiCTR's indices).
         case sequenceIDs = "sequence_ids"
         /// Click probabilities, one per row.
         case probability
@@ -61,9 +63,27 @@ public struct ModelSignature: Sendable, Equatable, Hashable {
         self.outputs = outputs
     }
 
-    /// The signature of a bundle trained here with `map`.
+    /// The signature `map` encodes for: three combined inputs for our encoding, one per feature for FuxiCTR's.
     public init(map: FeatureMap) {
         let schema = map.schema
+        if map.encoding == .fuxictr {
+            let lengths = Dictionary(uniqueKeysWithValues: zip(schema.sequenceFields.map(\.name), map.sequenceLengths))
+            let inputs = schema.fields.map { field in
+                switch field.kind {
+                case .categorical:
+                    Tensor(name: field.name, elementType: .int64, shape: [-1], role: .categoricalIDs, fields: [field.name])
+                case .numeric:
+                    Tensor(name: field.name, elementType: .float32, shape: [-1], role: .numericValues, fields: [field.name])
+                case .sequence:
+                    Tensor(name: field.name, elementType: .int64, shape: [-1, lengths[field.name] ?? 0], role: .sequenceIDs,
+                           fields: [field.name])
+                }
+            }
+            self.init(inputs: inputs, outputs: [
+                Tensor(name: map.outputName, elementType: .float32, shape: [-1, 1], role: .probability, fields: []),
+            ])
+            return
+        }
         var inputs: [Tensor] = []
         let categorical = schema.categoricalFields.map(\.name)
         // The Criteo preset keeps both inputs even when empty, as every bundle before schemas did.

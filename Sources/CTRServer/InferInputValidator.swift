@@ -17,6 +17,8 @@ struct InferInputValidator: Sendable {
     /// Per signature input, per column: the field it belongs to and the id range of its vocabulary block
     /// (empty for the numeric input).
     private let columnRanges: [[(field: String, low: Int64, high: Int64)]]
+    /// Why v2 infer cannot serve this model, if it cannot.
+    private let unsupported: String?
 
     /// A validator for `map`'s signature.
     init(map: FeatureMap, model: String, maxRows: Int) {
@@ -24,6 +26,9 @@ struct InferInputValidator: Sendable {
         self.signature = signature
         self.model = model
         self.maxRows = maxRows
+        unsupported = map.encoding == .fuxictr
+            ? "model \"\(model)\" was imported from FuxiCTR and takes one input per feature, which KServe v2 infer does not accept yet; send raw rows to POST /v1/models/\(model):predict"
+            : nil
         maxElements = maxRows * max(signature.inputs.reduce(0) { $0 + $1.width }, 1)
         let offsets = map.fieldOffsets.map(Int64.init), sizes = map.fieldVocabularySizes.map(Int64.init)
         func block(_ name: String, _ b: Int) -> (field: String, low: Int64, high: Int64) { (name, offsets[b], offsets[b] + sizes[b]) }
@@ -48,6 +53,7 @@ struct InferInputValidator: Sendable {
 
     /// The request's row count, or the first problem with its inputs.
     func rows(of request: InferRequest) -> Result<Int, RequestDecodeError> {
+        if let unsupported { return .failure(RequestDecodeError(.invalidRequest, unsupported)) }
         let expected = signature.inputs
         for input in request.inputs where !expected.contains(where: { $0.name == input.name }) {
             let list = expected.map { "\"\($0.name)\" (\(describe($0)))" }.joined(separator: ", ")

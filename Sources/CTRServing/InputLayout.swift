@@ -3,11 +3,21 @@ import ONNXRuntime
 
 /// Which of a job's buffers feed a model's inputs, in the model's input order, and the one `Run` call.
 ///
-/// Bundles trained here take up to three inputs (categorical ids, numeric values, sequence ids); an
-/// input with no fields is absent from the model, so its buffer is skipped.
+/// A job holds a row-major buffer per kind (categorical ids, numeric values, sequence ids). Bundles trained
+/// here take each buffer whole as one input (an input with no fields is absent), so it is passed without a
+/// copy. Bundles imported from FuxiCTR take one input per feature: each input is a column range of one
+/// buffer, gathered into its own contiguous tensor before the run.
 public struct InputLayout: Sendable {
     /// A job buffer.
     public enum Part: Sendable { case ids, dense, sequences }
+
+    /// One model input: the columns of a part it takes, and its shape after the batch dimension.
+    struct Input: Sendable {
+        var part: Part
+        var firstColumn: Int
+        var width: Int
+        var innerShape: [Int64]
+    }
 
     /// The parts in the model's input order.
     public let parts: [Part]
@@ -17,21 +27,32 @@ public struct InputLayout: Sendable {
     public let denseWidth: Int
     /// Sequence ids a row.
     public let sequenceWidth: Int
+    let inputs: [Input]
+    /// Whether every input is a whole part (no gathering).
+    let direct: Bool
 
-    /// The layout of a signature written by ``ModelSignature/init(map:)``.
+    /// The layout of `signature`: inputs of one role take consecutive columns of that role's part, in order.
     public init(signature: ModelSignature) {
         var parts: [Part] = []
+        var inputs: [Input] = []
         var widths = (0, 0, 0)
         for input in signature.inputs {
+            let part: Part
+            let start: Int
             switch input.role {
-            case .categoricalIDs: parts.append(.ids); widths.0 = input.width
-            case .numericValues: parts.append(.dense); widths.1 = input.width
-            case .sequenceIDs: parts.append(.sequences); widths.2 = input.width
-            case .probability: break
+            case .categoricalIDs: part = .ids; start = widths.0; widths.0 += input.width
+            case .numericValues: part = .dense; start = widths.1; widths.1 += input.width
+            case .sequenceIDs: part = .sequences; start = widths.2; widths.2 += input.width
+            case .probability: continue
             }
+            parts.append(part)
+            inputs.append(Input(part: part, firstColumn: start, width: input.width, innerShape: input.shape.dropFirst().map(Int64.init)))
         }
         self.parts = parts
+        self.inputs = inputs
         (sparseWidth, denseWidth, sequenceWidth) = widths
+        let whole = [Part.ids: widths.0, .dense: widths.1, .sequences: widths.2]
+        direct = inputs.allSatisfy { $0.firstColumn == 0 && $0.width == whole[$0.part] && $0.innerShape == [Int64($0.width)] }
     }
 
     /// Runs `rows` rows through `session`; returns the error instead of throwing (the caller fans it out to jobs).
@@ -39,23 +60,66 @@ public struct InputLayout: Sendable {
              sequences: UnsafeMutableBufferPointer<Int64>, output: UnsafeMutableBufferPointer<Float>, rows: Int) -> ORTError? {
         let n = Int64(rows)
         do {
-            try withUnsafeTemporaryAllocation(of: ORTTensorView.self, capacity: 4) { (buffer) throws(ORTError) in
+            try withUnsafeTemporaryAllocation(of: ORTTensorView.self, capacity: inputs.count + 1) { (buffer) throws(ORTError) in
                 let outputView = ORTTensorView(output, shape: [n, 1])
                 buffer.initialize(repeating: outputView)
-                for (index, part) in parts.enumerated() {
-                    switch part {
-                    case .ids: buffer[index] = ORTTensorView(ids, shape: [n, Int64(sparseWidth)])
-                    case .dense: buffer[index] = ORTTensorView(dense, shape: [n, Int64(denseWidth)])
-                    case .sequences: buffer[index] = ORTTensorView(sequences, shape: [n, Int64(sequenceWidth)])
+                if direct {
+                    for (index, part) in parts.enumerated() {
+                        switch part {
+                        case .ids: buffer[index] = ORTTensorView(ids, shape: [n, Int64(sparseWidth)])
+                        case .dense: buffer[index] = ORTTensorView(dense, shape: [n, Int64(denseWidth)])
+                        case .sequences: buffer[index] = ORTTensorView(sequences, shape: [n, Int64(sequenceWidth)])
+                        }
+                    }
+                    try Self.run(session, buffer)
+                    return
+                }
+                // Per-feature inputs: gather each input's columns into one contiguous block of scratch.
+                try withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(1, rows * (sparseWidth + sequenceWidth))) {
+                    (integers) throws(ORTError) in
+                    try withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rows * denseWidth)) { (floats) throws(ORTError) in
+                        var nextInteger = 0, nextFloat = 0
+                        for (index, input) in inputs.enumerated() {
+                            let shape = ORTShape([n] + input.innerShape)
+                            let count = rows * input.width
+                            switch input.part {
+                            case .ids, .sequences:
+                                let source = input.part == .ids ? ids : sequences
+                                let stride = input.part == .ids ? sparseWidth : sequenceWidth
+                                let block = UnsafeMutableBufferPointer(rebasing: integers[nextInteger..<(nextInteger + count)])
+                                Self.gather(source, stride: stride, first: input.firstColumn, width: input.width, rows: rows, into: block)
+                                buffer[index] = ORTTensorView(block, shape: shape)
+                                nextInteger += count
+                            case .dense:
+                                let block = UnsafeMutableBufferPointer(rebasing: floats[nextFloat..<(nextFloat + count)])
+                                Self.gather(dense, stride: denseWidth, first: input.firstColumn, width: input.width, rows: rows, into: block)
+                                buffer[index] = ORTTensorView(block, shape: shape)
+                                nextFloat += count
+                            }
+                        }
+                        try Self.run(session, buffer)
                     }
                 }
-                buffer[parts.count] = outputView
-                try session.run(inputs: UnsafeBufferPointer(rebasing: buffer[0..<parts.count]),
-                                outputs: UnsafeBufferPointer(rebasing: buffer[parts.count..<(parts.count + 1)]))
             }
             return nil
         } catch {
             return error
+        }
+    }
+
+    /// Runs with `views` holding the inputs followed by the output.
+    private static func run(_ session: ORTSession, _ views: UnsafeMutableBufferPointer<ORTTensorView>) throws(ORTError) {
+        let inputs = views.count - 1
+        try session.run(inputs: UnsafeBufferPointer(rebasing: views[0..<inputs]),
+                        outputs: UnsafeBufferPointer(rebasing: views[inputs..<views.count]))
+    }
+
+    /// Copies columns `first..<first + width` of each row of a row-major buffer of `stride` columns, row by row.
+    private static func gather<T>(_ source: UnsafeMutableBufferPointer<T>, stride: Int, first: Int, width: Int, rows: Int,
+                                  into destination: UnsafeMutableBufferPointer<T>) {
+        guard let from = source.baseAddress, let to = destination.baseAddress else { return }
+        for row in 0..<rows {
+            (to + row * width).update(from: from + row * stride + first, count: width)
         }
     }
 }

@@ -66,7 +66,8 @@ public final class SessionPool: Sendable {
         }
         for (input, tensor) in zip(inputs, expected) {
             let type: ORTElementType = tensor.elementType == .int64 ? .int64 : .float
-            guard input.elementType == type, input.shape.count == 2, input.shape.last == Int64(tensor.width) else {
+            let inner = tensor.shape.dropFirst().map(Int64.init)
+            guard input.elementType == type, input.shape.count == tensor.shape.count, Array(input.shape.dropFirst()) == inner else {
                 throw ServingError(.modelLoad, "\(path) input \(input.name) is \(input); features.json expects \(describe([tensor]))")
             }
         }

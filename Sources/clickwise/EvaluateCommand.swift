@@ -52,6 +52,9 @@ struct EvaluateCommand: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
+        guard map.encoding == .clickwise else {
+            throw CLIError("\(bundle) was imported from FuxiCTR (one ONNX input per feature); evaluate reads bundles trained here only: serve it and post rows to the CTR API")
+        }
         let runtime = try runtimeOptions.loadRuntime()
         let predictor: ORTBatchPredictor
         do {

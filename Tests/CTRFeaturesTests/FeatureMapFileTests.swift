@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func reportsEachKindOfCorruption() throws {
-        #expect(try loadError { $0["formatVersion"] = 3 }?.code == .unsupportedVersion)
+        #expect(try loadError { $0["formatVersion"] = 4 }?.code == .unsupportedVersion)
         #expect(try loadError { $0["signature"] = nil }?.code == .malformedJSON)
         #expect(try loadError { $0["signature"] = nil }?.detail.contains("signature") == true)
         #expect(try loadError { $0["minCount"] = "ten" }?.code == .malformedJSON)

@@ -1,0 +1,103 @@
+import CTRFeatures
+import ClickwiseTestSupport
+import Foundation
+import Testing
+
+/// `clickwise import fuxictr` as a process: the restricted unpickler reads FuxiCTR's real pickle into the
+/// scaler constants the server applies, refuses pickles naming any other class without running them, and
+/// every failure is one line naming the file.
+@Suite("clickwise import fuxictr")
+struct FuxiCTRImportTests {
+    static let fixtures = ServeProcess.packageRoot + "/Tests/Fixtures/fuxictr"
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: [String]) {
+        let process = try ServeProcess.clickwise(arguments)
+        let status = try process.waitForExit(timeout: 120)
+        return (status, process.output)
+    }
+
+    /// A copy of the fixture directory whose feature_processor.pkl is `pickle`.
+    static func fixtureCopy(pickle: [UInt8]? = nil, removing: String? = nil) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clickwise-fuxi-\(UUID().uuidString)").path
+        try FileManager.default.copyItem(atPath: fixtures, toPath: directory)
+        if let pickle { try Data(pickle).write(to: URL(fileURLWithPath: directory + "/feature_processor.pkl")) }
+        if let removing { try FileManager.default.removeItem(atPath: directory + "/" + removing) }
+        return directory
+    }
+
+    @Test("the real pickle's StandardScaler and MinMaxScaler constants reach features.json")
+    func readsTheScalers() throws {
+        let directory = try Self.fixtureCopy()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try Self.run(["import", "fuxictr", directory, "--out", directory + "/bundle"])
+        #expect(result.status == 0, "\(result.output)")
+        let map = try FeatureMap(contentsOf: URL(fileURLWithPath: directory + "/bundle/features.json"))
+        #expect(map.schema.numericFields.map(\.name) == ["ctx_plain", "price", "age", "score"])
+        #expect(map.numericShifts == [0, 1320.2960533333332, -0.35294117647058826, 0])
+        #expect(map.denseScales == [1, 907.6099005349291, 0.0196078431372549, 1])
+        #expect(map.schema.field(named: "score")?.fillNA == "-1.0")
+        #expect(FileManager.default.fileExists(atPath: directory + "/bundle/model.onnx"))
+
+        // evaluate and encode read our three-input bundles only: a clear refusal, not a shape error from ONNX Runtime.
+        for command in [["evaluate", directory + "/bundle", "--data", directory + "/raw.csv"],
+                        ["encode", directory + "/bundle", "--data", directory + "/raw.csv", "--out", directory + "/enc"]] {
+            let refused = try Self.run(command)
+            #expect(refused.status != 0)
+            #expect(refused.output.contains { $0.contains("imported from FuxiCTR") }, "\(refused.output)")
+        }
+    }
+
+    /// A pickle that would call `refused` with a command creating `marker`, if anything executed it.
+    static func hostilePickle(_ refused: String, marker: String) -> [UInt8] {
+        func short(_ s: String) -> [UInt8] { [0x8C, UInt8(s.utf8.count)] + Array(s.utf8) }
+        switch refused {
+        case "os.system":  // protocol 0
+            return Array("cos\nsystem\n(S'touch \(marker)'\ntR.".utf8)
+        case "builtins.exec":  // protocol 2: exec("open(MARKER, 'w')")
+            let code = Array("open('\(marker)', 'w')".utf8)
+            return [0x80, 0x02] + Array("cbuiltins\nexec\n".utf8) + [0x58] + withUnsafeBytes(of: UInt32(code.count).littleEndian, Array.init)
+                + code + [0x85, 0x52, 0x2E]
+        default:  // protocol 4, STACK_GLOBAL: subprocess.call(["touch", MARKER])
+            return [0x80, 0x04] + short("subprocess") + short("call") + [0x93, 0x28] + short("touch") + short(marker)
+                + [0x6C, 0x85, 0x52, 0x2E]
+        }
+    }
+
+    @Test("pickles naming a class outside the allow-list are refused by name, and nothing in them runs",
+          arguments: ["os.system", "builtins.exec", "subprocess.call"])
+    func refusesOtherClasses(refused: String) throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("clickwise-pwned-\(UUID().uuidString)").path
+        let directory = try Self.fixtureCopy(pickle: Self.hostilePickle(refused, marker: marker))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try Self.run(["import", "fuxictr", directory, "--out", directory + "/bundle"])
+        #expect(result.status != 0)
+        let errors = result.output.filter { $0.contains("rror") }
+        #expect(errors.count == 1, "\(result.output)")
+        #expect(errors.first?.contains("refusing class \(refused)") == true, "\(result.output)")
+        #expect(errors.first?.contains(directory + "/feature_processor.pkl") == true, "\(result.output)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the pickle's code ran")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/bundle/features.json"))
+    }
+
+    @Test("a missing file, a damaged pickle or a wrong model is one error line naming the file")
+    func namesTheFile() throws {
+        let noVocabulary = try Self.fixtureCopy(removing: "feature_vocab.json")
+        let damaged = try Self.fixtureCopy(pickle: [0x80, 0x04, 0x95, 0x10])
+        let wrongModel = try Self.fixtureCopy()
+        defer { for path in [noVocabulary, damaged, wrongModel] { try? FileManager.default.removeItem(atPath: path) } }
+        let cases: [([String], [String])] = [
+            (["import", "fuxictr", noVocabulary, "--out", noVocabulary + "/b"], [noVocabulary + "/feature_vocab.json", "no such file"]),
+            (["import", "fuxictr", damaged, "--out", damaged + "/b"], [damaged + "/feature_processor.pkl", "not a readable"]),
+            (["import", "fuxictr", wrongModel, "--out", wrongModel + "/b",
+              "--model", ServeProcess.packageRoot + "/Tests/Fixtures/criteo_tiny.onnx"], ["criteo_tiny.onnx", "one per feature"]),
+            (["import", "fuxictr", wrongModel, "--out", wrongModel + "/b", "--dataset-id", "nope"], ["dataset_config.yaml", "nope"]),
+        ]
+        for (arguments, fragments) in cases {
+            let result = try Self.run(arguments)
+            #expect(result.status != 0)
+            let errors = result.output.filter { $0.contains("rror") }
+            #expect(errors.count == 1, "\(result.output)")
+            for fragment in fragments { #expect(errors.first?.contains(fragment) == true, "\(fragment) not in \(result.output)") }
+        }
+    }
+}
