@@ -326,6 +326,24 @@ struct GRPCConversionTests {
         }
     }
 
+    @Test("the model config is Triton's JSON: batch dimension dropped, a [batch] input written dims [1] with reshape []")
+    func configJSON() throws {
+        let config = ModelConfiguration(
+            name: "m", maxBatchSize: 100,
+            inputs: [.init(name: "user", datatype: .int64, modelShape: [-1]), .init(name: "dense", datatype: .fp32, modelShape: [-1, 13])],
+            outputs: [.init(name: "y", datatype: .fp32, modelShape: [-1, 1])],
+            preferredBatchSize: 64, maxQueueDelayMicroseconds: 0, instanceCount: 2, parameters: [("version", "1")])
+        var bytes: [UInt8] = []
+        config.encode(into: &bytes)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        let inputs = try #require(json["input"] as? [[String: Any]])
+        #expect(inputs[0]["dims"] as? [Int] == [1] && (inputs[0]["reshape"] as? [String: [Int]])?["shape"] == [])
+        #expect(inputs[1]["dims"] as? [Int] == [13] && inputs[1]["reshape"] == nil && inputs[1]["data_type"] as? String == "TYPE_FP32")
+        #expect(json["max_batch_size"] as? Int == 100 && (json["instance_group"] as? [[String: Any]])?.first?["count"] as? Int == 2)
+        let grpc = InferenceService.config(config)
+        #expect(grpc.input[0].dims == [1] && grpc.input[0].hasReshape && grpc.input[0].reshape.shape.isEmpty && grpc.output[0].dims == [1])
+    }
+
     @Test("grpc-timeout headers become nanoseconds")
     func timeouts() {
         var metadata = Metadata()

@@ -6,6 +6,18 @@ public struct ModelConfiguration: Sendable, Equatable {
         public var name: String
         public var datatype: InferDatatype
         public var dims: [Int64]
+        /// The model's own shape when it differs from `dims`: a per-feature `[batch]` input is written
+        /// `dims: [1]`, `reshape: []`, as Triton writes it.
+        public var reshape: [Int64]?
+
+        /// A tensor of the model with `shape` (batch first): its config dims and reshape.
+        init(name: String, datatype: InferDatatype, modelShape shape: [Int64]) {
+            self.name = name
+            self.datatype = datatype
+            let inner = Array(shape.dropFirst())
+            dims = inner.isEmpty ? [1] : inner
+            reshape = inner.isEmpty ? [] : nil
+        }
     }
 
     public var name: String
@@ -80,8 +92,17 @@ public struct ModelConfiguration: Sendable, Equatable {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONWriter.appendInteger(dim, to: &out)
             }
-            JSONWriter.appendRaw(input ? "],\"format\":\"FORMAT_NONE\",\"is_shape_tensor\":false,\"allow_ragged_batch\":false,\"optional\":false}"
-                                       : "],\"label_filename\":\"\",\"is_shape_tensor\":false}", to: &out)
+            out.append(UInt8(ascii: "]"))
+            if let reshape = tensor.reshape {
+                JSONWriter.appendRaw(",\"reshape\":{\"shape\":[", to: &out)
+                for (i, dim) in reshape.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONWriter.appendInteger(dim, to: &out)
+                }
+                JSONWriter.appendRaw("]}", to: &out)
+            }
+            JSONWriter.appendRaw(input ? ",\"format\":\"FORMAT_NONE\",\"is_shape_tensor\":false,\"allow_ragged_batch\":false,\"optional\":false}"
+                                       : ",\"label_filename\":\"\",\"is_shape_tensor\":false}", to: &out)
         }
     }
 }

@@ -34,7 +34,7 @@ final class ModelEndpoint: Sendable {
         metadataJSON = bytes
         // Every served input and output is [batch, ...]: Triton's config lists the dims after the batch.
         func withoutBatch(_ tensor: TensorMetadata) -> ModelConfiguration.Tensor {
-            ModelConfiguration.Tensor(name: tensor.name, datatype: tensor.datatype, dims: Array(tensor.shape.dropFirst()))
+            ModelConfiguration.Tensor(name: tensor.name, datatype: tensor.datatype, modelShape: tensor.shape)
         }
         let poolConfiguration = pool.configuration
         configuration = ModelConfiguration(

@@ -302,6 +302,11 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
             input.name = tensor.name
             input.dataType = dataType(tensor.datatype)
             input.dims = tensor.dims
+            if let reshape = tensor.reshape {
+                var model = Inference_ModelTensorReshape()
+                model.shape = reshape
+                input.reshape = model
+            }
             return input
         }
         config.output = configuration.outputs.map { tensor in
