@@ -1,4 +1,5 @@
 import CTRGRPCProtocol
+import Dispatch
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Testing
@@ -64,7 +65,21 @@ print("health", channel.unary_unary("/grpc.health.v1.Health/Check")(b"").hex())
 print("END")
 """#
 
+    /// Runs jobs on a serial dispatch queue: other suites block the cooperative pool (2 threads here)
+    /// with synchronous waits for minutes, which starved the in-process server's handlers.
+    final class DispatchTaskExecutor: TaskExecutor {
+        let queue = DispatchQueue(label: "clickwise.grpc-protocol-tests")
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        }
+    }
+
     @Test func tritonClientAndSwiftClientReachTheGeneratedRoutes() async throws {
+        try await withTaskExecutorPreference(DispatchTaskExecutor()) { try await Self.exercise() }
+    }
+
+    static func exercise() async throws {
         try await withGRPCServer(
             transport: .http2NIOPosix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext),
             services: [Inference(), Health()]

@@ -6,7 +6,7 @@ import Foundation
 enum TritonPython {
     static let python = ServeProcess.packageRoot + "/.venv/bin/python"
 
-    static func run(_ script: String, _ arguments: [String], timeout: Double = 60) async throws -> (status: Int32, lines: [String]) {
+    static func run(_ script: String, _ arguments: [String], timeout: Double = 120) async throws -> (status: Int32, lines: [String]) {
         let process = try ServeProcess(python, ["-c", script] + arguments, label: "python")
         return try await withCheckedThrowingContinuation { continuation in
             // waitForExit polls with usleep: keep it off the threads that run the gRPC handlers.
