@@ -96,7 +96,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "CTRGRPCProtocolTests",
+            dependencies: [
+                "CTRGRPCProtocol", "ClickwiseTestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strict),
         // The CLI as a process (the tools on any schema); it spawns the built binary, so it imports no executable target.
-        .testTarget(name: "ClickwiseTests", dependencies: ["CTRFeatures", "ClickwiseTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ClickwiseTests", dependencies: ["CTRFeatures", "ClickwiseTestSupport", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
     ]
 )
