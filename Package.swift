@@ -70,7 +70,7 @@ let package = Package(
             name: "CTRDataTests", dependencies: ["CTRData", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         .testTarget(name: "CTRModelsTests", dependencies: ["CTRModels", "ONNXRuntime"], swiftSettings: strict),
-        .testTarget(name: "CTRServingTests", dependencies: ["CTRServing"], swiftSettings: strict),
+        .testTarget(name: "CTRServingTests", dependencies: ["CTRServing", "CTRModels", "ONNXRuntime", "ClickwiseTestSupport"], swiftSettings: strict),
         .testTarget(name: "CTRServerTests", dependencies: ["CTRServer", "CTRServing", "CTRFeatures", "ONNXRuntime", "ClickwiseTestSupport"], swiftSettings: strict),
         // The CLI as a process (the tools on any schema); it spawns the built binary, so it imports no executable target.
         .testTarget(name: "ClickwiseTests", dependencies: ["CTRFeatures", "ClickwiseTestSupport"], swiftSettings: strict),

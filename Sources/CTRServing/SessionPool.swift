@@ -15,6 +15,8 @@ public final class SessionPool: Sendable {
     public let encoder: FeatureEncoder
     /// Which job buffers feed the model's inputs, in the model's input order.
     public let layout: InputLayout
+    /// The one copy of the large weights every session reads, when the pool shares them.
+    public let sharedWeights: ORTSharedInitializers?
     private let queue: BatchQueue
     private let threads: ThreadGroup
 
@@ -25,11 +27,19 @@ public final class SessionPool: Sendable {
         self.metrics = metrics
         encoder = FeatureEncoder(map: bundle.featureMap)
         layout = InputLayout(signature: bundle.featureMap.signature)
-        let options = try configuration.makeSessionOptions(runtime: environment.runtime)
+        let options = try configuration.makeSessionOptions(environment: environment)
+        let count = configuration.sharedSession ? 1 : configuration.threadCount
         var sessions: [ORTSession] = []
         do {
+            // One session has nobody to share with; its own copy costs the same and keeps ONNX Runtime's path.
+            if configuration.shareWeights && count > 1 {
+                sharedWeights = try ORTSharedInitializers(modelPath: bundle.modelPath, environment: environment,
+                                                          minimumBytes: configuration.sharedWeightMinimumBytes)
+                try options.addInitializers(sharedWeights!)
+            } else {
+                sharedWeights = nil
+            }
             let container = configuration.shareWeights ? try ORTPrepackedWeights(environment: environment) : nil
-            let count = configuration.sharedSession ? 1 : configuration.threadCount
             for _ in 0..<count {
                 sessions.append(try ORTSession(path: bundle.modelPath, options: options, environment: environment, prepackedWeights: container))
             }
