@@ -2,7 +2,7 @@
 # Resident memory of `clickwise serve` after warm-up, pool of 1 vs pool of 12, for each memory setting, plus
 # one shared session run by 12 threads. Prints one markdown row per setting: both RSS figures, their ratio
 # and the cost of each extra session.
-# Usage: bench/pool_memory.sh [MODEL_DIR (default models/deepfm)] [EXTRA SERVE FLAGS...]
+# Usage: [REPEATS=3] bench/pool_memory.sh [MODEL_DIR (default models/deepfm)] [EXTRA SERVE FLAGS...]
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 model=${1:-$ROOT/models/deepfm}; shift $(( $# > 0 ? 1 : 0 ))
@@ -10,12 +10,18 @@ model=${1:-$ROOT/models/deepfm}; shift $(( $# > 0 ? 1 : 0 ))
 mkdir -p "$ROOT/bench/out"
 trap stop_server EXIT
 
-# rss_after_ready FLAGS... -> VmRSS in MiB once the server answers ready (warm-up done).
+repeats=${REPEATS:-3}
+# rss_after_ready FLAGS... -> the median over $REPEATS starts of VmRSS in MiB once the server answers ready
+# (warm-up done); single starts vary by ~10 MiB with thread timing.
 rss_after_ready() {
-  local port; port=$(free_port)
-  start_clickwise "$port" --model "$model" "$@"
-  awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' /proc/$SERVER_PID/status
-  stop_server
+  local port values=()
+  for _ in $(seq 1 "$repeats"); do
+    port=$(free_port)
+    start_clickwise "$port" --model "$model" "$@"
+    values+=("$(awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' /proc/$SERVER_PID/status)")
+    stop_server
+  done
+  printf '%s\n' "${values[@]}" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
 settings=(
@@ -26,6 +32,7 @@ settings=(
   "--no-memory-pattern"
   "--no-cpu-arena --no-memory-pattern"
   "--env-allocator"
+  "--env-allocator --no-memory-pattern"
 )
 echo "| model | setting | pool 1 MiB | pool 12 MiB | ratio | MiB per extra session |"
 echo "|---|---|---:|---:|---:|---:|"
