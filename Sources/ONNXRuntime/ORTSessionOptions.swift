@@ -118,8 +118,8 @@ public final class ORTSessionOptions {
 
     /// Makes sessions created from these options use `shared`'s weights instead of loading their own copies.
     ///
-    /// The values must come from the same model the sessions load (ONNX Runtime matches them by initializer name and
-    /// rejects a name the graph does not have or a shape it does not expect).
+    /// The values must come from the same model the sessions load: ONNX Runtime matches them to the graph's
+    /// initializers by name and uses them in place of its own copies.
     public func addInitializers(_ shared: ORTSharedInitializers) throws(ORTError) {
         let add = runtime.api(.addInitializer, FnAddInitializer.self)
         for (entry, value) in zip(shared.entries, shared.values) {
