@@ -86,7 +86,7 @@ let package = Package(
             name: "CTRDataTests", dependencies: ["CTRData", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         .testTarget(name: "CTRModelsTests", dependencies: ["CTRModels", "ONNXRuntime"], swiftSettings: strict),
-        .testTarget(name: "CTRServingTests", dependencies: ["CTRServing"], swiftSettings: strict),
+        .testTarget(name: "CTRServingTests", dependencies: ["CTRServing", "CTRModels", "ONNXRuntime", "ClickwiseTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "CTRServerTests",
             dependencies: [

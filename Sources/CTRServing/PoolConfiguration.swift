@@ -18,8 +18,18 @@ public struct PoolConfiguration: Sendable, Equatable {
     public var maxQueueDelayMicroseconds = 0
     /// Most requests waiting; one more is refused (HTTP 503).
     public var maxQueueSize = 1024
-    /// Share pre-packed weights between pooled sessions.
+    /// Pooled sessions share one copy of the model's weights: initializers of at least `sharedWeightMinimumBytes`
+    /// through `AddInitializer` (one user-owned buffer for all sessions), the rest through the prepacked-weights
+    /// container (which shares only pre-packed Gemm/MatMul weights). Off: every session holds its own copy.
     public var shareWeights = true
+    /// Smallest initializer shared through `AddInitializer` (0 shares every one).
+    public var sharedWeightMinimumBytes = 0
+    /// ONNX Runtime's CPU memory arena for activations (`enable_cpu_mem_arena`).
+    public var cpuMemoryArena = true
+    /// Memory-pattern planning, cached per input shape (`enable_mem_pattern`).
+    public var memoryPattern = true
+    /// Sessions allocate from one arena registered on the environment instead of one arena each.
+    public var environmentAllocator = false
 
     /// The defaults: one session, one thread, no batching.
     public init() {}
@@ -28,9 +38,12 @@ public struct PoolConfiguration: Sendable, Equatable {
     public var threadCount: Int { max(1, poolSize) }
 
     /// Session options for this configuration.
-    func makeSessionOptions(runtime: ORTRuntime) throws(ServingError) -> ORTSessionOptions {
+    func makeSessionOptions(environment: ORTEnvironment) throws(ServingError) -> ORTSessionOptions {
         do {
-            let options = try ORTSessionOptions(runtime: runtime)
+            let options = try ORTSessionOptions(runtime: environment.runtime)
+            try options.setCPUMemoryArena(cpuMemoryArena)
+            try options.setMemoryPattern(memoryPattern)
+            if environmentAllocator { try options.useEnvironmentAllocator(environment) }
             try options.setIntraOpThreads(intraOpThreads)
             try options.setInterOpThreads(interOpThreads)
             try options.setExecutionMode(interOpThreads > 1 ? .parallel : .sequential)

@@ -1,6 +1,9 @@
 import CTRFeatures
 import Foundation
 import ONNXRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a CTR model's inference jobs on dedicated threads over a pool of ONNX Runtime sessions (or one shared one).
 ///
@@ -17,6 +20,8 @@ public final class SessionPool: Sendable {
     public let layout: InputLayout
     /// This model's counters in Triton's statistics terms.
     public let statistics = ModelStatistics()
+    /// The one copy of the large weights every session reads, when the pool shares them.
+    public let sharedWeights: ORTSharedInitializers?
     private let queue: BatchQueue
     private let threads: ThreadGroup
 
@@ -27,11 +32,19 @@ public final class SessionPool: Sendable {
         self.metrics = metrics
         encoder = FeatureEncoder(map: bundle.featureMap)
         layout = InputLayout(signature: bundle.featureMap.signature)
-        let options = try configuration.makeSessionOptions(runtime: environment.runtime)
+        let options = try configuration.makeSessionOptions(environment: environment)
+        let count = configuration.sharedSession ? 1 : configuration.threadCount
         var sessions: [ORTSession] = []
         do {
+            // One session has nobody to share with; its own copy costs the same and keeps ONNX Runtime's path.
+            if configuration.shareWeights && count > 1 {
+                sharedWeights = try ORTSharedInitializers(modelPath: bundle.modelPath, environment: environment,
+                                                          minimumBytes: configuration.sharedWeightMinimumBytes)
+                try options.addInitializers(sharedWeights!)
+            } else {
+                sharedWeights = nil
+            }
             let container = configuration.shareWeights ? try ORTPrepackedWeights(environment: environment) : nil
-            let count = configuration.sharedSession ? 1 : configuration.threadCount
             for _ in 0..<count {
                 sessions.append(try ORTSession(path: bundle.modelPath, options: options, environment: environment, prepackedWeights: container))
             }
@@ -39,6 +52,7 @@ public final class SessionPool: Sendable {
             throw ServingError(.modelLoad, "cannot load \(bundle.modelPath): \(error.message)")
         }
         try Self.checkSignature(sessions[0], map: bundle.featureMap, path: bundle.modelPath)
+        Self.returnFreedHeapMemory()
         self.sessions = sessions
         queue = BatchQueue(capacity: configuration.maxQueueSize, maxRows: configuration.maxBatchSize,
                            maxDelayNanoseconds: UInt64(max(0, configuration.maxQueueDelayMicroseconds)) * 1_000)
@@ -122,6 +136,21 @@ public final class SessionPool: Sendable {
                 }
             }
         }
+    }
+
+    /// Gives the heap's free pages back to the kernel after sessions were created.
+    ///
+    /// Every session parses model.onnx and frees the big protobuf buffers again; glibc raises its mmap threshold
+    /// with each large free, so the later buffers come from the heap and stay resident after being freed: about
+    /// 4 MB per pooled session, measured (bench/pool_memory.sh, docs/BENCHMARKS.md). One trim returns them.
+    static func returnFreedHeapMemory() {
+        #if canImport(Glibc)
+        // <malloc.h> is not in Swift's Glibc module: look the function up like the ONNX Runtime slots.
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+            _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        }
+        #endif
     }
 
     /// Stops taking jobs, lets the threads finish every queued job, and joins them. Idempotent.

@@ -71,9 +71,11 @@ enum ORTSlot: Int {
     case getAvailableProviders = 125
     case releaseAvailableProviders = 126
     case addSessionConfigEntry = 130
+    case createAndRegisterAllocator = 144
     case setGlobalIntraOpNumThreads = 147
     case setGlobalInterOpNumThreads = 148
     case setGlobalSpinControl = 149
+    case addInitializer = 150
     case createPrepackedWeightsContainer = 166
     case releasePrepackedWeightsContainer = 167
     case createSessionWithPrepackedWeightsContainer = 168
@@ -127,6 +129,8 @@ typealias FnReleaseAvailableProviders = @convention(c) (UnsafeMutablePointer<Uns
 typealias FnAddConfigEntry = @convention(c) (ORTHandle, CString, CString) -> ORTStatusPointer
 typealias FnGetSessionConfigEntry = @convention(c) (ORTHandle, CString, UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<Int>) -> ORTStatusPointer
 typealias FnAppendExecutionProvider = @convention(c) (ORTHandle, CString, UnsafePointer<CString?>?, UnsafePointer<CString?>?, Int) -> ORTStatusPointer
+typealias FnAddInitializer = @convention(c) (ORTHandle, CString, ORTHandle) -> ORTStatusPointer
+typealias FnCreateAndRegisterAllocator = @convention(c) (ORTHandle, ORTHandle, ORTHandle?) -> ORTStatusPointer
 typealias FnGetBuildInfoString = @convention(c) () -> CString?
 
 /// The OrtApi function table, with the functions on the request path resolved once at load time.

@@ -42,6 +42,8 @@ public final class ORTEnvironment: @unchecked Sendable {
     let cpuMemoryInfo: ORTHandle
     let defaultAllocator: ORTHandle
 
+    private let sharedAllocatorRegistered = Mutex(false)
+
     private static let current = Mutex<Weak?>(nil)
     private struct Weak { weak var environment: ORTEnvironment? }
 
@@ -100,6 +102,19 @@ public final class ORTEnvironment: @unchecked Sendable {
         runtime.api.release(.releaseMemoryInfo, cpuMemoryInfo)
         runtime.api.release(.releaseEnv, handle)
         ORTLiveObjects.released()
+    }
+
+    /// Registers one CPU arena allocator on the environment for sessions that opt in with `session.use_env_allocators`.
+    ///
+    /// Idempotent: ONNX Runtime refuses a second registration for the same device, so later calls do nothing.
+    public func registerSharedCPUAllocator() throws(ORTError) {
+        try sharedAllocatorRegistered.withLock { (registered: inout Bool) throws(ORTError) in
+            guard !registered else { return }
+            // A nil arena config asks for ONNX Runtime's default arena settings.
+            try runtime.api.check(runtime.api(.createAndRegisterAllocator, FnCreateAndRegisterAllocator.self)(handle, cpuMemoryInfo, nil),
+                                  "CreateAndRegisterAllocator")
+            registered = true
+        }
     }
 
     /// Copies and frees a string that ONNX Runtime allocated with the default allocator.

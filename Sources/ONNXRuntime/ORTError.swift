@@ -49,6 +49,8 @@ public struct ORTError: Error, Sendable, Equatable, CustomStringConvertible {
         case environmentConflict
         /// An output was read as a type it does not have.
         case outputType
+        /// A model file (or its external data) that is not the ONNX protobuf it claims to be; the message names the byte.
+        case modelFormat
     }
 
     public let kind: Kind

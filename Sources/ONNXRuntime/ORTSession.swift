@@ -7,7 +7,7 @@ import Darwin
 /// A loaded model ready to run (`OrtSession`).
 ///
 /// Owns its `OrtSession*` and the C copies of its input/output names, released in `deinit`; keeps its environment
-/// (and prepacked-weights container, if any) alive. Thread-safe: `run` may be called from many threads at once
+/// (and prepacked-weights container and shared initializers, if any) alive. Thread-safe: `run` may be called from many threads at once
 /// (ONNX Runtime's `Run` is stateless per call); each call creates its own input and output values.
 public final class ORTSession: @unchecked Sendable {
     public let environment: ORTEnvironment
@@ -16,6 +16,8 @@ public final class ORTSession: @unchecked Sendable {
     public let metadata: ORTModelMetadata
     let handle: ORTHandle
     private let prepackedWeights: ORTPrepackedWeights?
+    /// The weights ONNX Runtime reads from memory we own instead of its own copy: they must outlive the session.
+    private let sharedInitializers: [ORTSharedInitializers]
     private let inputNames: UnsafeMutableBufferPointer<CString?>
     private let outputNames: UnsafeMutableBufferPointer<CString?>
 
@@ -39,7 +41,8 @@ public final class ORTSession: @unchecked Sendable {
             status = api(.createSession, FnCreateSession.self)(environment.handle, path, options.handle, &session)
         }
         try api.check(status, "cannot load model \(path)")
-        try self.init(adopting: session!, environment: environment, prepackedWeights: prepackedWeights)
+        try self.init(adopting: session!, environment: environment, prepackedWeights: prepackedWeights,
+                      sharedInitializers: options.sharedInitializers)
     }
 
     /// Loads a model from serialized ONNX bytes.
@@ -56,10 +59,12 @@ public final class ORTSession: @unchecked Sendable {
             status = api(.createSessionFromArray, FnCreateSessionFromArray.self)(environment.handle, base, bytes.count, options.handle, &session)
         }
         try api.check(status, "cannot load model from \(bytes.count) bytes")
-        try self.init(adopting: session!, environment: environment, prepackedWeights: prepackedWeights)
+        try self.init(adopting: session!, environment: environment, prepackedWeights: prepackedWeights,
+                      sharedInitializers: options.sharedInitializers)
     }
 
-    private init(adopting session: ORTHandle, environment: ORTEnvironment, prepackedWeights: ORTPrepackedWeights?) throws(ORTError) {
+    private init(adopting session: ORTHandle, environment: ORTEnvironment, prepackedWeights: ORTPrepackedWeights?,
+                 sharedInitializers: [ORTSharedInitializers]) throws(ORTError) {
         let api = environment.runtime.api
         do throws(ORTError) {
             inputs = try Self.describe(session, environment, count: .sessionGetInputCount, name: .sessionGetInputName,
@@ -74,6 +79,7 @@ public final class ORTSession: @unchecked Sendable {
         self.environment = environment
         self.handle = session
         self.prepackedWeights = prepackedWeights
+        self.sharedInitializers = sharedInitializers
         inputNames = Self.cStrings(inputs.map(\.name))
         outputNames = Self.cStrings(outputs.map(\.name))
         ORTLiveObjects.created()

@@ -31,6 +31,8 @@ public final class ORTSessionOptions {
 
     let runtime: ORTRuntime
     let handle: ORTHandle
+    /// Shared weights given to ONNX Runtime; every session created from these options keeps them alive.
+    private(set) var sharedInitializers: [ORTSharedInitializers] = []
 
     /// Creates default options.
     public init(runtime: ORTRuntime) throws(ORTError) {
@@ -112,6 +114,27 @@ public final class ORTSessionOptions {
     public func setMemoryPattern(_ enabled: Bool) throws(ORTError) {
         try runtime.api.check(runtime.api(enabled ? .enableMemPattern : .disableMemPattern, FnOnHandle.self)(handle),
                               "EnableMemPattern/DisableMemPattern")
+    }
+
+    /// Makes sessions created from these options use `shared`'s weights instead of loading their own copies.
+    ///
+    /// The values must come from the same model the sessions load: ONNX Runtime matches them to the graph's
+    /// initializers by name and uses them in place of its own copies.
+    public func addInitializers(_ shared: ORTSharedInitializers) throws(ORTError) {
+        let add = runtime.api(.addInitializer, FnAddInitializer.self)
+        for (entry, value) in zip(shared.entries, shared.values) {
+            try runtime.api.check(add(handle, entry.name, value.handle), "AddInitializer(\(entry.name))")
+        }
+        sharedInitializers.append(shared)
+    }
+
+    /// Makes sessions allocate from the environment's shared CPU allocator (`session.use_env_allocators`).
+    ///
+    /// Registers the allocator on the environment first (once per environment), so sessions share one arena instead
+    /// of growing one each.
+    public func useEnvironmentAllocator(_ environment: ORTEnvironment) throws(ORTError) {
+        try environment.registerSharedCPUAllocator()
+        try addConfigEntry("session.use_env_allocators", "1")
     }
 
     /// Appends an execution provider by name ("XNNPACK", "CPU", ...); a provider not in this build is an error.

@@ -53,6 +53,12 @@ public final class ORTValue: @unchecked Sendable {
         }
     }
 
+    /// Wraps memory someone else owns (a shared initializer's buffer or mapping), which must outlive this value.
+    convenience init(borrowing buffer: UnsafeMutableRawPointer, byteCount: Int, elementType: ORTElementType, shape: ORTShape,
+                     environment: ORTEnvironment) throws(ORTError) {
+        try self.init(wrapping: buffer, byteCount: byteCount, elementType: elementType, shape: shape, environment: environment, owning: false)
+    }
+
     private init(wrapping buffer: UnsafeMutableRawPointer, byteCount: Int, elementType: ORTElementType, shape: ORTShape,
                  environment: ORTEnvironment, owning: Bool) throws(ORTError) {
         let api = environment.runtime.api

@@ -51,8 +51,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "disabled, basic, extended, layout or all.")
     var graphOptimization: String = "all"
 
-    @Flag(inversion: .prefixedNo, help: "Share pre-packed weights between pooled sessions (ONNX Runtime's prepacked-weights container).")
+    @Flag(inversion: .prefixedNo, help: "Pooled sessions share one copy of the weights: initializers of at least --shared-weight-min-bytes through AddInitializer, pre-packed Gemm weights through ONNX Runtime's container. --no-share-weights gives every session its own copy.")
     var shareWeights = true
+
+    @Option(help: "Smallest initializer (bytes) the pool shares through AddInitializer; 0 shares every one.")
+    var sharedWeightMinBytes: Int = 0
+
+    @Flag(inversion: .prefixedNo, help: "ONNX Runtime's CPU memory arena for activations.")
+    var cpuArena = true
+
+    @Flag(inversion: .prefixedNo, help: "ONNX Runtime's memory-pattern planning (cached per input shape).")
+    var memoryPattern = true
+
+    @Flag(help: "Sessions allocate from one arena registered on the ONNX Runtime environment instead of one each.")
+    var envAllocator = false
 
     @Flag(help: "Let ONNX Runtime's worker threads spin while waiting (lower latency, more CPU).")
     var allowSpinning = false
@@ -95,6 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard intraThreads >= 1, interThreads >= 1 else { throw ValidationError("--intra-threads and --inter-threads must be at least 1") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
+        guard sharedWeightMinBytes >= 0 else { throw ValidationError("--shared-weight-min-bytes must be 0 or more") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
         guard maxQueueDelayMicroseconds >= 0 else { throw ValidationError("--max-queue-delay-us must be >= 0") }
         guard maxQueueSize >= 1 else { throw ValidationError("--max-queue-size must be at least 1") }
@@ -120,6 +133,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.pool.poolSize = poolSize
         configuration.pool.sharedSession = sharedSession
         configuration.pool.shareWeights = shareWeights
+        configuration.pool.sharedWeightMinimumBytes = sharedWeightMinBytes
+        configuration.pool.cpuMemoryArena = cpuArena
+        configuration.pool.memoryPattern = memoryPattern
+        configuration.pool.environmentAllocator = envAllocator
         configuration.pool.intraOpThreads = intraThreads
         configuration.pool.interOpThreads = interThreads
         configuration.pool.graphOptimization = ORTSessionOptions.GraphOptimizationLevel(name: graphOptimization) ?? .all

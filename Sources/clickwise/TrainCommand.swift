@@ -58,9 +58,22 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "AutoInt: hidden layers of a parallel DNN (AutoInt+), comma-separated; empty for plain AutoInt.")
     var autointHiddenUnits = ""
     @Flag(help: "Plain log lines even on a terminal.") var noProgress = false
+    @Option(help: "ONNX external data (weights in model.onnx.data beside model.onnx): auto (when the weights pass 1 GiB; protobuf cannot hold 2 GB), always or never.")
+    var externalData = "auto"
 
     func validate() throws {
         _ = try trainingConfiguration()
+        _ = try externalDataAbove()
+    }
+
+    /// `--external-data` as the exporter's weight-size threshold.
+    func externalDataAbove() throws -> Int? {
+        switch externalData {
+        case "auto": return ONNXExporter.automaticExternalDataBytes
+        case "always": return 0
+        case "never": return nil
+        default: throw ValidationError("--external-data must be auto, always or never, got \"\(externalData)\"")
+        }
     }
 
     func trainingConfiguration() throws -> TrainingConfiguration {
@@ -119,13 +132,14 @@ struct TrainCommand: ParsableCommand {
                            ?? "--train FILE is required without --dataset-config")
         }
         let validPath = valid ?? dataset.validData
+        let externalDataLimit = try externalDataAbove()
         let progress = TrainingProgressPrinter(interactive: !noProgress && isatty(STDERR_FILENO) == 1)
         do {
             let trainer = try Trainer(configuration: config, dataset: dataset, trainPath: trainPath, validationPath: validPath)
             logLine("training \(model.rawValue) on \(trainPath) (dataset \(dataset.schema.datasetID): \(dataset.schema.categoricalFields.count) categorical, \(dataset.schema.numericFields.count) numeric, \(dataset.schema.sequenceFields.count) sequence fields; batch \(batchSize), lr \(lr), \(threads) threads)")
             let outcome = try trainer.run { progress.handle($0) }
             let directory = URL(fileURLWithPath: out)
-            try ModelBundleWriter.write(outcome, to: directory)
+            try ModelBundleWriter.write(outcome, to: directory, externalDataAbove: externalDataLimit)
             let card = outcome.card
             let size = (try? FileManager.default.attributesOfItem(
                 atPath: directory.appendingPathComponent("model.onnx").path)[.size] as? Int) ?? 0

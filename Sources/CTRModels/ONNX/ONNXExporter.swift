@@ -27,13 +27,35 @@ public enum ONNXExporter {
         public var featureMapFingerprint = ""
         /// More `metadata_props` entries.
         public var extraMetadata: [String: String] = [:]
+        /// Weights larger in total than this many bytes go to an external data file next to the model (ONNX's
+        /// protobuf cannot exceed 2 GB); 0 always writes external data, nil never does.
+        public var externalDataAbove: Int? = ONNXExporter.automaticExternalDataBytes
 
         /// Default names, empty fingerprint.
         public init() {}
     }
 
-    /// The serialized model.
+    /// Total weight size above which `write` uses external data by default: half of protobuf's 2 GB limit, so the
+    /// rest of the message and future growth never get near it.
+    public static let automaticExternalDataBytes = 1 << 30
+
+    /// A serialized model and, when its weights are external, the side file's contents.
+    public struct Files: Sendable {
+        /// The `ModelProto`.
+        public let model: [UInt8]
+        /// The external data file (named by `externalData.location`, relative to the model), if any.
+        public let externalData: ONNXExternalData?
+    }
+
+    /// The serialized model with every weight inline (ignores `externalDataAbove`).
     public static func export(_ model: any CTRModel, options: Options = .init()) -> [UInt8] {
+        var inline = options
+        inline.externalDataAbove = nil
+        return export(model, options: inline, externalDataLocation: "").model
+    }
+
+    /// The serialized model; weights go to `externalDataLocation` when they exceed `options.externalDataAbove`.
+    public static func export(_ model: any CTRModel, options: Options, externalDataLocation: String) -> Files {
         var graph = ONNXGraphBuilder(sparseInput: options.sparseInput, denseInput: options.denseInput,
                                      sequenceInput: options.sequenceInput, outputName: options.outputName)
         let batch = ONNXGraphBuilder.Dimension.symbolic("batch")
@@ -59,11 +81,17 @@ public enum ONNXExporter {
 
         // ModelProto: ir_version = 1, producer_name = 2, producer_version = 3, graph = 7,
         // opset_import = 8 (domain = 1, version = 2), metadata_props = 14 (key = 1, value = 2).
+        var external: ONNXExternalData?
+        if let limit = options.externalDataAbove, graph.initializerByteCount > limit {
+            external = ONNXExternalData(location: externalDataLocation)
+        }
         var writer = ProtobufWriter()
         writer.int(1, irVersion)
         writer.string(2, producer)
         writer.string(3, "1")
-        writer.message(7) { graph.encode(name: "clickwise_\(model.architecture.rawValue)", into: &$0) }
+        var graphWriter = ProtobufWriter()
+        graph.encode(name: "clickwise_\(model.architecture.rawValue)", into: &graphWriter, externalData: &external)
+        writer.data(7, graphWriter.bytes)
         writer.message(8) { opset in
             opset.string(1, "")
             opset.int(2, opsetVersion)
@@ -74,14 +102,25 @@ public enum ONNXExporter {
                 entry.string(2, metadata[key] ?? "")
             }
         }
-        return writer.bytes
+        return Files(model: writer.bytes, externalData: external)
     }
 
-    /// Writes `export(model, options:)` to `url`.
+    /// Writes the model to `url` and, when its weights are external, them to `url` + ".data" beside it.
     public static func write(_ model: any CTRModel, options: Options = .init(), to url: URL) throws(CTRModelsError) {
-        let bytes = export(model, options: options)
+        let dataURL = url.appendingPathExtension("data")
+        let files = export(model, options: options, externalDataLocation: dataURL.lastPathComponent)
+        // The data file first: a model that names a missing file must never appear, even for a moment.
         do {
-            try Data(bytes).write(to: url, options: .atomic)
+            if let external = files.externalData {
+                try Data(external.bytes).write(to: dataURL, options: .atomic)
+            } else if FileManager.default.fileExists(atPath: dataURL.path) {
+                try FileManager.default.removeItem(at: dataURL)
+            }
+        } catch {
+            throw .cannotWrite(path: dataURL.path, reason: "\(error.localizedDescription)")
+        }
+        do {
+            try Data(files.model).write(to: url, options: .atomic)
         } catch {
             throw .cannotWrite(path: url.path, reason: "\(error.localizedDescription)")
         }

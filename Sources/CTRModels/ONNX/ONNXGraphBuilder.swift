@@ -156,8 +156,18 @@ public struct ONNXGraphBuilder: Sendable {
         return unique
     }
 
-    /// Encodes the `GraphProto` (node = 1, name = 2, initializer = 5, input = 11, output = 12).
+    /// Bytes of all initializers' data.
+    public var initializerByteCount: Int { initializers.reduce(0) { $0 + $1.raw.count } }
+
+    /// Encodes the `GraphProto` with every initializer inline.
     public func encode(name: String, into writer: inout ProtobufWriter) {
+        var none: ONNXExternalData?
+        encode(name: name, into: &writer, externalData: &none)
+    }
+
+    /// Encodes the `GraphProto` (node = 1, name = 2, initializer = 5, input = 11, output = 12); with `externalData`,
+    /// initializers of at least its minimum size go there instead of `raw_data`.
+    public func encode(name: String, into writer: inout ProtobufWriter, externalData: inout ONNXExternalData?) {
         for node in nodes {
             writer.message(1) { w in
                 for input in node.inputs { w.string(1, input) }
@@ -169,12 +179,28 @@ public struct ONNXGraphBuilder: Sendable {
         }
         writer.string(2, name)
         for initializer in initializers {
-            // TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9.
+            // TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9, external_data = 13 (key = 1, value = 2),
+            // data_location = 14 (EXTERNAL = 1).
+            var location: (offset: Int, length: Int)?
+            if externalData != nil, initializer.raw.count >= externalData!.minimumTensorBytes {
+                location = externalData!.append(initializer.raw)
+            }
+            let file = externalData?.location ?? ""
             writer.message(5) { w in
                 for dimension in initializer.dimensions { w.int(1, Int64(dimension)) }
                 w.int(2, initializer.type.rawValue)
                 w.string(8, initializer.name)
-                w.data(9, initializer.raw)
+                if let location {
+                    for (key, value) in [("location", file), ("offset", String(location.offset)), ("length", String(location.length))] {
+                        w.message(13) { entry in
+                            entry.string(1, key)
+                            entry.string(2, value)
+                        }
+                    }
+                    w.int(14, 1)
+                } else {
+                    w.data(9, initializer.raw)
+                }
             }
         }
         for input in inputs { writer.message(11) { Self.encode(input, into: &$0) } }

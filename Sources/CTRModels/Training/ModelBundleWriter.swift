@@ -3,8 +3,10 @@ import Foundation
 
 /// Writes a model bundle directory: model.onnx, features.json and model.json.
 public enum ModelBundleWriter {
-    /// Creates `directory` if needed and writes the three files of `outcome` into it.
-    public static func write(_ outcome: Trainer.Outcome, to directory: URL) throws(CTRModelsError) {
+    /// Creates `directory` if needed and writes the three files of `outcome` into it (and `model.onnx.data` when
+    /// the weights exceed `externalDataAbove` bytes: see `ONNXExporter.Options.externalDataAbove`).
+    public static func write(_ outcome: Trainer.Outcome, to directory: URL,
+                             externalDataAbove: Int? = ONNXExporter.automaticExternalDataBytes) throws(CTRModelsError) {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
@@ -21,6 +23,7 @@ public enum ModelBundleWriter {
         options.sequenceInput = outcome.featureMap.sequenceInputName
         options.outputName = outcome.featureMap.outputName
         options.featureMapFingerprint = outcome.featureMap.fingerprint
+        options.externalDataAbove = externalDataAbove
         try ONNXExporter.write(outcome.model, options: options, to: directory.appendingPathComponent("model.onnx"))
         try outcome.card.write(to: directory.appendingPathComponent("model.json"))
     }
