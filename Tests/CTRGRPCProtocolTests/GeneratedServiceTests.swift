@@ -1,4 +1,5 @@
 import CTRGRPCProtocol
+import ClickwiseTestSupport
 import Dispatch
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -65,18 +66,8 @@ print("health", channel.unary_unary("/grpc.health.v1.Health/Check")(b"").hex())
 print("END")
 """#
 
-    /// Runs jobs on a serial dispatch queue: other suites block the cooperative pool (2 threads here)
-    /// with synchronous waits for minutes, which starved the in-process server's handlers.
-    final class DispatchTaskExecutor: TaskExecutor {
-        let queue = DispatchQueue(label: "clickwise.grpc-protocol-tests")
-        func enqueue(_ job: consuming ExecutorJob) {
-            let job = UnownedJob(job)
-            queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-        }
-    }
-
     @Test func tritonClientAndSwiftClientReachTheGeneratedRoutes() async throws {
-        try await withTaskExecutorPreference(DispatchTaskExecutor()) { try await Self.exercise() }
+        try await withTaskExecutorPreference(DispatchTaskExecutor.shared) { try await Self.exercise() }
     }
 
     static func exercise() async throws {

@@ -23,7 +23,7 @@ struct GRPCTestServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let grpc = GRPCFrontEnd(core: http.application, host: "127.0.0.1", port: 0, group: group, options: options)
         let port = try grpc.bind()
-        let task = Task { try await grpc.run() }
+        let task = Task(executorPreference: DispatchTaskExecutor.shared) { try await grpc.run() }
         return GRPCTestServer(http: http, grpc: grpc, port: port, group: group, task: task)
     }
 
@@ -37,8 +37,10 @@ struct GRPCTestServer {
 
     /// Runs `body` with a client of the inference service.
     func withClient<T: Sendable>(_ body: @Sendable (Inference_GRPCInferenceService.Client<HTTP2ClientTransport.Posix>) async throws -> T) async throws -> T {
-        try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)) { client in
-            try await body(Inference_GRPCInferenceService.Client(wrapping: client))
+        try await withTaskExecutorPreference(DispatchTaskExecutor.shared) {
+            try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)) { client in
+                try await body(Inference_GRPCInferenceService.Client(wrapping: client))
+            }
         }
     }
 }
@@ -251,7 +253,7 @@ struct GRPCTests {
     @Test("health: SERVING while ready, NOT_SERVING once draining; config, metadata and statistics answer")
     func healthAndMetadata() async throws {
         let server = try await GRPCTestServer.start()
-        let (status, config, stats) = try await withGRPCClient(
+        let (status, config, stats) = try await withTaskExecutorPreference(DispatchTaskExecutor.shared) { try await withGRPCClient(
             transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: server.port), transportSecurity: .plaintext)
         ) { client in
             let health = Grpc_Health_V1_Health.Client(wrapping: client)
@@ -263,17 +265,17 @@ struct GRPCTests {
             _ = try await inference.modelInfer(GRPCRequests.raw(0..<3))
             let stats = try await inference.modelStatistics(Inference_ModelStatisticsRequest())
             return (status.status, config.config, stats)
-        }
+        } }
         #expect(status == .serving)
         #expect(config.name == "tiny" && config.maxBatchSize > 0 && config.input.map(\.name) == ["sparse_ids", "dense"])
         #expect(config.input.map(\.dims) == [[26], [13]] && config.instanceGroup.first?.kind == .cpu)
         #expect(stats.modelStats.first?.inferenceCount == 3 && stats.modelStats.first?.inferenceStats.success.count == 1)
         server.http.application.beginDraining()
-        let drained = try await withGRPCClient(
+        let drained = try await withTaskExecutorPreference(DispatchTaskExecutor.shared) { try await withGRPCClient(
             transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: server.port), transportSecurity: .plaintext)
         ) { client in
             try await Grpc_Health_V1_Health.Client(wrapping: client).check(Grpc_Health_V1_HealthCheckRequest()).status
-        }
+        } }
         #expect(drained == .notServing)
         await server.stop()
     }

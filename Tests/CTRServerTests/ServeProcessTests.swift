@@ -87,7 +87,7 @@ struct ServeProcessTests {
                 done.leave()
             }.start()
         }
-        let calls = Task {
+        let calls = Task(executorPreference: DispatchTaskExecutor.shared) {
             try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: grpcPort), transportSecurity: .plaintext)) { client in
                 let inference = Inference_GRPCInferenceService.Client(wrapping: client)
                 return try await withThrowingTaskGroup(of: Int.self) { group in

@@ -53,7 +53,7 @@ struct WorkerProcessTests {
         var seen: [String: Int] = [:]
         for _ in 0..<200 {
             // A new connection per call, so the kernel's SO_REUSEPORT hashing can pick either worker.
-            let worker: String? = try? await withGRPCClient(
+            let worker: String? = try? await withTaskExecutorPreference(DispatchTaskExecutor.shared) { try await withGRPCClient(
                 transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: grpcPort), transportSecurity: .plaintext)
             ) { client in
                 try await Inference_GRPCInferenceService.Client(wrapping: client).modelInfer(
@@ -61,7 +61,7 @@ struct WorkerProcessTests {
                     _ = try response.message
                     return response.metadata[stringValues: "x-clickwise-worker"].first(where: { _ in true })
                 }
-            } ?? nil
+            } } ?? nil
             if let worker { seen[worker, default: 0] += 1 }
             if seen.count == 2 && seen.values.allSatisfy({ $0 >= 3 }) { break }
             try await Task.sleep(for: .milliseconds(20))
