@@ -111,3 +111,23 @@ let package = Package(
             swiftSettings: strict),
     ]
 )
+
+// libFuzzer targets (Fuzz/, run by scripts/fuzz.sh). Declared only when CLICKWISE_FUZZ=1, so `make test`'s
+// build never contains them, while as targets of this package they still reach `package` declarations.
+if Context.environment["CLICKWISE_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzJSONScanner", ["CTRServer"]),
+        ("FuzzPredictDecoder", ["CTRServer", "CTRFeatures"]),
+        ("FuzzInferJSON", ["CTRServer", "CTRServing", "CTRFeatures"]),
+        ("FuzzInferBinary", ["CTRServer", "CTRServing", "CTRFeatures"]),
+        ("FuzzHTTPHandler", ["CTRServer", "CTRServing", .product(name: "NIOCore", package: "swift-nio"),
+                             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: target.name, dependencies: target.dependencies + ["FuzzSupport"], path: "Fuzz/\(target.name)",
+            swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]))
+    }
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CTRServer", "CTRServing", "CTRFeatures"],
+                                   path: "Fuzz/FuzzSupport", swiftSettings: strict))
+}

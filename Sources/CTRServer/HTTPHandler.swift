@@ -8,10 +8,10 @@ import NIOHTTP1
 /// `HTTPResponseWriter`). Pipelined requests are answered in order: while a reply is pending, decoded parts
 /// wait in a queue (and reads are held back while it is not empty), so at most one request per connection is
 /// being handled at a time.
-final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+package final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPServerRequestPart
+    package typealias OutboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
 
     /// Sent through the pipeline when the server starts draining.
     struct DrainEvent: Sendable {}
@@ -39,7 +39,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// `workerIndex` (with `--workers`) adds `x-clickwise-worker: <index>` to every response, so clients, tests
     /// and nginx checks can tell which process answered.
-    init(routes: HTTPRoutes, workerIndex: Int? = nil) {
+    package init(routes: HTTPRoutes, workerIndex: Int? = nil) {
         self.routes = routes
         self.core = routes.core
         self.maxBodyBytes = routes.core.configuration.maxBodyBytes
@@ -49,7 +49,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The response header naming the `--workers` process that answered.
     static let workerHeaderName = "x-clickwise-worker"
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if awaitingReply || !queuedParts.isEmpty {
             queuedParts.append(part)
@@ -60,7 +60,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // Reads are held back only once a pipelined request is queued: holding them for every pending reply would
     // cost two epoll_ctl calls per request, and a client that waits for its answer sends nothing meanwhile.
-    func read(context: ChannelHandlerContext) {
+    package func read(context: ChannelHandlerContext) {
         if !queuedParts.isEmpty {
             readHeld = true
         } else {
@@ -136,7 +136,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return lastRoute
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is DrainEvent {
             draining = true
             if !busy { context.close(promise: nil) }
@@ -145,7 +145,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: Error) {
         // A request NIO's decoder cannot parse: answer 400 unless a reply is already owed, then close.
         if let parseError = error as? HTTPParserError, !awaitingReply, !closing {
             closing = true

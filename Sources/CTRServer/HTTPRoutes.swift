@@ -5,11 +5,11 @@ import NIOHTTP1
 
 /// The HTTP front end's request logic: routing to the core, HTTP-only parsing (headers, the binary
 /// extension's framing) and encoding replies. Everything protocol-neutral lives in ``InferenceCore``.
-final class HTTPRoutes: Sendable {
+package final class HTTPRoutes: Sendable {
     let core: InferenceCore
     private let serverMetadataJSON: [UInt8]
 
-    init(core: InferenceCore) {
+    package init(core: InferenceCore) {
         self.core = core
         var bytes: [UInt8] = []
         ServerMetadata(version: InferenceCore.version, extensions: InferenceCore.extensions).encode(into: &bytes)

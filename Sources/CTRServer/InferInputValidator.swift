@@ -7,13 +7,13 @@ import CTRServing
 /// batch it is merged into: names, element types, shapes (`[rows, width]`, the same rows for every
 /// input, at most `maxRows`), ids inside their field's block of the embedding table, finite numbers.
 /// Built once per served model, so a request only checks.
-struct InferInputValidator: Sendable {
+package struct InferInputValidator: Sendable {
     let signature: ModelSignature
     let model: String
     let maxRows: Int
     /// The decoder's element cap: every input of a request of `maxRows` rows (the row limit itself is
     /// checked per input by ``rows(of:)``).
-    let maxElements: Int
+    package let maxElements: Int
     /// Per signature input, per column: the field it belongs to and the id range of its vocabulary block
     /// (empty for the numeric input).
     private let columnRanges: [[(field: String, low: Int64, high: Int64)]]
@@ -21,7 +21,7 @@ struct InferInputValidator: Sendable {
     private let unsupported: String?
 
     /// A validator for `map`'s signature.
-    init(map: FeatureMap, model: String, maxRows: Int) {
+    package init(map: FeatureMap, model: String, maxRows: Int) {
         let signature = map.signature
         self.signature = signature
         self.model = model
@@ -52,7 +52,7 @@ struct InferInputValidator: Sendable {
     }
 
     /// The request's row count, or the first problem with its inputs.
-    func rows(of request: InferRequest) -> Result<Int, RequestDecodeError> {
+    package func rows(of request: InferRequest) -> Result<Int, RequestDecodeError> {
         if let unsupported { return .failure(RequestDecodeError(.invalidRequest, unsupported)) }
         let expected = signature.inputs
         for input in request.inputs where !expected.contains(where: { $0.name == input.name }) {
@@ -84,7 +84,7 @@ struct InferInputValidator: Sendable {
     }
 
     /// Copies every input into `job` and checks its values; nil when all is well.
-    func fill(_ job: InferenceJob, from request: InferRequest, bytes: UnsafeRawBufferPointer) -> RequestDecodeError? {
+    package func fill(_ job: InferenceJob, from request: InferRequest, bytes: UnsafeRawBufferPointer) -> RequestDecodeError? {
         for (index, tensor) in signature.inputs.enumerated() {
             guard let input = request.input(named: tensor.name) else { continue }  // `rows(of:)` ran first
             switch tensor.role {

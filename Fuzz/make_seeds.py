@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Writes the committed seed corpus Fuzz/corpus/<target>/ and the dictionaries Fuzz/*.dict.
+
+Seeds are real request bodies (the README's examples, tritonclient fixtures under Tests/Fixtures/v2, bodies
+valid for the shipped models/deepfm bundle) and a few hand-made edge cases. Run from anywhere; rerunning
+rewrites the same files. Crash inputs found later are added by hand as `crash-*` files and kept.
+"""
+import json
+import pathlib
+import struct
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "Fuzz" / "corpus"
+V2 = ROOT / "Tests" / "Fixtures" / "v2"
+
+CRITEO_ROW = ('{"I2":53,"I3":11,"I4":5,"I5":1623,"I6":50,"I7":210,"I8":15,"I9":22,"I11":6,"I13":19,"C1":"1502b4ff",'
+              '"C2":"e82ad043","C3":"12a3651c","C4":"c8f71022","C5":"108db93c","C7":"60a3eb93","C8":"66d6d1b3",'
+              '"C9":"ff54a11d","C10":"c004f2c1","C11":"5bb8dc83","C12":"b87cb167","C13":"091f98eb","C14":"844bdfe8",'
+              '"C15":"c3522966","C16":"2c301c68","C17":"3349a53c","C18":"11540324","C19":"489bd6b3","C21":"46ecc376",'
+              '"C23":"2b0d59a2","C24":"e6549485"}')
+PREDICT = {
+    "readme_criteo": '{"instances":[' + CRITEO_ROW + ']}',
+    "readme_tiny": '{"instances":[{"userid":"c2ddade1","adgroup_id":"54950fae","price":23.26,'
+                   '"click_sequence":["711d749e","d644246f"]}]}',
+    "tiny_joined_sequence": '{"instances":[{"userid":"u1","price":"3.5","click_sequence":"a^b^c^d^e^f^g","clk":1,'
+                            '"time_stamp":"1494137644"},{"userid":null,"price":null,"click_sequence":[]}]}',
+    "tiny_token_kinds": '{"instances":[{"click_sequence":[null,"",7,"x\\u00e9"],"pid":430548,"brand":""}]}',
+    "criteo_kinds": '{"instances":[{"I1":"5","I2":5.0,"I3":1e3,"I4":null,"I5":"","C1":123,"C2":null,"C3":"",'
+                    '"C4":"\\ud83d\\ude00","C5":"a\\"b"},{}]}',
+    "empty": '{"instances":[]}',
+    "unknown_key": '{"instances":[{"I1":1,"nope":2}]}',
+    "duplicate_key": '{"instances":[{"I1":1,"I1":2}]}',
+    "two_rows": '{"instances":[' + CRITEO_ROW + ',' + CRITEO_ROW + ']}',
+}
+
+SCANNER = {
+    "literals": '[true,false,null,{},[],"",0,-0,-0.0e+0]',
+    "numbers": '[1.7976931348623157e308,5e-324,9007199254740993,123456789012345678901234567890,0.1,'
+               '-9223372036854775808,9223372036854775808,1E22,1e23,3.4028235e38,1.17549435e-38,2.5e-3]',
+    "escapes": '["\\"\\\\\\/\\b\\f\\n\\r\\t","\\u0000","\\ud83d\\ude00","\\u00e9","\u00e9\U0001F600"]',
+    "nested": "[" * 64 + "]" * 64,
+    "too_deep": "[" * 65 + "]" * 65,
+    "object": '{"a":{"b":[1,{"c":null}]},"d":"e"}',
+}
+
+def deepfm_inputs():
+    """Ids and values valid for models/deepfm: each field's missing id, and small numbers."""
+    features = json.loads((ROOT / "models" / "deepfm" / "1" / "features.json").read_text())
+    ids = [field["offset"] + field["missingIndex"] for field in features["categoricalFields"]]
+    dense = [float(i) for i in range(len(features["denseFields"]))]
+    return ids, dense
+
+def v2_json(rows, ids, dense, binary):
+    inputs = []
+    for name, datatype, width, values, size in (("sparse_ids", "INT64", len(ids), ids, 8), ("dense", "FP32", len(dense), dense, 4)):
+        tensor = {"name": name, "shape": [rows, width], "datatype": datatype}
+        if binary:
+            tensor["parameters"] = {"binary_data_size": rows * width * size}
+        else:
+            tensor["data"] = values * rows
+        inputs.append(tensor)
+    request = {"id": "seed", "inputs": inputs, "outputs": [{"name": "probability", "parameters": {"binary_data": binary}}]}
+    return json.dumps(request, separators=(",", ":")).encode()
+
+def main():
+    ids, dense = deepfm_inputs()
+    deepfm_json = v2_json(2, ids, dense, binary=False)
+    deepfm_binary_header = v2_json(2, ids, dense, binary=True)
+    deepfm_binary = deepfm_binary_header + struct.pack("<%dq" % (2 * len(ids)), *(ids * 2)) \
+        + struct.pack("<%df" % (2 * len(dense)), *(dense * 2))
+    infer_json = {
+        "deepfm_two_rows": deepfm_json,
+        "tritonclient_json_tensors": (V2 / "json_tensors.body").read_bytes(),
+        "nested_data": b'{"inputs":[{"name":"dense","shape":[1,13],"datatype":"FP32","data":[[0,1,2,3,4,5,6,7,8,9,10,11,12]]},'
+                       b'{"name":"sparse_ids","shape":[1,26],"datatype":"INT32","data":[' + ",".join(map(str, ids)).encode() + b']}]}',
+        "kinds": b'{"id":"r1","inputs":[{"data":[[1,2,3],[4,5,6]],"shape":[2,3],"name":"a","datatype":"INT64"},'
+                 b'{"name":"e","datatype":"BYTES","shape":[2],"data":["x\\n","\xc3\xa9"]},'
+                 b'{"name":"f","datatype":"BOOL","shape":[2,1],"data":[[true],[false]]}],'
+                 b'"parameters":{"timeout":1000,"binary_data_output":true},"outputs":[{"name":"p"}]}',
+    }
+    def binary_seed(header_length, body):
+        return struct.pack("<H", header_length) + body
+    infer_binary = {
+        "deepfm_binary": binary_seed(len(deepfm_binary_header), deepfm_binary),
+        "tritonclient_binary_default": binary_seed(json.loads((V2 / "binary_default.json").read_text())["header_length"],
+                                                   (V2 / "binary_default.body").read_bytes()),
+        "tritonclient_mixed": binary_seed(json.loads((V2 / "mixed.json").read_text())["header_length"], (V2 / "mixed.body").read_bytes()),
+        "json_only": binary_seed(0xFFFF, deepfm_json),
+        "header_zero": binary_seed(0, deepfm_json),
+    }
+
+    def http(method, target, body=b"", headers=()):
+        lines = [f"{method} {target} HTTP/1.1", "host: localhost"] + list(headers)
+        if body or method == "POST":
+            lines.append(f"content-length: {len(body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    predict = PREDICT["readme_criteo"].encode()
+    http_seeds = {
+        "health_ready": http("GET", "/v2/health/ready"),
+        "metrics_and_live_pipelined": http("GET", "/metrics") + http("GET", "/v2/health/live"),
+        "server_and_model_metadata": http("GET", "/v2") + http("GET", "/v2/models/deepfm") + http("GET", "/v2/models/deepfm/versions/1/ready"),
+        "predict": http("POST", "/v1/models/deepfm:predict", predict, ["content-type: application/json"]),
+        "predict_pipelined_three": http("POST", "/v1/models/deepfm:predict", predict) * 3,
+        "predict_chunked": b"POST /v1/models/deepfm:predict HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n"
+                           + b"%x\r\n" % len(predict) + predict + b"\r\n0\r\n\r\n",
+        "predict_expect_continue": http("POST", "/v1/models/deepfm:predict", predict, ["expect: 100-continue"]),
+        "infer_json": http("POST", "/v2/models/deepfm/infer", deepfm_json),
+        "infer_binary": http("POST", "/v2/models/deepfm/versions/1/infer", deepfm_binary,
+                             [f"inference-header-content-length: {len(deepfm_binary_header)}", "content-type: application/octet-stream"]),
+        "head_and_wrong_method": http("HEAD", "/v2/health/ready") + http("DELETE", "/v1/models/deepfm:predict"),
+        "http10_keepalive": b"GET /v2/health/live HTTP/1.0\r\nconnection: keep-alive\r\n\r\nGET /metrics HTTP/1.0\r\n\r\n",
+        "unknown_model": http("POST", "/v1/models/nope:predict", b"{}") + http("GET", "/v2/models/deepfm/versions/9"),
+        "garbage": b"\x00\x01GET / HTTP/9.9\r\n\r\n",
+    }
+
+    for target, seeds in (("FuzzJSONScanner", {**SCANNER, **PREDICT, "v2_json": deepfm_json}), ("FuzzPredictDecoder", PREDICT),
+                          ("FuzzInferJSON", infer_json), ("FuzzInferBinary", infer_binary), ("FuzzHTTPHandler", http_seeds)):
+        directory = CORPUS / target
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, data in seeds.items():
+            (directory / name).write_bytes(data.encode() if isinstance(data, str) else data)
+
+    json_tokens = ['"{"', '"}"', '"["', '"]"', '":"', '","', '"\\""', '"true"', '"false"', '"null"', '"\\\\u"', '"\\\\ud83d"',
+                   '"e+"', '"E-"', '"-0."', '"instances"', '"inputs"', '"outputs"', '"name"', '"shape"', '"datatype"',
+                   '"data"', '"parameters"', '"binary_data_size"', '"binary_data"', '"binary_data_output"', '"timeout"',
+                   '"id"', '"model_name"', '"model_version"', '"classification"', '"shared_memory_region"',
+                   '"FP32"', '"FP64"', '"FP16"', '"BF16"', '"INT64"', '"INT32"', '"INT8"', '"UINT8"', '"UINT64"',
+                   '"BOOL"', '"BYTES"', '"sparse_ids"', '"dense"', '"probability"', '"I1"', '"I13"', '"C1"', '"C26"',
+                   '"userid"', '"adgroup_id"', '"price"', '"click_sequence"', '"clk"', '"time_stamp"', '"^"']
+    (ROOT / "Fuzz" / "json.dict").write_text("# JSON syntax and the keys our decoders know (libFuzzer -dict)\n"
+                                             + "\n".join(json_tokens) + "\n")
+    http_tokens = ['"GET "', '"POST "', '"HEAD "', '" HTTP/1.1\\x0d\\x0a"', '" HTTP/1.0\\x0d\\x0a"', '"\\x0d\\x0a"',
+                   '"\\x0d\\x0a\\x0d\\x0a"', '"content-length: "', '"transfer-encoding: chunked"', '"connection: close"',
+                   '"connection: keep-alive"', '"expect: 100-continue"', '"inference-header-content-length: "',
+                   '"/v1/models/deepfm:predict"', '"/v2/models/deepfm/infer"', '"/v2/models/deepfm/versions/1"',
+                   '"/v2/health/ready"', '"/v2/health/live"', '"/metrics"', '"/v2"', '"0\\x0d\\x0a\\x0d\\x0a"']
+    (ROOT / "Fuzz" / "http.dict").write_text("# HTTP/1.1 request syntax and our routes, plus the JSON tokens (libFuzzer -dict)\n"
+                                             + "\n".join(http_tokens + json_tokens) + "\n")
+
+if __name__ == "__main__":
+    main()
