@@ -71,6 +71,12 @@ final class HTTPTestClient {
         try readResponse(expectBody: expectBody)
     }
 
+    /// Closes the connection.
+    func disconnect() {
+        if socket >= 0 { close(socket) }
+        socket = -1
+    }
+
     /// Opens the connection without sending anything.
     func open() throws { try connectIfNeeded() }
 
