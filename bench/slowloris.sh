@@ -3,7 +3,7 @@
 #
 #   bench/slowloris.sh                                   # 3,000 partial connections held 65 s, default limits
 #   FDS=512 CONNECTIONS=700 HOLD=40 bench/slowloris.sh   # the process limited to 512 descriptors
-#   CLICKWISE=/path/to/old/clickwise FLAGS= bench/slowloris.sh   # another build (FLAGS: extra serve flags)
+#   CLICKWISE=/path/to/old/clickwise GRPC_FLAGS= bench/slowloris.sh   # a build before gRPC (FLAGS: extra serve flags)
 #
 # The server runs under `prlimit --nofile=$FDS` when FDS is set. bench/slowloris.py opens the connections
 # (half a partial head, half a body shorter than its Content-Length), probes /v2/health/ready and /metrics
@@ -14,12 +14,13 @@ MODEL_PATH=${MODEL_PATH:-$ROOT/models/deepfm}
 CONNECTIONS=${CONNECTIONS:-3000}
 HOLD=${HOLD:-65}
 FLAGS=${FLAGS:-}
+GRPC_FLAGS=${GRPC_FLAGS---grpc-port 0}
 PORT=$(free_port)
 mkdir -p "$ROOT/bench/out"
 LIMIT=()
 [ -n "${FDS:-}" ] && LIMIT=(prlimit --nofile="$FDS")
 # shellcheck disable=SC2086
-"${LIMIT[@]}" "$CLICKWISE" serve --model "$MODEL_PATH" --port "$PORT" $FLAGS > "$ROOT/bench/out/slowloris-server.log" 2>&1 &
+"${LIMIT[@]}" "$CLICKWISE" serve --model "$MODEL_PATH" --port "$PORT" $GRPC_FLAGS $FLAGS > "$ROOT/bench/out/slowloris-server.log" 2>&1 &
 SERVER_PID=$!
 trap 'stop_server' EXIT
 wait_ready "$PORT" 120 || { cat "$ROOT/bench/out/slowloris-server.log" >&2; die "server not ready"; }

@@ -34,7 +34,7 @@ mkdir -p "$OUT"
 ROWS=$(rows_file "$BUNDLE")
 PORT=$(free_port)
 
-"$CLICKWISE" serve --model "$MODEL_PATH" --port "$PORT" --workers 2 \
+"$CLICKWISE" serve --model "$MODEL_PATH" --port "$PORT" --grpc-port 0 --workers 2 \
   --request-header-timeout-secs "$SLOW_TIMEOUT" --request-body-timeout-secs "$SLOW_TIMEOUT" > "$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'stop_server' EXIT

@@ -51,9 +51,6 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
         workerHeader = workerIndex.map { "\(HTTPHandler.workerHeaderName): \($0)\r\n" }
     }
 
-    /// The current phase (tests and diagnostics).
-    var phase: ConnectionTimerState.Phase { state.phase }
-
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         armTimer()
