@@ -1,4 +1,7 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Caps the open connections of a listening socket without a busy accept loop.
 ///
@@ -24,6 +27,7 @@ final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var open = 0
     private var readWithheld = false
     private var pressureTimer: Scheduled<Void>?
+    private var acceptPaused = false
 
     init(maxConnections: Int, pressureGrace: TimeAmount, pressureInterval: TimeAmount = .milliseconds(250),
          onPressure: @escaping @Sendable (TimeAmount) -> Void) {
@@ -52,6 +56,27 @@ final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandle
         } else if !readWithheld {
             readWithheld = true
             relievePressure(context: context)
+        }
+    }
+
+    // Out of descriptors (EMFILE, ENFILE) or memory, NIO keeps the listening socket registered (its read is
+    // still pending), so the loop would wake for it at once, again and again; NIO's AcceptBackoffHandler cannot
+    // help, since no new read() reaches the pipeline. Turning autoRead off unregisters the socket; it is turned
+    // back on after 500 ms (nginx pauses accepting as long), and stalled connections are asked to give way.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let ioError = error as? IOError, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(ioError.errnoCode) else {
+            context.fireErrorCaught(error)
+            return
+        }
+        guard !acceptPaused, let options = context.channel.syncOptions else { return }
+        acceptPaused = true
+        try? options.setOption(.autoRead, value: false)
+        onPressure(pressureGrace)
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(500)) {
+            let (handler, context) = bound.value
+            handler.acceptPaused = false
+            try? context.channel.syncOptions?.setOption(.autoRead, value: true)
         }
     }
 

@@ -60,14 +60,6 @@ public final class HTTPServer: Service, Sendable {
             .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: configuration.reusePort ? 1 : 0)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // The classic bootstrap re-arms accept at once after EMFILE/ENFILE, spinning while descriptors are
-                    // short; NIO's own handler pauses accepting instead (500 ms, as nginx does).
-                    // Out of descriptors, stalled connections give way as they do at the cap.
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
-                        let backoff = Self.acceptBackoff(after: error)
-                        if backoff != nil { connections.relievePressure(grace: pressureGrace) }
-                        return backoff
-                    })
                     try channel.pipeline.syncOperations.addHandler(ConnectionLimitHandler(maxConnections: maxConnections, pressureGrace: pressureGrace) { grace in
                         connections.relievePressure(grace: grace)
                     })
@@ -136,13 +128,6 @@ public final class HTTPServer: Service, Sendable {
         logger.info("HTTP stopped")
     }
 
-    // Descriptor and memory shortages clear only when something closes: pause accepting rather than retry at once.
-    private static func acceptBackoff(after error: IOError) -> TimeAmount? {
-        switch error.errnoCode {
-        case EMFILE, ENFILE, ENOBUFS, ENOMEM: return .milliseconds(500)
-        default: return nil
-        }
-    }
 }
 
 /// Open connections, so draining can reach idle keep-alive ones.
