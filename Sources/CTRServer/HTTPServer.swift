@@ -51,10 +51,20 @@ public final class HTTPServer: Service, Sendable {
         let connections = self.connections
         let configuration = core.configuration
         let workerIndex = configuration.workerIndex
+        let timeouts = configuration.connectionTimeouts
+        let maxConnections = configuration.resolvedMaxConnections()
+        let pressureGrace = TimeAmount.nanoseconds(Int64(max(0, configuration.connectionPressureGraceSeconds) * 1e9))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: configuration.reusePort ? 1 : 0)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimitHandler(maxConnections: maxConnections, pressureGrace: pressureGrace) { grace in
+                        connections.relievePressure(grace: grace)
+                    })
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
@@ -63,8 +73,12 @@ public final class HTTPServer: Service, Sendable {
                 channel.closeFuture.whenComplete { _ in connections.remove(id) }
                 // NIO's request decoder, then our handler, which writes whole responses as bytes (not
                 // configureHTTPServerPipeline: its encoder and pipelining handler double the per-request CPU).
+                // The timeout handler brackets the decoder: raw bytes in front, decoded parts and replies behind.
                 return channel.eventLoop.makeCompletedFuture {
+                    let timeout = ConnectionTimeoutHandler(timeouts: timeouts, workerIndex: workerIndex)
+                    try channel.pipeline.syncOperations.addHandler(ConnectionTimeoutHandler.ByteWatcher(reportingTo: timeout))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(timeout)
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(routes: routes, workerIndex: workerIndex))
                 }
             }
@@ -113,6 +127,7 @@ public final class HTTPServer: Service, Sendable {
         if ownsGroup { try? await group.shutdownGracefully() }
         logger.info("HTTP stopped")
     }
+
 }
 
 /// Open connections, so draining can reach idle keep-alive ones.
@@ -122,4 +137,9 @@ final class ConnectionRegistry: Sendable {
     func add(_ channel: Channel) { channels.withLock { $0[ObjectIdentifier(channel)] = channel } }
     func remove(_ id: ObjectIdentifier) { _ = channels.withLock { $0.removeValue(forKey: id) } }
     var all: [Channel] { channels.withLock { Array($0.values) } }
+
+    /// Asks every connection idle or stalled mid-request for `grace` to close (see `ConnectionLimitHandler`).
+    func relievePressure(grace: TimeAmount) {
+        for channel in all { channel.pipeline.fireUserInboundEventTriggered(ConnectionTimeoutHandler.PressureEvent(grace: grace)) }
+    }
 }

@@ -1,4 +1,7 @@
 import CTRServing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Everything `clickwise serve` can set: where to listen, what to serve, limits, and the inference pool.
 public struct ServerConfiguration: Sendable {
@@ -22,6 +25,16 @@ public struct ServerConfiguration: Sendable {
     public var reusePort = false
     /// This process's index under `--workers` (nil when not a worker): answered as `x-clickwise-worker`.
     public var workerIndex: Int?
+    /// Seconds from a request's first byte until its whole head must have arrived (0: no deadline).
+    public var requestHeaderTimeoutSeconds = 30.0
+    /// Seconds allowed between two reads of a request body (0: no limit).
+    public var requestBodyTimeoutSeconds = 30.0
+    /// Seconds a keep-alive connection may sit idle before it is closed (0: no limit).
+    public var keepAliveTimeoutSeconds = 75.0
+    /// Most open client connections; nil derives it from the descriptor limit (`resolvedMaxConnections`).
+    public var maxConnections: Int?
+    /// Under the connection cap, connections idle or stalled mid-request this long are closed to make room.
+    public var connectionPressureGraceSeconds = 2.0
 
     /// Creates a configuration serving `modelPath` with defaults for the rest.
     public init(modelPath: String) {
@@ -34,5 +47,21 @@ public struct ServerConfiguration: Sendable {
     /// served DeepFM as fast as or faster than two (docs/BENCHMARKS.md, 2026-11-29), with less contention.
     public func resolvedEventLoopThreads(cores: Int, inferenceThreads: Int) -> Int {
         eventLoopThreads > 0 ? eventLoopThreads : max(1, cores - inferenceThreads)
+    }
+
+    /// The connection cap: `maxConnections`, else RLIMIT_NOFILE's soft limit less the descriptors the
+    /// process needs for itself (`ConnectionLimitHandler.reservedDescriptors`).
+    public func resolvedMaxConnections() -> Int {
+        if let maxConnections { return maxConnections }
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        let soft = Int(clamping: min(limit.rlim_cur, rlim_t(Int32.max)))  // RLIM_INFINITY is all ones
+        return ConnectionLimitHandler.defaultMaxConnections(descriptorLimit: soft)
+    }
+
+    var connectionTimeouts: ConnectionTimerState.Timeouts {
+        func nanoseconds(_ seconds: Double) -> UInt64 { UInt64(max(0, seconds) * 1e9) }
+        return .init(head: nanoseconds(requestHeaderTimeoutSeconds), body: nanoseconds(requestBodyTimeoutSeconds),
+                     idle: nanoseconds(keepAliveTimeoutSeconds))
     }
 }

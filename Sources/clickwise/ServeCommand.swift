@@ -90,6 +90,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "SwiftNIO event-loop threads (0 = the cores not taken by inference threads, at least 1).")
     var eventLoops: Int = 0
 
+    @Option(name: .customLong("request-header-timeout-secs"), help: "Deadline for a request's whole head, from its first byte; a client still sending gets 408 and is closed (0 = none).")
+    var requestHeaderTimeoutSeconds: Double = 30
+
+    @Option(name: .customLong("request-body-timeout-secs"), help: "Longest wait between two reads of a request body before 408 and close (0 = none).")
+    var requestBodyTimeoutSeconds: Double = 30
+
+    @Option(name: .customLong("keepalive-timeout-secs"), help: "An idle keep-alive connection is closed after this long (0 = never).")
+    var keepAliveTimeoutSeconds: Double = 75
+
+    @Option(help: "Most open client connections; at the cap new clients wait in the listen backlog (default: the descriptor limit less max(64, limit/8) kept for the process's own files).")
+    var maxConnections: Int?
+
     @Option(help: "Server processes sharing the port with SO_REUSEPORT, supervised (restarted) by this one.")
     var workers: Int = 1
 
@@ -112,6 +124,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxQueueDelayMicroseconds >= 0 else { throw ValidationError("--max-queue-delay-us must be >= 0") }
         guard maxQueueSize >= 1 else { throw ValidationError("--max-queue-size must be at least 1") }
         guard maxRowsPerRequest >= 1, maxBodyBytes >= 1 else { throw ValidationError("--max-rows-per-request and --max-body-bytes must be positive") }
+        guard requestHeaderTimeoutSeconds >= 0, requestBodyTimeoutSeconds >= 0, keepAliveTimeoutSeconds >= 0 else {
+            throw ValidationError("--request-header-timeout-secs, --request-body-timeout-secs and --keepalive-timeout-secs must be >= 0")
+        }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         guard ORTSessionOptions.GraphOptimizationLevel(name: graphOptimization) != nil else {
             throw ValidationError("--graph-optimization must be one of disabled, basic, extended, layout, all")
         }
@@ -130,6 +146,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.ignoreUnknownFields = ignoreUnknownFields
         configuration.maxBodyBytes = maxBodyBytes
         configuration.ortLibrary = runtimeOptions.ortLibrary
+        configuration.requestHeaderTimeoutSeconds = requestHeaderTimeoutSeconds
+        configuration.requestBodyTimeoutSeconds = requestBodyTimeoutSeconds
+        configuration.keepAliveTimeoutSeconds = keepAliveTimeoutSeconds
+        configuration.maxConnections = maxConnections
         configuration.pool.poolSize = poolSize
         configuration.pool.sharedSession = sharedSession
         configuration.pool.shareWeights = shareWeights
@@ -205,7 +225,7 @@ struct ServeCommand: AsyncParsableCommand {
             print("  gRPC \(host):\(grpcPort)   (inference.GRPCInferenceService, grpc.health.v1.Health)")
         }
         fflush(nil)
-        let summary = "ready (pool \(poolSize)\(sharedSession ? " threads on one shared session" : " sessions"), intra \(intraThreads), inter \(interThreads), max batch \(maxBatchSize))"
+        let summary = "ready (pool \(poolSize)\(sharedSession ? " threads on one shared session" : " sessions"), intra \(intraThreads), inter \(interThreads), max batch \(maxBatchSize), max connections \(serverConfiguration.resolvedMaxConnections()))"
         let announce = Task {
             await core.waitUntilWarm()
             print(summary)

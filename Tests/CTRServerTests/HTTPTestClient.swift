@@ -71,6 +71,59 @@ final class HTTPTestClient {
         try readResponse(expectBody: expectBody)
     }
 
+    /// Closes the connection.
+    func disconnect() {
+        if socket >= 0 { close(socket) }
+        socket = -1
+    }
+
+    /// Opens the connection without sending anything.
+    func open() throws { try connectIfNeeded() }
+
+    /// Sends bytes without reading an answer (partial requests).
+    func sendPartial(_ bytes: [UInt8]) throws {
+        try connectIfNeeded()
+        try write(bytes)
+    }
+
+    /// Everything the server sends until it closes the connection, or nil if it is still open after `timeout` seconds.
+    func readUntilClosed(timeout: Double) throws -> [UInt8]? {
+        try connectIfNeeded()
+        let deadline = Date().addingTimeInterval(timeout)
+        var received = pending
+        pending = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { return nil }
+            var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(left * 1000) + 1)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return nil }
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count < 0 && errno == ECONNRESET { break }
+            guard count > 0 else { break }
+            received.append(contentsOf: buffer[0..<count])
+        }
+        close(socket)
+        socket = -1
+        return received
+    }
+
+    /// Whether the server has sent something (or closed) within `timeout` seconds.
+    func isReadable(timeout: Double) -> Bool {
+        guard socket >= 0 else { return false }
+        var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, Int32(timeout * 1000)) > 0
+    }
+
+    /// Parses a whole response out of bytes read with `readUntilClosed`.
+    static func parse(_ bytes: [UInt8]) throws -> Response {
+        let client = HTTPTestClient(port: 0)
+        client.pending = bytes
+        return try client.readResponse()
+    }
+
     private func write(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
