@@ -4,7 +4,8 @@ import Foundation
 public enum ModelRepository {
     /// The newest version of every model under `path`.
     ///
-    /// `path` may be a bundle (one model named after its directory, version "1"), a model directory of
+    /// `path` may be a bundle (one model named after its directory, version "1"; a bundle directory named by a
+    /// number is that version of the model named by its parent, `models/autoint/1`), a model directory of
     /// `<version>/` bundles (named after the directory), or a repository of `<model>/<version>/` bundles.
     public static func discover(_ path: String) throws(ServingError) -> [ModelBundle] {
         var isDirectory: ObjCBool = false
@@ -17,6 +18,11 @@ public enum ModelRepository {
         let standardized = (path as NSString).standardizingPath
         if FileManager.default.fileExists(atPath: (standardized as NSString).appendingPathComponent("model.onnx")) {
             let name = (standardized as NSString).lastPathComponent
+            // `models/autoint/1` is version 1 of `autoint`, as in a repository, not a model named "1".
+            let parent = ((standardized as NSString).deletingLastPathComponent as NSString).lastPathComponent
+            if let number = Int(name), number >= 0, !parent.isEmpty, parent != "/" {
+                return [try ModelBundle(directory: standardized, name: parent, version: name)]
+            }
             return [try ModelBundle(directory: standardized, name: name.isEmpty ? "model" : name, version: "1")]
         }
         if let version = newestVersion(in: standardized) {

@@ -179,12 +179,21 @@ struct GRPCTests {
         pool.maxBatchSize = 1
         let server = try await GRPCTestServer.start(pool: pool, model: "criteo_slow.onnx")
         let core = server.http.application
+        // Bounded waits: on a loaded machine a step may not happen; the test then fails instead of hanging.
+        @Sendable func waitFor(_ condition: () -> Bool) async throws -> Bool {
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !condition() {
+                guard ContinuousClock.now < deadline else { return false }
+                try await Task.sleep(for: .microseconds(500))
+            }
+            return true
+        }
         let (busy, queued, refused) = try await server.withClient { client in
-            // A 200-row call on the slow model keeps the only inference thread busy; one more fills the queue.
-            async let busy = client.modelInfer(GRPCRequests.raw(0..<200))
-            while core.metrics.runningBatches == 0 { try await Task.sleep(for: .microseconds(500)) }
+            // A 1,000-row call on the slow model keeps the only inference thread busy for seconds; one more fills the queue.
+            async let busy = client.modelInfer(GRPCRequests.raw(0..<1000))
+            guard try await waitFor({ core.metrics.runningBatches > 0 }) else { throw ServeProcess.Failure.message("the big call never ran") }
             async let queued = client.modelInfer(GRPCRequests.raw(0..<1))
-            while core.endpoints["tiny"]!.pool.queueDepth == 0 { try await Task.sleep(for: .microseconds(500)) }
+            guard try await waitFor({ core.endpoints["tiny"]!.pool.queueDepth > 0 }) else { throw ServeProcess.Failure.message("the second call never queued") }
             let refused: RPCError? = await {
                 do {
                     _ = try await client.modelInfer(GRPCRequests.raw(0..<1))
@@ -195,7 +204,7 @@ struct GRPCTests {
             }()
             return (try await busy, try await queued, refused)
         }
-        #expect(GRPCRequests.probabilities(busy).count == 200 && GRPCRequests.probabilities(queued).count == 1)
+        #expect(GRPCRequests.probabilities(busy).count == 1000 && GRPCRequests.probabilities(queued).count == 1)
         #expect(refused?.code == .unavailable && refused?.message.contains("queue is full") == true, "\(String(describing: refused))")
         await server.stop()
 

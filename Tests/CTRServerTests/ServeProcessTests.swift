@@ -75,7 +75,7 @@ struct ServeProcessTests {
     @Test("SIGTERM with calls in flight on HTTP and gRPC: every one is answered, then exit 0")
     func gracefulShutdownBothProtocols() async throws {
         let (served, port, grpcPort) = try Self.serveBoth(["--model", try TestServer.makeRepository(), "--max-batch-size", "64",
-                                                           "--max-queue-delay-us", "300000"])
+                                                           "--max-queue-delay-us", "2000000"])
         defer { served.stop() }
         let statuses = StatusBox()
         let done = DispatchGroup()
@@ -100,7 +100,15 @@ struct ServeProcessTests {
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(150))
+        // SIGTERM only once all eight are in the server (the /metrics request itself is the ninth): a call
+        // still connecting when the listener closes would rightly be refused.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let metrics = try HTTPTestClient(port: port).send("GET", "/metrics").text
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("clickwise_inflight_requests ") }
+            if let value = line?.split(separator: " ").last.flatMap({ Int($0) }), value >= 9 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         served.signal(SIGTERM)
         let counts = try await calls.value
         done.wait()
