@@ -6,7 +6,7 @@ import NIOHTTP1
 /// The HTTP front end's request logic: routing to the core, HTTP-only parsing (headers, the binary
 /// extension's framing) and encoding replies. Everything protocol-neutral lives in ``InferenceCore``.
 package final class HTTPRoutes: Sendable {
-    let core: InferenceCore
+    package let core: InferenceCore
     private let serverMetadataJSON: [UInt8]
 
     package init(core: InferenceCore) {
