@@ -96,6 +96,9 @@ package final class HTTPRoutes: Sendable {
         return .success(milliseconds * 1_000_000)
     }
 
+    /// What a request without a body is decoded from.
+    private static let emptyBody = HTTPReply.allocator.buffer(capacity: 0)
+
     // MARK: - CTR API
 
     private func predict(_ endpoint: ModelEndpoint, head: HTTPRequestHead, body: ByteBuffer?, scratch: inout DecodedInstances,
@@ -116,14 +119,8 @@ package final class HTTPRoutes: Sendable {
                 respond(Self.reply(for: error))
             }
         }
-        let result: Result<Bool, ServerError>
-        if let body {
-            result = body.withUnsafeReadableBytes { bytes in
-                core.predict(endpoint, body: bytes, scratch: &scratch, transportTimeoutNanoseconds: timeout, completion: completion)
-            }
-        } else {
-            result = core.predict(endpoint, body: UnsafeRawBufferPointer(start: nil, count: 0), scratch: &scratch,
-                                  transportTimeoutNanoseconds: timeout, completion: completion)
+        let result = (body ?? Self.emptyBody).withUnsafeReadableBytes { bytes in
+            core.predict(endpoint, body: bytes, scratch: &scratch, transportTimeoutNanoseconds: timeout, completion: completion)
         }
         switch result {
         case .success(true): return nil
@@ -148,8 +145,7 @@ package final class HTTPRoutes: Sendable {
         case .success(let value): timeout = value
         case .failure(let error): return Self.reply(for: error)
         }
-        let empty = ByteBufferAllocator().buffer(capacity: 0)
-        let failure = (body ?? empty).withUnsafeReadableBytes { bytes -> ServerError? in
+        let failure = (body ?? Self.emptyBody).withUnsafeReadableBytes { bytes -> ServerError? in
             let request: InferRequest
             do throws(RequestDecodeError) {
                 request = try InferRequestDecoder(maxElements: endpoint.validator.maxElements).decode(bytes, headerLength: headerLength)

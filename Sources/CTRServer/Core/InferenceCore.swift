@@ -198,18 +198,7 @@ public final class InferenceCore: Service, Sendable {
         case .success(let value): deadline = value
         case .failure(let error): return .failure(error)
         }
-        let layout = endpoint.pool.layout, statistics = endpoint.pool.statistics, started = MonotonicClock.nanoseconds()
-        let job = InferenceJob(rows: rows, sparseWidth: layout.sparseWidth, denseWidth: layout.denseWidth,
-                               sequenceWidth: layout.sequenceWidth, deadline: deadline) { outcome in
-            switch outcome {
-            case .success(let predictions):
-                Self.record(statistics, since: started, succeeded: true)
-                completion(.success(predictions))
-            case .failure(let error):
-                Self.record(statistics, since: started, succeeded: false)
-                completion(.failure(ServerError(error)))
-            }
-        }
+        let job = Self.makeJob(endpoint, rows: rows, deadline: deadline, completion: completion)
         Self.encode(scratch, with: endpoint.pool.encoder, into: job)
         do {
             try endpoint.pool.submit(job)
@@ -252,10 +241,23 @@ public final class InferenceCore: Service, Sendable {
         }
     }
 
-    private static func record(_ statistics: ModelStatistics, since started: UInt64, succeeded: Bool) {
-        let now = MonotonicClock.nanoseconds()
-        let unixMilliseconds = UInt64(Date().timeIntervalSince1970 * 1_000)
-        statistics.requestFinished(nanoseconds: now &- started, succeeded: succeeded, unixMilliseconds: unixMilliseconds)
+    /// A job of `rows` rows for `endpoint`'s pool whose outcome is counted in the model's statistics
+    /// (time from now to the answer) before `completion` sees it.
+    private static func makeJob(_ endpoint: ModelEndpoint, rows: Int, deadline: UInt64,
+                                completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> InferenceJob {
+        let layout = endpoint.pool.layout, statistics = endpoint.pool.statistics, started = MonotonicClock.nanoseconds()
+        return InferenceJob(rows: rows, sparseWidth: layout.sparseWidth, denseWidth: layout.denseWidth,
+                            sequenceWidth: layout.sequenceWidth, deadline: deadline) { outcome in
+            let result: Result<UnsafeBufferPointer<Float>, ServerError>
+            switch outcome {
+            case .success(let predictions): result = .success(predictions)
+            case .failure(let error): result = .failure(ServerError(error))
+            }
+            let unixMilliseconds = UInt64(Date().timeIntervalSince1970 * 1_000)
+            statistics.requestFinished(nanoseconds: MonotonicClock.nanoseconds() &- started, succeeded: (try? result.get()) != nil,
+                                       unixMilliseconds: unixMilliseconds)
+            completion(result)
+        }
     }
 
     // MARK: - KServe v2
@@ -285,17 +287,8 @@ public final class InferenceCore: Service, Sendable {
         case .failure(let error): return error
         }
         let modelName = endpoint.name, version = endpoint.bundle.version, id = request.id
-        let layout = endpoint.pool.layout, statistics = endpoint.pool.statistics, started = MonotonicClock.nanoseconds()
-        let job = InferenceJob(rows: rows, sparseWidth: layout.sparseWidth, denseWidth: layout.denseWidth,
-                               sequenceWidth: layout.sequenceWidth, deadline: deadline) { outcome in
-            switch outcome {
-            case .success(let predictions):
-                Self.record(statistics, since: started, succeeded: true)
-                completion(.success(InferResult(modelName: modelName, modelVersion: version, id: id, outputs: outputs, predictions: predictions)))
-            case .failure(let error):
-                Self.record(statistics, since: started, succeeded: false)
-                completion(.failure(ServerError(error)))
-            }
+        let job = Self.makeJob(endpoint, rows: rows, deadline: deadline) { outcome in
+            completion(outcome.map { InferResult(modelName: modelName, modelVersion: version, id: id, outputs: outputs, predictions: $0) })
         }
         if let failure = endpoint.validator.fill(job, from: request, bytes: bytes) {
             return ServerError(failure)
@@ -415,51 +408,40 @@ final class InFlightRequests: Sendable {
 
 /// Warm-up and stop, as one-shot events that async code can wait for.
 final class Readiness: Sendable {
+    private let warm = OneShotEvent()
+    private let stopped = OneShotEvent()
+
+    func markReady() { warm.signal() }
+    func markStopped() { stopped.signal() }
+    func wait() async { await warm.wait() }
+    func waitForStop() async { await stopped.wait() }
+}
+
+/// Something that happens once; waiting after it happened returns at once.
+final class OneShotEvent: Sendable {
     private struct State {
-        var ready = false
-        var stopped = false
-        var readyWaiters: [CheckedContinuation<Void, Never>] = []
-        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        var happened = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state = Mutex(State())
 
-    func markReady() {
+    func signal() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.ready = true
-            defer { state.readyWaiters = [] }
-            return state.readyWaiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func markStopped() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.stopped = true
-            defer { state.stopWaiters = [] }
-            return state.stopWaiters
+            state.happened = true
+            defer { state.waiters = [] }
+            return state.waiters
         }
         for waiter in waiters { waiter.resume() }
     }
 
     func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state -> Bool in
-                if state.ready { return true }
-                state.readyWaiters.append(continuation)
+            let happened = state.withLock { state -> Bool in
+                if state.happened { return true }
+                state.waiters.append(continuation)
                 return false
             }
-            if done { continuation.resume() }
-        }
-    }
-
-    func waitForStop() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state -> Bool in
-                if state.stopped { return true }
-                state.stopWaiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
+            if happened { continuation.resume() }
         }
     }
 }
