@@ -9,31 +9,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 MODEL=${1:-models/autoint}; CONCURRENCY=${2:-8}; shift $(( $# > 2 ? 2 : $# )) || true
 INTERVAL_MS=${INTERVAL_MS:-5000}; ROUNDS=${ROUNDS:-2}
-PERF="$ROOT/scripts/perf_analyzer"
 [ -x "$CLICKWISE" ] || die "build first: swift build -c release ($CLICKWISE)"
 bundle=$(bundle_dir "$MODEL"); name=$(model_name "$bundle")
 rows="$ROOT/bench/out/perf-rows-$name.json"
 "$ROOT/.venv/bin/python" "$BENCH_DIR/perf_input.py" --bundle "$bundle" --count 512 --out "$rows" > /dev/null
-
-successes() { curl -s "http://127.0.0.1:$HTTP_PORT/v2/models/$name/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["model_stats"][0]["inference_stats"]["success"]["count"])'; }
-
-# perf LABEL BATCH CONCURRENCY PROTOCOL-ARGS... -> one markdown row
-perf() {
-  local label=$1 batch=$2 conc=$3; shift 3
-  local csv="$ROOT/bench/out/perf.csv" before after n0 n1 start end
-  n0=$(successes); before=$(cpu_ticks "$SERVER_PID"); start=$(date +%s.%N)
-  "$PERF" -m "$name" --input-data "$rows" -b "$batch" --concurrency-range "$conc" --measurement-interval "$INTERVAL_MS" \
-    --max-trials 3 --stability-percentage 100 -f "$csv" "$@" > "$ROOT/bench/out/perf.log" 2>&1 || { tail -5 "$ROOT/bench/out/perf.log" >&2; return 0; }
-  end=$(date +%s.%N); after=$(cpu_ticks "$SERVER_PID"); n1=$(successes)
-  python3 - "$csv" "$label" "$batch" "$conc" $((after - before)) "$CLK_TCK" $((n1 - n0)) "$start" "$end" <<'PY'
-import csv, sys
-path, label, batch, conc, ticks, hz, requests, start, end = sys.argv[1:]
-row = next(csv.DictReader(open(path)))
-rps = float(row["Inferences/Second"]) / int(batch)
-cpu_us = int(ticks) / int(hz) * 1e6 / max(1, int(requests))
-print(f"| {label} | {batch} | {conc} | {rps:,.0f} | {float(row['Inferences/Second']):,.0f} | {int(row['p50 latency'])/1000:.2f} | {int(row['p99 latency'])/1000:.2f} | {cpu_us:.0f} |")
-PY
-}
 
 HTTP_PORT=$(free_port); GRPC_PORT=$(free_port)
 export GRPC_PORT
@@ -44,9 +23,9 @@ echo "| protocol | rows/request | concurrency | requests/s | rows/s | p50 ms | p
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for round in $(seq 1 "$ROUNDS"); do
   for batch in 1 100; do
-    perf "gRPC (raw)" "$batch" "$CONCURRENCY" -i grpc -u "127.0.0.1:$GRPC_PORT"
-    perf "HTTP binary" "$batch" "$CONCURRENCY" -i http -u "127.0.0.1:$HTTP_PORT"
-    perf "HTTP JSON" "$batch" "$CONCURRENCY" -i http -u "127.0.0.1:$HTTP_PORT" --input-tensor-format json --output-tensor-format json
+    perf_row "gRPC (raw)" "$batch" "$CONCURRENCY" -i grpc -u "127.0.0.1:$GRPC_PORT"
+    perf_row "HTTP binary" "$batch" "$CONCURRENCY" -i http -u "127.0.0.1:$HTTP_PORT"
+    perf_row "HTTP JSON" "$batch" "$CONCURRENCY" -i http -u "127.0.0.1:$HTTP_PORT" --input-tensor-format json --output-tensor-format json
   done
 done
 stop_server
@@ -60,8 +39,8 @@ for round in $(seq 1 "$ROUNDS"); do
   for delay in 0 100; do
     HTTP_PORT=$(free_port); GRPC_PORT=$(free_port)
     start_clickwise "$HTTP_PORT" --model "$MODEL" --grpc-flush-coalescing-us "$delay" "$@"
-    perf "$([ "$delay" = 0 ] && echo off || echo "${delay} µs")" 1 1 -i grpc -u "127.0.0.1:$GRPC_PORT"
-    perf "$([ "$delay" = 0 ] && echo off || echo "${delay} µs")" 1 8 -i grpc -u "127.0.0.1:$GRPC_PORT"
+    perf_row "$([ "$delay" = 0 ] && echo off || echo "${delay} µs")" 1 1 -i grpc -u "127.0.0.1:$GRPC_PORT"
+    perf_row "$([ "$delay" = 0 ] && echo off || echo "${delay} µs")" 1 8 -i grpc -u "127.0.0.1:$GRPC_PORT"
     stop_server
   done
 done

@@ -113,3 +113,26 @@ run_wrk() {
     cpu = ticks / hz; secs = t - s
     printf "| %s | %s | %s | %s | %s | %s | %s | %.2f | %s |\n", l, w, rps, avg, p50, p99, e, cpu / secs, (n > 0 ? sprintf("%.1f", cpu * 1e6 / n) : "-") }'
 }
+
+# successes -> the success count of model $name in the server on $HTTP_PORT (Triton statistics extension).
+successes() { curl -s "http://127.0.0.1:$HTTP_PORT/v2/models/$name/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["model_stats"][0]["inference_stats"]["success"]["count"])'; }
+
+# perf_row LABEL BATCH CONCURRENCY PROTOCOL-ARGS... -> one markdown row of a bounded perf_analyzer run on model
+# $name with the rows file $rows (bench/perf_input.py), INTERVAL_MS windows; server CPU from SERVER_PID.
+perf_row() {
+  local label=$1 batch=$2 conc=$3; shift 3
+  local csv="$ROOT/bench/out/perf.csv" before after n0 n1 start end
+  n0=$(successes); before=$(cpu_ticks "$SERVER_PID"); start=$(date +%s.%N)
+  "$ROOT/scripts/perf_analyzer" -m "$name" --input-data "$rows" -b "$batch" --concurrency-range "$conc" --measurement-interval "${INTERVAL_MS:-5000}" \
+    --max-trials 3 --stability-percentage 100 -f "$csv" "$@" > "$ROOT/bench/out/perf.log" 2>&1 || { tail -5 "$ROOT/bench/out/perf.log" >&2; return 0; }
+  end=$(date +%s.%N); after=$(cpu_ticks "$SERVER_PID"); n1=$(successes)
+  python3 - "$csv" "$label" "$batch" "$conc" $((after - before)) "$CLK_TCK" $((n1 - n0)) "$start" "$end" <<'PY'
+import csv, sys
+path, label, batch, conc, ticks, hz, requests, start, end = sys.argv[1:]
+row = next(csv.DictReader(open(path)))
+rps = float(row["Inferences/Second"]) / int(batch)
+cpu_us = int(ticks) / int(hz) * 1e6 / max(1, int(requests))
+print(f"| {label} | {batch} | {conc} | {rps:,.0f} | {float(row['Inferences/Second']):,.0f} | {int(row['p50 latency'])/1000:.2f} | {int(row['p99 latency'])/1000:.2f} | {cpu_us:.0f} |")
+PY
+}
+
