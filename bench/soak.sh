@@ -9,10 +9,12 @@
 # checks every prediction against the value the server gave for that row at start, sends bad requests
 # (must get their 4xx + JSON error), keeps slow clients coming (partial heads and short bodies: must get 408
 # + close), SIGKILLs worker 1 every KILL_EVERY s (the supervisor restarts it) and samples RSS every 5 s.
-# Pass: zero wrong answers, zero 5xx but 503, every killed worker restarted, and worker 0's RSS growth after
-# WARMUP_SECS at most 5%. Criteo-shaped bundles only (rows come from `clickwise data synth`).
-# TODO(model version swapped): once hot reload lands, copy a second version into the repository mid-run (see
-# the hook in soak_client.py).
+# At SWAP_AT s (default half-way; 0 = no swap) the model version is swapped once: the server serves a copy of
+# the bundle as <model>/1 in bench/out/soak/repository with --repository-poll-secs 1, and the client copies it
+# to <model>/2 (same weights, so every expected value holds across the swap).
+# Pass: zero wrong answers, zero 5xx but 503, every killed worker restarted, the new version READY and
+# answering, and worker 0's RSS growth after WARMUP_SECS at most 5%. Criteo-shaped bundles only (rows come
+# from `clickwise data synth`).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,6 +23,7 @@ SOAK_SECS=${SOAK_SECS:-600}
 KILL_EVERY=${KILL_EVERY:-120}
 WARMUP_SECS=${WARMUP_SECS:-60}
 SLOW_TIMEOUT=${SLOW_TIMEOUT:-5}
+SWAP_AT=${SWAP_AT:-$((SOAK_SECS / 2))}
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 [ -x "$CLICKWISE" ] || die "no $CLICKWISE (swift build -c release)"
 command -v wrk > /dev/null || die "wrk is missing (scripts/setup.sh)"
@@ -33,15 +36,24 @@ mkdir -p "$OUT"
 "$CLICKWISE" encode "$BUNDLE" --data "$OUT/rows.tsv" --out "$OUT/encoded" > /dev/null
 ROWS=$(rows_file "$BUNDLE")
 PORT=$(free_port)
+SERVE_PATH=$MODEL_PATH
+SWAP_ARGS=()
+if [ "$SWAP_AT" != 0 ]; then
+  # A repository of its own, so the swap never writes into the one given.
+  SERVE_PATH=$OUT/repository
+  rm -rf "$SERVE_PATH" && mkdir -p "$SERVE_PATH/$MODEL"
+  cp -r "$BUNDLE" "$SERVE_PATH/$MODEL/1"
+  SWAP_ARGS=(--swap-at "$SWAP_AT" --repository "$SERVE_PATH")
+fi
 
-"$CLICKWISE" serve --model "$MODEL_PATH" --port "$PORT" --grpc-port 0 --workers 2 \
+"$CLICKWISE" serve --model "$SERVE_PATH" --port "$PORT" --grpc-port 0 --workers 2 --repository-poll-secs 1 \
   --request-header-timeout-secs "$SLOW_TIMEOUT" --request-body-timeout-secs "$SLOW_TIMEOUT" > "$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'stop_server' EXIT
 wait_ready "$PORT" 120 || { cat "$OUT/server.log" >&2; die "server not ready"; }
 sleep 2  # both workers warm (each joins the port once warm; one answering is enough for wait_ready)
 
-echo "soak: $SOAK_SECS s on $MODEL (port $PORT, supervisor pid $SERVER_PID), worker 1 killed every $KILL_EVERY s"
+echo "soak: $SOAK_SECS s on $MODEL (port $PORT, supervisor pid $SERVER_PID), worker 1 killed every $KILL_EVERY s, version swap at ${SWAP_AT}s"
 CLICKWISE_ROWS=$ROWS CLICKWISE_MODEL=$MODEL CLICKWISE_BENCH_DIR=$BENCH_DIR \
   wrk -t1 -c8 -d"${SOAK_SECS}s" --latency -s "$BENCH_DIR/wrk/predict_single.lua" "http://127.0.0.1:$PORT" > "$OUT/wrk_single.txt" 2>&1 &
 WRK1=$!
@@ -51,7 +63,7 @@ WRK2=$!
 status=0
 "$PYTHON" "$BENCH_DIR/soak_client.py" --port "$PORT" --model "$MODEL" --tsv "$OUT/rows.tsv" --npy-prefix "$OUT/encoded" \
   --supervisor "$SERVER_PID" --secs "$SOAK_SECS" --kill-every "$KILL_EVERY" --warmup "$WARMUP_SECS" \
-  --slow-timeout "$SLOW_TIMEOUT" --rss-out "$OUT/rss.jsonl" > "$OUT/summary.json" || status=$?
+  --slow-timeout "$SLOW_TIMEOUT" --rss-out "$OUT/rss.jsonl" "${SWAP_ARGS[@]}" > "$OUT/summary.json" || status=$?
 wait "$WRK1" "$WRK2" || true
 
 summary=$(cat "$OUT/summary.json")

@@ -8,7 +8,11 @@ Threads, for --secs seconds:
   - bad requests (unknown field, malformed JSON, wrong route) that must get their 4xx with a JSON error;
   - slow clients: a partial head or a body shorter than its Content-Length, which must get 408 + close;
   - every --kill-every seconds, SIGKILL to worker 1 (the supervisor restarts it);
-  - every 5 s the RSS of each worker.
+  - every 5 s the RSS of each worker;
+  - once, at --swap-at seconds, a model version swap: the served version directory of --repository is copied
+    to the next number (built beside it, then renamed), which the server's --repository-poll-secs picks up;
+    the same weights, so every expected value still holds across the swap. The new version must turn READY
+    in the index within 60 s and v2 answers must come from it afterwards (counted by model_version).
 Connection errors are counted, not failures, only while a killed worker is being replaced (its clients lose
 their connections). Any other error, wrong value or unexpected status is a failure. 5xx other than 503 fail.
 Prints one JSON summary line; exit status 1 on any failure.
@@ -17,8 +21,6 @@ import argparse, http.client, json, os, random, signal, socket, struct, sys, thr
 
 import numpy as np
 
-# Hook: once hot reload lands (issue "Models trained elsewhere"), swap the model version here mid-run and
-# recompute the expected values for the new version (TODO: model version swapped).
 
 
 class Stats:
@@ -106,6 +108,8 @@ def traffic(stats, args, stop, rows, expected, inputs, seed):
                                               {"Content-Type": "application/octet-stream",
                                                "Inference-Header-Content-Length": str(len(header))})
                 if status == 200:
+                    version = json.loads(reply[:int(headers["inference-header-content-length"])]).get("model_version", "?")
+                    stats.add(f"v2_model_version_{version}")
                     got = v2_predictions(status, headers, reply)
                     want = [expected[i] for i in picked]
                     if len(got) != len(want) or any(abs(a - b) > 1e-5 for a, b in zip(got, want)):
@@ -221,6 +225,8 @@ def main():
     parser.add_argument("--slow-timeout", type=float, default=5)
     parser.add_argument("--threads", type=int, default=3)
     parser.add_argument("--rss-out", default="")
+    parser.add_argument("--swap-at", type=float, default=0, help="seconds into the run of the version swap (0: none)")
+    parser.add_argument("--repository", default="", help="the served repository (<repository>/<model>/<version>/)")
     args = parser.parse_args()
 
     rows = []
@@ -257,6 +263,7 @@ def main():
     next_kill = started + args.kill_every
     samples = []
     kills = restarts = 0
+    swap = None
     rss_file = open(args.rss_out, "w") if args.rss_out else None
     while time.time() - started < args.secs:
         time.sleep(5)
@@ -267,6 +274,8 @@ def main():
         if rss_file:
             rss_file.write(json.dumps(sample) + "\n")
             rss_file.flush()
+        if args.swap_at and swap is None and now - started >= args.swap_at:
+            swap = swap_version(args)
         if now >= next_kill and 1 in workers and now - started < args.secs - 30:
             old = workers[1]
             stats.restart_window_until = now + 15
@@ -291,10 +300,41 @@ def main():
         return {"after_warmup_kb": values[0], "end_kb": values[-1], "max_kb": max(values),
                 "growth_pct": round(100.0 * (values[-1] - values[0]) / values[0], 2)}
 
+    swapped_ok = True
+    if args.swap_at:
+        new_answers = stats.counts.get(f"v2_model_version_{swap['version']}", 0) if swap else 0
+        swapped_ok = bool(swap and swap["ready_after_s"] is not None and new_answers > 0)
+        if not swapped_ok:
+            stats.fail(f"version swap: {swap}, v2 answers from the new version: {new_answers}")
     summary = {"secs": round(time.time() - started), "counts": stats.counts, "kills": kills, "restarts": restarts,
-               "rss_worker0_never_killed": growth("w0"), "failures": stats.failures}
+               "swap": swap, "rss_worker0_never_killed": growth("w0"), "failures": stats.failures}
     print(json.dumps(summary))
-    sys.exit(1 if stats.counts.get("failures") or restarts != kills else 0)
+    sys.exit(1 if stats.counts.get("failures") or restarts != kills or not swapped_ok else 0)
+
+
+def swap_version(args):
+    """Copies the newest version directory of the model to the next number and waits (60 s at most) until the
+    index shows it READY; returns {"version", "ready_after_s" (None if it never turned READY), "index"}."""
+    import shutil
+    model_dir = os.path.join(args.repository, args.model)
+    versions = sorted(int(v) for v in os.listdir(model_dir) if v.isdigit())
+    new = str(versions[-1] + 1)
+    staging = os.path.join(args.repository, f".staging-{new}")
+    shutil.copytree(os.path.join(model_dir, str(versions[-1])), staging)
+    os.rename(staging, os.path.join(model_dir, new))
+    started, index = time.time(), None
+    while time.time() - started < 60:
+        time.sleep(0.25)
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
+            status, _, body = post(conn, "/v2/repository/index", b"")
+            conn.close()
+        except (OSError, http.client.HTTPException):
+            continue
+        index = json.loads(body) if status == 200 else None
+        if index and any(m["name"] == args.model and m["version"] == new and m["state"] == "READY" for m in index):
+            return {"version": new, "ready_after_s": round(time.time() - started, 2), "index": index}
+    return {"version": new, "ready_after_s": None, "index": index}
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 
 Checks liveness and readiness, server and model metadata, the model config, infer (binary and JSON tensors
 over HTTP; raw tensors over gRPC) against Python onnxruntime on the bundle's own model.onnx (independent of
-the server), statistics, the repository index, and over gRPC streaming infer with request ids.
+the server), statistics, the repository index, unload (the model then not ready, UNAVAILABLE in the index,
+inference refused) and load (ready and answering again), and over gRPC streaming infer with request ids.
 Usage: tritonclient_check.py HOST:PORT MODEL_NAME BUNDLE_DIR [--protocol http|grpc]
 Prints one line per check and exits 0 only if all pass.
 """
@@ -44,7 +45,8 @@ def main():
     check("is_server_ready", client.is_server_ready())
     check("is_model_ready", client.is_model_ready(model))
     server = as_json(client.get_server_metadata)
-    check("get_server_metadata", server["name"] == "clickwise" and "statistics" in server.get("extensions", []), str(server))
+    check("get_server_metadata", server["name"] == "clickwise" and {"statistics", "model_repository"} <= set(server.get("extensions", [])),
+          str(server))
     metadata = as_json(client.get_model_metadata, model)
     names = [t["name"] for t in metadata["inputs"]]
     check("get_model_metadata", metadata["name"] == model and names == ["sparse_ids", "dense"], str(metadata))
@@ -123,6 +125,28 @@ def main():
     if grpc:
         index = index.get("models", [])
     check("get_model_repository_index", any(m["name"] == model and m.get("state") == "READY" for m in index), str(index))
+
+    def index_states():
+        entries = as_json(client.get_model_repository_index)
+        entries = entries.get("models", []) if grpc else entries
+        return [m.get("state") for m in entries if m["name"] == model]
+
+    client.unload_model(model)
+    check("unload_model: not ready", not client.is_model_ready(model))
+    check("unload_model: UNAVAILABLE in the index", "READY" not in index_states() and "UNAVAILABLE" in index_states(), str(index_states()))
+    try:
+        client.infer(model, make_inputs())
+        check("unload_model: infer refused", False)
+    except Exception as error:  # InferenceServerException
+        check("unload_model: infer refused", "not loaded" in str(error), str(error))
+    client.load_model(model)
+    check("load_model: ready", client.is_model_ready(model) and "READY" in index_states(), str(index_states()))
+    check("load_model: infer", close(client.infer(model, make_inputs()).as_numpy("probability")))
+    try:
+        client.load_model("no_such_model")
+        check("load_model of an unknown model is an error", False)
+    except Exception as error:  # InferenceServerException
+        check("load_model of an unknown model is an error", "no_such_model" in str(error), str(error))
 
     print(f"{len(failures)} failed")
     sys.exit(1 if failures else 0)

@@ -40,8 +40,10 @@ package final class HTTPRoutes: Sendable {
             return withEndpoint(model, version) { .json(.ok, $0.configurationJSON) }
         case .modelReady(let model, let version):
             guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
-            return withEndpoint(model, version) { _ in
-                core.ready ? .json(.ok, Array(#"{"ready":true}"#.utf8)) : .json(.serviceUnavailable, Array(#"{"ready":false}"#.utf8))
+            switch core.modelReady(model, version) {
+            case .success(true): return .json(.ok, Array(#"{"ready":true}"#.utf8))
+            case .success(false): return .json(.serviceUnavailable, Array(#"{"ready":false}"#.utf8))
+            case .failure(let error): return Self.reply(for: error)
             }
         case .modelStats(let model, let version):
             guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
@@ -59,18 +61,19 @@ package final class HTTPRoutes: Sendable {
             return .json(.ok, bytes)
         case .repositoryLoad(let model):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
-            if let error = core.load(model: model) { return Self.reply(for: error) }
-            return HTTPReply(status: .ok, contentType: "application/json", body: HTTPReply.allocator.buffer(capacity: 0))
+            // Loading blocks for the warm-up: on a plain thread, answered from there.
+            InferenceCore.startThread(name: "clickwise-load") { [core] in respond(Self.repositoryReply(core.load(model: model))) }
+            return nil
         case .repositoryUnload(let model):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
-            if let error = core.unload(model: model) { return Self.reply(for: error) }
-            return HTTPReply(status: .ok, contentType: "application/json", body: HTTPReply.allocator.buffer(capacity: 0))
+            InferenceCore.startThread(name: "clickwise-unload") { [core] in respond(Self.repositoryReply(core.unload(model: model))) }
+            return nil
         case .predict(let model):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
-            return withEndpoint(model, nil) { predict($0, head: head, body: body, scratch: &scratch, respond: respond) }
+            return withLeasedEndpoint(model, nil) { predict($0, head: head, body: body, scratch: &scratch, respond: respond) }
         case .infer(let model, let version):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
-            return withEndpoint(model, version) { infer($0, head: head, body: body, respond: respond) }
+            return withLeasedEndpoint(model, version) { infer($0, head: head, body: body, respond: respond) }
         case .notFound:
             return .error(.notFound, "no route for \(head.method) \(head.uri); see /v1/models/{model}:predict, /v2/models/{model}/infer, /v2/health/ready, /metrics")
         }
@@ -81,6 +84,22 @@ package final class HTTPRoutes: Sendable {
         case .success(let endpoint): return body(endpoint)
         case .failure(let error): return Self.reply(for: error)
         }
+    }
+
+    /// `body` with the served endpoint leased for one inference: a swap waits until its job is queued.
+    private func withLeasedEndpoint(_ model: String, _ version: String?, _ body: (ModelEndpoint) -> HTTPReply?) -> HTTPReply? {
+        switch core.leaseEndpoint(model, version) {
+        case .success(let endpoint):
+            defer { endpoint.release() }
+            return body(endpoint)
+        case .failure(let error): return Self.reply(for: error)
+        }
+    }
+
+    /// A repository call's answer: Triton's empty 200, or the error.
+    private static func repositoryReply(_ error: ServerError?) -> HTTPReply {
+        if let error { return reply(for: error) }
+        return HTTPReply(status: .ok, contentType: "application/json", body: HTTPReply.allocator.buffer(capacity: 0))
     }
 
     private static func methodNotAllowed(_ head: HTTPRequestHead, _ allowed: String) -> HTTPReply {

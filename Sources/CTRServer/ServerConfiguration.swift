@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     /// `--ort-library`, when given.
     public var ortLibrary: String?
     public var pool = PoolConfiguration()
+    /// Seconds between two scans of `modelPath` for new models and versions (Triton's poll mode); 0: never.
+    public var repositoryPollSeconds = 0.0
     /// Bind with SO_REUSEPORT so several `--workers` processes share one port.
     public var reusePort = false
     /// This process's index under `--workers` (nil when not a worker): answered as `x-clickwise-worker`.

@@ -102,6 +102,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most open client connections; at the cap new clients wait in the listen backlog (default: the descriptor limit less max(64, limit/8) kept for the process's own files).")
     var maxConnections: Int?
 
+    @Option(name: .customLong("repository-poll-secs"),
+            help: "Scan --model every N seconds for new models and version directories (Triton's poll mode): the newest version is loaded, warmed up and swapped in without failing a request; 0 = only at start-up and on POST /v2/repository/models/{m}/load.")
+    var repositoryPollSeconds: Double = 0
+
     @Option(help: "Server processes sharing the port with SO_REUSEPORT, supervised (restarted) by this one.")
     var workers: Int = 1
 
@@ -117,6 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard grpcMaxMessageBytes >= 1 << 10 else { throw ValidationError("--grpc-max-message-bytes must be at least 1024") }
         guard grpcFlushCoalescingMicroseconds >= 0 else { throw ValidationError("--grpc-flush-coalescing-us must be >= 0") }
         guard intraThreads >= 1, interThreads >= 1 else { throw ValidationError("--intra-threads and --inter-threads must be at least 1") }
+        guard repositoryPollSeconds >= 0 else { throw ValidationError("--repository-poll-secs must be >= 0 (0 turns polling off)") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
         guard sharedWeightMinBytes >= 0 else { throw ValidationError("--shared-weight-min-bytes must be 0 or more") }
@@ -150,6 +155,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.requestBodyTimeoutSeconds = requestBodyTimeoutSeconds
         configuration.keepAliveTimeoutSeconds = keepAliveTimeoutSeconds
         configuration.maxConnections = maxConnections
+        configuration.repositoryPollSeconds = repositoryPollSeconds
         configuration.pool.poolSize = poolSize
         configuration.pool.sharedSession = sharedSession
         configuration.pool.shareWeights = shareWeights

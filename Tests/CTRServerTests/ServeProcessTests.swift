@@ -175,6 +175,30 @@ struct ServeProcessTests {
         }
     }
 
+    @Test("--repository-poll-secs: a version directory added while serving is picked up and swapped in")
+    func repositoryPolling() throws {
+        let repository = try ModelVersions.repository([1])
+        let (served, port) = try Self.serve(["--model", repository, "--repository-poll-secs", "0.5"])
+        defer { served.stop() }
+        let body = TestRows.body(rows: 0..<2)
+        let before = try HTTPTestClient(port: port).send("POST", "/v1/models/tiny:predict", body: body)
+        try ModelVersions.add(repository, version: 2)
+        // Bounded: 60 s for a poll, a load and a warm-up on a loaded machine, checked every 100 ms.
+        var states: [String] = []
+        for _ in 0..<600 {
+            states = try ModelVersions.index(port).map { "\($0.version):\($0.state)" }
+            if states == ["1:UNAVAILABLE", "2:READY"] { break }
+            usleep(100_000)
+        }
+        #expect(states == ["1:UNAVAILABLE", "2:READY"])
+        let after = try HTTPTestClient(port: port).send("POST", "/v1/models/tiny:predict", body: body)
+        #expect(before.status == 200 && after.status == 200 && after.body != before.body, "version 2 encodes the numbers differently")
+        #expect(!served.lines { $0.contains("version 2 is serving (replacing version 1)") }.isEmpty, "\(served.output)")
+        let negative = try ServeProcess.clickwise(["serve", "--model", repository, "--repository-poll-secs", "-1"])
+        #expect(try negative.waitForExit() != 0)
+        #expect(negative.output.contains { $0.contains("--repository-poll-secs") }, "\(negative.output)")
+    }
+
     @Test("the real tritonclient[http] talks to the server with its defaults")
     func tritonClient() throws {
         let repository = try TestServer.makeRepository()

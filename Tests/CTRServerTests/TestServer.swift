@@ -35,9 +35,9 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// Builds, binds and warms up a server.
-    static func start(pool: PoolConfiguration = PoolConfiguration(), model: String = "criteo_tiny.onnx",
+    static func start(pool: PoolConfiguration = PoolConfiguration(), model: String = "criteo_tiny.onnx", repository: String? = nil,
                       configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
-        let repository = try makeRepository(model: model)
+        let repository = try repository ?? makeRepository(model: model)
         var configuration = ServerConfiguration(modelPath: repository)
         configuration.port = 0
         configuration.eventLoopThreads = 1

@@ -17,7 +17,15 @@ public final class InferenceCore: Service, Sendable {
 
     public let configuration: ServerConfiguration
     public let metrics: ServingMetrics
-    let endpoints: [String: ModelEndpoint]
+    let environment: ORTEnvironment
+    /// The served endpoints, an immutable snapshot replaced whole on load, swap and unload: a request holds
+    /// the lock only to copy the reference (a retain) and looks its model up outside it; a load holds it only
+    /// to publish, so no request waits behind a load or behind another request's lookup.
+    let served: Mutex<ServedModels>
+    /// Every model version the server knows, with its state (the repository index).
+    let records: Mutex<RepositoryRecords>
+    /// Held for a whole load, swap or unload (seconds, on a plain thread): they run one at a time.
+    let lifecycle = Mutex<LifecyclePhase>(.serving)
     let logger: Logger
     /// The front ends' requests that are between "received" and "answered", for draining.
     let inFlight = InFlightRequests()
@@ -25,9 +33,9 @@ public final class InferenceCore: Service, Sendable {
     private let isDraining = Atomic<Bool>(false)
     private let readiness = Readiness()
     /// The `/v2` extensions, each of which works on both protocols.
-    public static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "metrics"]
+    public static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "model_repository", "metrics"]
 
-    /// Loads ONNX Runtime and every model bundle, and starts their inference threads (not yet warmed up).
+    /// Loads ONNX Runtime and the newest version of every model, and starts their inference threads (not yet warmed up).
     public static func build(_ configuration: ServerConfiguration, logger: Logger = Logger(label: "clickwise")) throws(ServingError) -> InferenceCore {
         let runtime: ORTRuntime
         let environment: ORTEnvironment
@@ -37,25 +45,55 @@ public final class InferenceCore: Service, Sendable {
         } catch {
             throw ServingError(.modelLoad, error.message)
         }
-        let bundles = try ModelRepository.discover(configuration.modelPath)
+        let sources = try ModelRepository.scan(configuration.modelPath)
         let metrics = ServingMetrics(routes: Route.labels + RPCRoute.labels)
         var endpoints: [String: ModelEndpoint] = [:]
-        for bundle in bundles {
-            let pool = try SessionPool(bundle: bundle, configuration: configuration.pool, environment: environment, metrics: metrics)
-            endpoints[bundle.name] = ModelEndpoint(bundle: bundle, pool: pool, maxRows: configuration.maxRowsPerRequest,
-                                                   ignoreUnknownFields: configuration.ignoreUnknownFields)
+        var records = RepositoryRecords()
+        for source in sources {
+            guard let newest = source.newest else { continue }
+            let bundle = try ModelBundle(directory: newest.directory, name: source.name, version: newest.version)
+            endpoints[source.name] = try makeEndpoint(bundle, environment: environment, configuration: configuration, metrics: metrics, warm: false)
+            records.discovered(source)
+            records.set(source.name, newest, .loading)
         }
-        return InferenceCore(configuration: configuration, metrics: metrics, endpoints: endpoints, logger: logger)
+        return InferenceCore(configuration: configuration, metrics: metrics, environment: environment, endpoints: endpoints,
+                             records: records, logger: logger)
     }
 
-    private init(configuration: ServerConfiguration, metrics: ServingMetrics, endpoints: [String: ModelEndpoint], logger: Logger) {
+    /// The one way a bundle becomes a served endpoint: its pool of sessions with running inference threads,
+    /// warmed up when `warm` (start-up warms every model later, in ``warmUp()``).
+    ///
+    /// Blocks for as long as ONNX Runtime loads and runs: call it on a plain thread, never on an event loop
+    /// or Swift's cooperative pool. A failed warm-up stops the pool it started.
+    static func makeEndpoint(_ bundle: ModelBundle, environment: ORTEnvironment, configuration: ServerConfiguration,
+                             metrics: ServingMetrics, warm: Bool) throws(ServingError) -> ModelEndpoint {
+        let pool = try SessionPool(bundle: bundle, configuration: configuration.pool, environment: environment, metrics: metrics)
+        if warm {
+            do throws(ServingError) {
+                try pool.warmUp()
+            } catch {
+                pool.shutdown()
+                throw error
+            }
+        }
+        return ModelEndpoint(bundle: bundle, pool: pool, maxRows: configuration.maxRowsPerRequest,
+                             ignoreUnknownFields: configuration.ignoreUnknownFields)
+    }
+
+    private init(configuration: ServerConfiguration, metrics: ServingMetrics, environment: ORTEnvironment,
+                 endpoints: [String: ModelEndpoint], records: RepositoryRecords, logger: Logger) {
         self.configuration = configuration
         self.metrics = metrics
-        self.endpoints = endpoints
+        self.environment = environment
+        served = Mutex(ServedModels(endpoints))
+        self.records = Mutex(records)
         self.logger = logger
     }
 
     // MARK: - Lifecycle
+
+    /// The served endpoints now (a snapshot: a load or unload after this call does not change it).
+    var endpoints: [String: ModelEndpoint] { served.withLock { $0 }.endpoints }
 
     /// Names of the served models, sorted.
     public var modelNames: [String] { endpoints.keys.sorted() }
@@ -69,7 +107,11 @@ public final class InferenceCore: Service, Sendable {
     /// of Swift's cooperative pool, which the front ends' async work needs.
     public func warmUp() throws(ServingError) {
         guard !isReady.load(ordering: .acquiring) else { return }
-        for name in modelNames { try endpoints[name]!.pool.warmUp() }
+        let endpoints = self.endpoints
+        for name in endpoints.keys.sorted() { try endpoints[name]!.pool.warmUp() }
+        records.withLock { records in
+            for endpoint in endpoints.values { records.set(endpoint.name, endpoint.bundle.version, .ready) }
+        }
         isReady.store(true, ordering: .releasing)
         readiness.markReady()
     }
@@ -91,44 +133,73 @@ public final class InferenceCore: Service, Sendable {
         await inFlight.waitUntilIdle(timeoutSeconds: timeoutSeconds)
     }
 
-    /// Finishes every queued job and stops the inference threads.
+    /// Finishes every queued job and stops the inference threads; loads after this are refused.
+    ///
+    /// Waits for a load in progress to finish first, so no pool it starts outlives the server.
     public func shutdownPools() {
-        for endpoint in endpoints.values { endpoint.pool.shutdown() }
+        lifecycle.withLock { phase in
+            phase = .stopped
+            for endpoint in endpoints.values { endpoint.pool.shutdown() }
+        }
     }
 
-    /// Warms up on a dedicated thread, serves until graceful shutdown, then stops the pools.
+    /// Warms up on a dedicated thread, serves (polling the repository every `--repository-poll-secs`)
+    /// until graceful shutdown, then stops the pools.
     ///
     /// The service group signals its services in reverse order, so by the time this one is told to stop,
     /// the front ends listed after it have finished their in-flight calls.
     public func run() async throws {
         try await warmUpOffPool()
+        let pollSeconds = configuration.repositoryPollSeconds
         await withGracefulShutdownHandler {
-            await self.readiness.waitForStop()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.readiness.waitForStop() }
+                if pollSeconds > 0 {
+                    group.addTask {
+                        while (try? await Task.sleep(for: .seconds(pollSeconds))) != nil {
+                            await Self.offPool(name: "clickwise-poll") { self.pollRepository() }
+                        }
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
             self.beginDraining()
             self.readiness.markStopped()
         }
         beginDraining()
         await waitForInFlight()
-        shutdownPools()
+        await Self.offPool(name: "clickwise-stop") { self.shutdownPools() }
     }
 
     /// ``warmUp()`` on a new thread, awaited without blocking the caller's executor.
     public func warmUpOffPool() async throws(ServingError) {
-        let result: Result<Void, ServingError> = await withCheckedContinuation { continuation in
-            let thread = Thread {
-                do throws(ServingError) {
-                    try self.warmUp()
-                    continuation.resume(returning: .success(()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
+        let result: Result<Void, ServingError> = await Self.offPool(name: "clickwise-warmup") {
+            do throws(ServingError) {
+                try self.warmUp()
+                return .success(())
+            } catch {
+                return .failure(error)
             }
-            thread.name = "clickwise-warmup"
-            thread.stackSize = 8 << 20
-            thread.start()
         }
         try result.get()
+    }
+
+    /// Runs `body` on a new plain thread (ONNX Runtime blocks, which Swift's cooperative pool must not)
+    /// and awaits its result without blocking the caller's executor.
+    static func offPool<T: Sendable>(name: String, _ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            startThread(name: name) { continuation.resume(returning: body()) }
+        }
+    }
+
+    /// Starts a plain thread with a stack large enough for ONNX Runtime's session creation.
+    static func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 
     // MARK: - Requests
@@ -145,15 +216,36 @@ public final class InferenceCore: Service, Sendable {
         inFlight.leave()
     }
 
-    /// The served model `model` at `version` (nil = the served one).
+    /// The served model `model` at `version` (nil = the served one), for answers that read only its
+    /// metadata; inference takes a lease with ``leaseEndpoint(_:_:)``.
     func endpoint(_ model: String, _ version: String?) -> Result<ModelEndpoint, ServerError> {
-        guard let endpoint = endpoints[model] else {
-            return .failure(ServerError(.notFound, "unknown model \"\(model)\"; served models: \(modelNames.joined(separator: ", "))"))
+        if let endpoint = endpoints[model], endpoint.serves(version: version) { return .success(endpoint) }
+        return .failure(notServed(model, version))
+    }
+
+    /// The served model `model` at `version` with a lease taken for one inference: the caller calls
+    /// `release()` on it once the job is queued or refused, so a swap drains it instead of losing it.
+    func leaseEndpoint(_ model: String, _ version: String?) -> Result<ModelEndpoint, ServerError> {
+        while true {
+            switch endpoint(model, version) {
+            case .success(let endpoint):
+                // A retired endpoint has already left the table: the next lookup finds its successor.
+                if endpoint.acquire() { return .success(endpoint) }
+            case .failure(let error):
+                return .failure(error)
+            }
         }
-        guard endpoint.serves(version: version) else {
-            return .failure(ServerError(.notFound, "model \"\(model)\" has no version \"\(version ?? "")\"; served version: \(endpoint.bundle.version)"))
+    }
+
+    /// Whether `model` (at `version`, nil = the served one) is ready for inference; an error for a model or
+    /// version the repository does not hold.
+    func modelReady(_ model: String, _ version: String?) -> Result<Bool, ServerError> {
+        if let endpoint = endpoints[model], endpoint.serves(version: version) { return .success(ready) }
+        let known = records.withLock { records in
+            records.models[model].map { versions in version.map { versions[$0] != nil } ?? true }
         }
-        return .success(endpoint)
+        guard known == true else { return .failure(notServed(model, version)) }
+        return .success(false)
     }
 
     /// The monotonic deadline for a request (0 = none) from the transport's timeout and the v2 `timeout`
@@ -301,49 +393,19 @@ public final class InferenceCore: Service, Sendable {
         return nil
     }
 
-    // MARK: - Statistics and repository
+    // MARK: - Statistics
 
-    /// Statistics of `model` (nil = every model), Triton's statistics extension.
+    /// Statistics of `model` (nil = every served model), Triton's statistics extension: one entry per
+    /// served version, counted from the moment that version was loaded.
     func statistics(model: String?, version: String?) -> Result<[(name: String, version: String, snapshot: ModelStatistics.Snapshot)], ServerError> {
         guard let model else {
-            return .success(modelNames.map { name in
+            let endpoints = self.endpoints
+            return .success(endpoints.keys.sorted().map { name in
                 let endpoint = endpoints[name]!
                 return (name, endpoint.bundle.version, endpoint.pool.statistics.snapshot)
             })
         }
         return endpoint(model, version).map { [($0.name, $0.bundle.version, $0.pool.statistics.snapshot)] }
-    }
-
-    /// One model version of the repository index: its state (Triton's UNKNOWN/READY/UNAVAILABLE/LOADING/UNLOADING).
-    struct IndexEntry: Equatable {
-        let name: String
-        let version: String
-        let state: String
-        let reason: String
-    }
-
-    /// Every model the server knows, with its state.
-    func repositoryIndex() -> [IndexEntry] {
-        modelNames.map { name in
-            let state = ready ? "READY" : (draining ? "UNAVAILABLE" : "LOADING")
-            return IndexEntry(name: name, version: endpoints[name]!.bundle.version, state: state, reason: "")
-        }
-    }
-
-    /// Loads `model`: the models are loaded at start-up, so a served model succeeds at once.
-    func load(model: String) -> ServerError? {
-        guard endpoints[model] != nil else {
-            return ServerError(.notFound, "no model \"\(model)\" in the repository \(configuration.modelPath); models: \(modelNames.joined(separator: ", "))")
-        }
-        return nil
-    }
-
-    /// Unloading needs per-model lifecycle, which this server does not have yet.
-    func unload(model: String) -> ServerError? {
-        guard endpoints[model] != nil else {
-            return ServerError(.notFound, "no model \"\(model)\" is loaded; models: \(modelNames.joined(separator: ", "))")
-        }
-        return ServerError(.unimplemented, "unloading a model is not supported yet: the set of served models is fixed at start-up")
     }
 
     private func notReady(_ endpoint: ModelEndpoint) -> ServerError {

@@ -1,6 +1,8 @@
 import CTRFeatures
 import CTRServing
+import Dispatch
 import ONNXRuntime
+import Synchronization
 
 /// One served model: its bundle, its session pool, and the metadata answers computed once.
 final class ModelEndpoint: Sendable {
@@ -18,6 +20,11 @@ final class ModelEndpoint: Sendable {
     let signature: ModelSignature
     /// Checks v2 requests against `signature` and copies them into jobs.
     let validator: InferInputValidator
+    /// Requests between looking this endpoint up and queueing their job: a retired endpoint's pool stops
+    /// only once they are all queued, so a swap loses none of them.
+    private let leases = Atomic<Int>(0)
+    private let retired = Atomic<Bool>(false)
+    private let leasesReturned = DispatchSemaphore(value: 0)
 
     init(bundle: ModelBundle, pool: SessionPool, maxRows: Int, ignoreUnknownFields: Bool) {
         self.bundle = bundle
@@ -52,6 +59,33 @@ final class ModelEndpoint: Sendable {
 
     /// Whether `version` (nil = newest) names this endpoint's version.
     func serves(version: String?) -> Bool { version == nil || version == bundle.version }
+
+    /// Takes a lease for one request (pair with ``release()``); false once the endpoint is retired, when
+    /// the caller looks the model up again.
+    ///
+    /// Lock-free: the increment and ``retire()``'s store are sequentially consistent, so either the
+    /// retirer sees this lease and waits for it, or this call sees `retired` and backs out.
+    func acquire() -> Bool {
+        leases.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        guard retired.load(ordering: .sequentiallyConsistent) else { return true }
+        release()
+        return false
+    }
+
+    /// Returns a lease taken by ``acquire()``, once the request's job is queued or refused.
+    func release() {
+        let left = leases.wrappingSubtract(1, ordering: .sequentiallyConsistent).newValue
+        if left == 0 && retired.load(ordering: .sequentiallyConsistent) { leasesReturned.signal() }
+    }
+
+    /// Refuses new leases, waits until every lease is returned (blocking: call it on a plain thread, after
+    /// the endpoint left the served table), then stops the pool once its queued jobs have run.
+    func retire() {
+        retired.store(true, ordering: .sequentiallyConsistent)
+        // A lease backed out by `acquire` may signal without this waiter: re-check the count after each wake.
+        while leases.load(ordering: .sequentiallyConsistent) > 0 { leasesReturned.wait() }
+        pool.shutdown()
+    }
 }
 
 extension InferDatatype {

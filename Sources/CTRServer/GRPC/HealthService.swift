@@ -8,10 +8,11 @@ struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     let core: InferenceCore
 
     private func status(of service: String) throws -> Grpc_Health_V1_HealthCheckResponse.ServingStatus {
-        guard service.isEmpty || service == "inference.GRPCInferenceService" || core.modelNames.contains(service) else {
+        if service.isEmpty || service == "inference.GRPCInferenceService" { return core.ready ? .serving : .notServing }
+        guard case .success(let ready) = core.modelReady(service, nil) else {
             throw RPCError(code: .notFound, message: "unknown service \"\(service)\"")
         }
-        return core.ready ? .serving : .notServing
+        return ready ? .serving : .notServing
     }
 
     func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse {

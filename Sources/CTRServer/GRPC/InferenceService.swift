@@ -41,9 +41,8 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
 
     func modelReady(request: ServerRequest<Inference_ModelReadyRequest>, context: ServerContext) async throws -> ServerResponse<Inference_ModelReadyResponse> {
         try counted(.health) {
-            _ = try endpoint(request.message.name, request.message.version)
             var response = Inference_ModelReadyResponse()
-            response.ready = core.ready
+            response.ready = try core.modelReady(request.message.name, request.message.version.isEmpty ? nil : request.message.version).get()
             return response
         }
     }
@@ -116,17 +115,15 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     }
 
     func repositoryModelLoad(request: ServerRequest<Inference_RepositoryModelLoadRequest>, context: ServerContext) async throws -> ServerResponse<Inference_RepositoryModelLoadResponse> {
-        try counted(.repository) {
-            if let error = core.load(model: request.message.modelName) { throw error }
-            return Inference_RepositoryModelLoadResponse()
-        }
+        let error = await countedRepositoryCall { await core.loadOffPool(model: request.message.modelName) }
+        if let error { return ServerResponse(error: error.rpcError) }
+        return ServerResponse(message: Inference_RepositoryModelLoadResponse())
     }
 
     func repositoryModelUnload(request: ServerRequest<Inference_RepositoryModelUnloadRequest>, context: ServerContext) async throws -> ServerResponse<Inference_RepositoryModelUnloadResponse> {
-        try counted(.repository) {
-            if let error = core.unload(model: request.message.modelName) { throw error }
-            return Inference_RepositoryModelUnloadResponse()
-        }
+        let error = await countedRepositoryCall { await core.unloadOffPool(model: request.message.modelName) }
+        if let error { return ServerResponse(error: error.rpcError) }
+        return ServerResponse(message: Inference_RepositoryModelUnloadResponse())
     }
 
     // MARK: - Inference
@@ -187,10 +184,12 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
     /// One inference, start to answer, as a protobuf response or the error to send.
     private func infer(_ message: Inference_ModelInferRequest, timeout: UInt64?) async -> Result<Inference_ModelInferResponse, ServerError> {
         let endpoint: ModelEndpoint
-        switch core.endpoint(message.modelName, message.modelVersion.isEmpty ? nil : message.modelVersion) {
+        switch core.leaseEndpoint(message.modelName, message.modelVersion.isEmpty ? nil : message.modelVersion) {
         case .success(let found): endpoint = found
         case .failure(let error): return .failure(error)
         }
+        // Held until the answer: a swap drains this request's job instead of refusing it.
+        defer { endpoint.release() }
         let converted: GRPCInferRequest
         do throws(ServerError) {
             converted = try GRPCInferRequest(message, maxElements: endpoint.validator.maxElements)
@@ -246,6 +245,15 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
             core.requestFinished(route: route.metricsIndex, status: Int(failure.httpStatus.code), startedAt: started)
             return ServerResponse(error: failure.rpcError)
         }
+    }
+
+    /// A load or unload (which runs on a plain thread), counted in the request metrics like the unary calls.
+    private func countedRepositoryCall(_ body: () async -> ServerError?) async -> ServerError? {
+        let started = MonotonicClock.nanoseconds()
+        core.requestStarted()
+        let error = await body()
+        core.requestFinished(route: RPCRoute.repository.metricsIndex, status: error.map { Int($0.httpStatus.code) } ?? 200, startedAt: started)
+        return error
     }
 
     private static func status<T>(_ result: Result<T, ServerError>) -> Int {
