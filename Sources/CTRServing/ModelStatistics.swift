@@ -57,8 +57,8 @@ public final class ModelStatistics: Sendable {
         self.metrics = metrics
     }
 
-    /// One run of `rows` rows over `requests` requests.
-    func batchRan(rows: Int, requests: Int, queueNanoseconds: UInt64, inputNanoseconds: UInt64, runNanoseconds: UInt64,
+    /// One run of `rows` rows over `requests` requests (recorded by the pool's threads).
+    public func batchRan(rows: Int, requests: Int, queueNanoseconds: UInt64, inputNanoseconds: UInt64, runNanoseconds: UInt64,
                   outputNanoseconds: UInt64) {
         let n = UInt64(requests)
         state.withLock { s in
