@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "ONNXRuntime", swiftSettings: strict),
@@ -43,7 +45,10 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "CTRServing",
-            dependencies: ["ONNXRuntime", "CTRFeatures", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ONNXRuntime", "CTRFeatures", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: strict),
         // Generated code only (scripts/gen_grpc.sh from Protos/): KServe v2 / Triton gRPC and grpc.health.v1.
         .target(
@@ -77,6 +82,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict),
         .target(name: "ClickwiseTestSupport", path: "Tests/ClickwiseTestSupport", swiftSettings: strict),
@@ -86,7 +93,10 @@ let package = Package(
             name: "CTRDataTests", dependencies: ["CTRData", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         .testTarget(name: "CTRModelsTests", dependencies: ["CTRModels", "ONNXRuntime"], swiftSettings: strict),
-        .testTarget(name: "CTRServingTests", dependencies: ["CTRServing", "CTRModels", "ONNXRuntime", "ClickwiseTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CTRServingTests",
+            dependencies: ["CTRServing", "CTRModels", "ONNXRuntime", "ClickwiseTestSupport", .product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: strict),
         .testTarget(
             name: "CTRServerTests",
             dependencies: [

@@ -74,8 +74,8 @@ public func fuzzHTTPHandler(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
 
 /// Returns once no request is in flight; the count is read on the loop, where the handler changes it.
 private func awaitReplies() {
-    let metrics = routes.core.metrics
-    while try! loop.submit({ metrics.inFlightRequests }).wait() > 0 {
+    let core = routes.core
+    while try! loop.submit({ core.inFlightRequests }).wait() > 0 {
         // A reply written to a connection already closed passes no handler, hence the bounded wait.
         _ = written.wait(timeout: .now() + .milliseconds(5))
     }

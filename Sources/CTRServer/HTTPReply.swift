@@ -23,7 +23,7 @@ struct HTTPReply: Sendable {
     }
 
     /// Plain text (Prometheus exposition).
-    static func text(_ status: HTTPResponseStatus, _ text: String, contentType: String = "text/plain; version=0.0.4; charset=utf-8") -> HTTPReply {
-        HTTPReply(status: status, contentType: contentType, body: allocator.buffer(string: text))
+    static func text(_ status: HTTPResponseStatus, _ bytes: [UInt8], contentType: String = "text/plain; version=0.0.4; charset=utf-8") -> HTTPReply {
+        HTTPReply(status: status, contentType: contentType, body: allocator.buffer(bytes: bytes))
     }
 }

@@ -31,7 +31,7 @@ package final class HTTPRoutes: Sendable {
             return .json(.ok, serverMetadataJSON)
         case .metrics:
             guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
-            return .text(.ok, core.metrics.render())
+            return .text(.ok, core.renderMetrics())
         case .modelMetadata(let model, let version):
             guard head.method == .GET else { return Self.methodNotAllowed(head, "GET") }
             return withEndpoint(model, version) { .json(.ok, $0.metadataJSON) }

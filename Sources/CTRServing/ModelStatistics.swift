@@ -4,7 +4,8 @@ import Synchronization
 ///
 /// Durations are totals in nanoseconds with their counts, as Triton reports them, so a client can take
 /// averages between two snapshots. The pool's threads record batches; the front ends' core records each
-/// request's outcome.
+/// request's outcome. Each event also moves the model's `nv_inference_*` series on `/metrics` (``ModelMetrics``),
+/// so the statistics extension and the metrics page count the same things.
 public final class ModelStatistics: Sendable {
     /// A count of events and their total duration.
     public struct Duration: Sendable, Equatable {
@@ -48,12 +49,16 @@ public final class ModelStatistics: Sendable {
     }
 
     private let state = Mutex(Snapshot())
+    /// The same counts on `/metrics`, when exported.
+    public let metrics: ModelMetrics?
 
-    /// Creates empty statistics.
-    public init() {}
+    /// Creates empty statistics, mirrored into `metrics` when given.
+    public init(metrics: ModelMetrics? = nil) {
+        self.metrics = metrics
+    }
 
-    /// One run of `rows` rows over `requests` requests.
-    func batchRan(rows: Int, requests: Int, queueNanoseconds: UInt64, inputNanoseconds: UInt64, runNanoseconds: UInt64,
+    /// One run of `rows` rows over `requests` requests (recorded by the pool's threads).
+    public func batchRan(rows: Int, requests: Int, queueNanoseconds: UInt64, inputNanoseconds: UInt64, runNanoseconds: UInt64,
                   outputNanoseconds: UInt64) {
         let n = UInt64(requests)
         state.withLock { s in
@@ -72,6 +77,13 @@ public final class ModelStatistics: Sendable {
                 s.batches.sort { $0.batchSize < $1.batchSize }
             }
         }
+        guard let metrics else { return }
+        metrics.executionCount.increment()
+        metrics.inferenceCount.increment(by: Int64(rows))
+        metrics.queueDuration.increment(by: Double(queueNanoseconds) / 1_000)
+        metrics.computeInput.increment(by: Double(inputNanoseconds &* n) / 1_000)
+        metrics.computeInfer.increment(by: Double(runNanoseconds &* n) / 1_000)
+        metrics.computeOutput.increment(by: Double(outputNanoseconds &* n) / 1_000)
     }
 
     /// A request answered after `nanoseconds` in the server, successfully or not.
@@ -79,6 +91,13 @@ public final class ModelStatistics: Sendable {
         state.withLock { s in
             if succeeded { s.success.add(nanoseconds) } else { s.fail.add(nanoseconds) }
             s.lastInferenceMilliseconds = unixMilliseconds
+        }
+        guard let metrics else { return }
+        if succeeded {
+            metrics.success.increment()
+            metrics.requestDuration.increment(by: Double(nanoseconds) / 1_000)
+        } else {
+            metrics.failure.increment()
         }
     }
 

@@ -1,59 +1,102 @@
+import Prometheus
 import Synchronization
 
-/// Everything `/metrics` reports, recorded from event loops and inference threads alike.
+/// Everything `/metrics` reports, recorded from event loops and inference threads alike, in one
+/// swift-prometheus registry.
 ///
-/// Each family has its own lock so an inference thread recording a batch never waits for an event loop
-/// recording a request. Names follow Prometheus conventions with the `clickwise_` prefix.
+/// Every series is a swift-prometheus `Counter`, `Gauge` or `ValueHistogram` made once (a request's route
+/// and status series on their first use) and then updated without a name lookup: a counter is one relaxed
+/// atomic add, a histogram one short lock of its own, so an inference thread recording a batch never waits
+/// for an event loop recording a request. The process's swift-metrics `MetricsSystem` can be bootstrapped
+/// with ``factory`` so libraries that emit through swift-metrics land on the same page. Names keep the
+/// `clickwise_` prefix; per-model series use Triton's `nv_inference_*` names (``ModelMetrics``).
 public final class ServingMetrics: Sendable {
     /// HTTP status codes counted individually; anything else is counted as "other".
     public static let statusCodes: [Int] = [200, 400, 404, 405, 408, 413, 415, 422, 500, 503, 504]
 
-    private struct RequestFamily {
-        var counts: [[UInt64]]              // [route][status index]
-        var latency: [Histogram]            // [route]
-    }
+    /// Latency buckets from 50 µs to 10 s, in seconds.
+    public static let latencySeconds: [Double] = [
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+    ]
 
-    private struct InferenceFamily {
-        var queueWait = Histogram(upperBounds: Histogram.latencySeconds)
-        var runTime = Histogram(upperBounds: Histogram.latencySeconds)
-        var batchRows = Histogram(upperBounds: Histogram.batchRows)
-        var rows: UInt64 = 0
-        var runs: UInt64 = 0
-        var rejected: UInt64 = 0
-        var expired: UInt64 = 0
-        var failedRuns: UInt64 = 0
-    }
+    /// Batch-size buckets in rows.
+    public static let batchRows: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 
+    /// The registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
     /// Each route's labels: the front end that served it (`http`, `grpc`) and its name.
     public let routes: [(protocol: String, route: String)]
-    private let requests: Mutex<RequestFamily>
-    private let inference = Mutex(InferenceFamily())
-    private let inFlight = Atomic<Int>(0)
+
+    /// A route's series, made when the route is first answered so unused routes print nothing.
+    private struct RouteSeries {
+        var byStatus: [Counter?]
+        var duration: ValueHistogram?
+    }
+    private let routeSeries: Mutex<[RouteSeries]>
+
+    private let rows: Counter
+    private let runs: Counter
+    private let failedRuns: Counter
+    private let rejected: Counter
+    private let expired: Counter
+    private let queueWait: ValueHistogram
+    private let runTime: ValueHistogram
+    private let batchRowsHistogram: ValueHistogram
+    private let inFlightGauge: Gauge
+    private let runningGauge: Gauge
+    // The one count of runs in progress (tests wait on it); the gauge copies it when scraped.
     private let running = Atomic<Int>(0)
 
-    /// Creates metrics for the given routes (indices are used when recording).
-    public init(routes: [(protocol: String, route: String)]) {
+    /// Creates metrics for the given routes (indices are used when recording), in a registry of their own.
+    public init(routes: [(protocol: String, route: String)], registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
         self.routes = routes
-        requests = Mutex(RequestFamily(
-            counts: Array(repeating: Array(repeating: 0, count: Self.statusCodes.count + 1), count: routes.count),
-            latency: Array(repeating: Histogram(upperBounds: Histogram.latencySeconds), count: routes.count)))
+        routeSeries = Mutex(routes.map { _ in RouteSeries(byStatus: Array(repeating: nil, count: Self.statusCodes.count + 1)) })
+        rows = registry.makeCounter(descriptor: .init("clickwise_rows_total", help: "Rows predicted."))
+        runs = registry.makeCounter(descriptor: .init("clickwise_ort_runs_total", help: "ONNX Runtime runs."))
+        failedRuns = registry.makeCounter(descriptor: .init("clickwise_ort_run_failures_total", help: "ONNX Runtime runs that failed."))
+        rejected = registry.makeCounter(descriptor: .init("clickwise_queue_rejected_total", help: "Requests refused because the queue was full."))
+        expired = registry.makeCounter(descriptor: .init("clickwise_queue_expired_total", help: "Requests whose deadline passed in the queue."))
+        queueWait = registry.makeValueHistogram(descriptor: .init("clickwise_queue_wait_seconds", help: "Time a request waited for a session (and for its batch to form)."), buckets: Self.latencySeconds)
+        runTime = registry.makeValueHistogram(descriptor: .init("clickwise_ort_run_seconds", help: "Time inside ONNX Runtime's Run per batch."), buckets: Self.latencySeconds)
+        batchRowsHistogram = registry.makeValueHistogram(descriptor: .init("clickwise_batch_rows", help: "Rows per ONNX Runtime run."), buckets: Self.batchRows)
+        inFlightGauge = registry.makeGauge(descriptor: .init("clickwise_inflight_requests", help: "Requests being handled."))
+        runningGauge = registry.makeGauge(descriptor: .init("clickwise_running_batches", help: "ONNX Runtime runs in progress."))
     }
 
-    /// A request started.
-    public func requestStarted() { inFlight.add(1, ordering: .relaxed) }
+    /// A swift-metrics factory over this registry, for `MetricsSystem.bootstrap`.
+    public var factory: PrometheusMetricsFactory { PrometheusMetricsFactory(registry: registry) }
+
+    /// The Triton-named series of one served model version.
+    public func model(name: String, version: String) -> ModelMetrics {
+        ModelMetrics(registry: registry, model: name, version: version)
+    }
 
     /// A request finished with `status` after `seconds`.
     public func requestFinished(route: Int, status: Int, seconds: Double) {
-        inFlight.subtract(1, ordering: .relaxed)
         let statusIndex = Self.statusCodes.firstIndex(of: status) ?? Self.statusCodes.count
-        requests.withLock { family in
-            family.counts[route][statusIndex] &+= 1
-            family.latency[route].observe(seconds)
+        let (counter, duration) = routeSeries.withLock { all -> (Counter, ValueHistogram) in
+            if all[route].byStatus[statusIndex] == nil {
+                let label = statusIndex < Self.statusCodes.count ? String(Self.statusCodes[statusIndex]) : "other"
+                all[route].byStatus[statusIndex] = registry.makeCounter(
+                    descriptor: .init("clickwise_requests_total",
+                                      help: "Requests by protocol, route and status (gRPC calls count under the HTTP status of their outcome)."),
+                    labels: labels(route) + [("status", label)])
+            }
+            if all[route].duration == nil {
+                all[route].duration = registry.makeValueHistogram(
+                    descriptor: .init("clickwise_request_duration_seconds", help: "Time from a complete request to its response."),
+                    labels: labels(route), buckets: Self.latencySeconds)
+            }
+            return (all[route].byStatus[statusIndex]!, all[route].duration!)
         }
+        counter.increment()
+        duration.record(seconds)
     }
 
-    /// Requests being handled right now.
-    public var inFlightRequests: Int { inFlight.load(ordering: .relaxed) }
+    private func labels(_ route: Int) -> [(String, String)] {
+        [("protocol", routes[route].protocol), ("route", routes[route].route)]
+    }
 
     /// An inference thread started (+1) or finished (-1) a run.
     public func runningChanged(by delta: Int) { running.add(delta, ordering: .relaxed) }
@@ -63,66 +106,36 @@ public final class ServingMetrics: Sendable {
 
     /// One ONNX Runtime run of `rows` rows that took `runSeconds`, for jobs that waited `queueWaits` seconds.
     public func batchRan(rows: Int, runSeconds: Double, queueWaits: some Sequence<Double>, failed: Bool) {
-        inference.withLock { family in
-            family.runs &+= 1
-            if failed { family.failedRuns &+= 1 } else { family.rows &+= UInt64(rows) }
-            family.runTime.observe(runSeconds)
-            family.batchRows.observe(Double(rows))
-            for wait in queueWaits { family.queueWait.observe(wait) }
-        }
+        runs.increment()
+        if failed { failedRuns.increment() } else { self.rows.increment(by: Int64(rows)) }
+        runTime.record(runSeconds)
+        batchRowsHistogram.record(Double(rows))
+        for wait in queueWaits { queueWait.record(wait) }
     }
 
     /// A request was turned away because the queue was full.
-    public func queueRejected() { inference.withLock { $0.rejected &+= 1 } }
+    public func queueRejected() { rejected.increment() }
 
     /// A request's deadline passed in the queue.
-    public func deadlineExpired(queueWait: Double) {
-        inference.withLock { family in
-            family.expired &+= 1
-            family.queueWait.observe(queueWait)
-        }
+    public func deadlineExpired(queueWait wait: Double) {
+        expired.increment()
+        queueWait.record(wait)
     }
 
-    /// Rows predicted so far.
-    public var rowsServed: UInt64 { inference.withLock { $0.rows } }
+    /// The Prometheus text exposition (format 0.0.4); `inFlightRequests` comes from whoever counts them.
+    public func render(inFlightRequests: Int) -> [UInt8] {
+        inFlightGauge.set(Int64(inFlightRequests))
+        runningGauge.set(Int64(runningBatches))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16 << 10)
+        registry.emit(into: &bytes)
+        return bytes
+    }
+}
 
-    /// A snapshot of rows per run, for tests and the tuner.
-    public var batchRowsHistogram: Histogram { inference.withLock { $0.batchRows } }
-
-    /// Counts of rejected (queue full) and expired (deadline) requests.
-    public var rejectedAndExpired: (rejected: UInt64, expired: UInt64) { inference.withLock { ($0.rejected, $0.expired) } }
-
-    /// The Prometheus text exposition (format 0.0.4).
-    public func render() -> String {
-        var out = ""
-        let requestSnapshot = requests.withLock { $0 }
-        out += "# HELP clickwise_requests_total Requests by protocol, route and status (gRPC calls count under the HTTP status of their outcome).\n# TYPE clickwise_requests_total counter\n"
-        for (routeIndex, route) in routes.enumerated() {
-            for (statusIndex, count) in requestSnapshot.counts[routeIndex].enumerated() where count > 0 {
-                let status = statusIndex < Self.statusCodes.count ? String(Self.statusCodes[statusIndex]) : "other"
-                out += "clickwise_requests_total{protocol=\"\(route.protocol)\",route=\"\(route.route)\",status=\"\(status)\"} \(count)\n"
-            }
-        }
-        out += "# HELP clickwise_request_duration_seconds Time from a complete request to its response.\n# TYPE clickwise_request_duration_seconds histogram\n"
-        for (routeIndex, route) in routes.enumerated() where requestSnapshot.latency[routeIndex].count > 0 {
-            requestSnapshot.latency[routeIndex].render(name: "clickwise_request_duration_seconds", labels: "protocol=\"\(route.protocol)\",route=\"\(route.route)\"", into: &out)
-        }
-        out += "# HELP clickwise_inflight_requests Requests being handled.\n# TYPE clickwise_inflight_requests gauge\n"
-        out += "clickwise_inflight_requests \(inFlightRequests)\n"
-        out += "# HELP clickwise_running_batches ONNX Runtime runs in progress.\n# TYPE clickwise_running_batches gauge\n"
-        out += "clickwise_running_batches \(runningBatches)\n"
-        let family = inference.withLock { $0 }
-        out += "# HELP clickwise_rows_total Rows predicted.\n# TYPE clickwise_rows_total counter\nclickwise_rows_total \(family.rows)\n"
-        out += "# HELP clickwise_ort_runs_total ONNX Runtime runs.\n# TYPE clickwise_ort_runs_total counter\nclickwise_ort_runs_total \(family.runs)\n"
-        out += "# HELP clickwise_ort_run_failures_total ONNX Runtime runs that failed.\n# TYPE clickwise_ort_run_failures_total counter\nclickwise_ort_run_failures_total \(family.failedRuns)\n"
-        out += "# HELP clickwise_queue_rejected_total Requests refused because the queue was full.\n# TYPE clickwise_queue_rejected_total counter\nclickwise_queue_rejected_total \(family.rejected)\n"
-        out += "# HELP clickwise_queue_expired_total Requests whose deadline passed in the queue.\n# TYPE clickwise_queue_expired_total counter\nclickwise_queue_expired_total \(family.expired)\n"
-        out += "# HELP clickwise_queue_wait_seconds Time a request waited for a session (and for its batch to form).\n# TYPE clickwise_queue_wait_seconds histogram\n"
-        family.queueWait.render(name: "clickwise_queue_wait_seconds", into: &out)
-        out += "# HELP clickwise_ort_run_seconds Time inside ONNX Runtime's Run per batch.\n# TYPE clickwise_ort_run_seconds histogram\n"
-        family.runTime.render(name: "clickwise_ort_run_seconds", into: &out)
-        out += "# HELP clickwise_batch_rows Rows per ONNX Runtime run.\n# TYPE clickwise_batch_rows histogram\n"
-        family.batchRows.render(name: "clickwise_batch_rows", into: &out)
-        return out
+extension MetricNameDescriptor {
+    /// A descriptor for a full metric name (no namespace or unit parts to join) and its help text.
+    init(_ name: String, help: String) {
+        self.init(metricName: name, unitName: "", helpText: help)
     }
 }

@@ -18,8 +18,8 @@ public final class SessionPool: Sendable {
     public let encoder: FeatureEncoder
     /// Which job buffers feed the model's inputs, in the model's input order.
     public let layout: InputLayout
-    /// This model's counters in Triton's statistics terms.
-    public let statistics = ModelStatistics()
+    /// This model's counters in Triton's statistics terms (also on `/metrics` under Triton's names).
+    public let statistics: ModelStatistics
     /// The one copy of the large weights every session reads, when the pool shares them.
     public let sharedWeights: ORTSharedInitializers?
     private let queue: BatchQueue
@@ -30,6 +30,7 @@ public final class SessionPool: Sendable {
         self.bundle = bundle
         self.configuration = configuration
         self.metrics = metrics
+        statistics = ModelStatistics(metrics: metrics.model(name: bundle.name, version: bundle.version))
         encoder = FeatureEncoder(map: bundle.featureMap)
         layout = InputLayout(signature: bundle.featureMap.signature)
         let options = try configuration.makeSessionOptions(environment: environment)

@@ -3,6 +3,7 @@ import CTRServer
 import CTRServing
 import Foundation
 import Logging
+import Metrics
 import ONNXRuntime
 import ServiceLifecycle
 import NIOCore
@@ -187,6 +188,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError(error.message)
         }
+        // Libraries that report through swift-metrics land on the same /metrics page as the server's own series.
+        MetricsSystem.bootstrap(core.metrics.factory)
         // One set of event loops for every front end; shut down on every path out of here.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: serverConfiguration.resolvedEventLoopThreads(
             cores: System.coreCount, inferenceThreads: core.inferenceThreads))

@@ -17,9 +17,9 @@ struct GRPCTestServer {
     private let group: MultiThreadedEventLoopGroup
     private let task: Task<Void, Error>
 
-    static func start(pool: PoolConfiguration = PoolConfiguration(), model: String = "criteo_tiny.onnx",
+    static func start(pool: PoolConfiguration = PoolConfiguration(), model: String = "criteo_tiny.onnx", names: [String] = ["tiny"],
                       options: GRPCFrontEnd.Options = GRPCFrontEnd.Options()) async throws -> GRPCTestServer {
-        let http = try await TestServer.start(pool: pool, model: model)
+        let http = try await TestServer.start(pool: pool, model: model, names: names)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let grpc = GRPCFrontEnd(core: http.application, host: "127.0.0.1", port: 0, group: group, options: options)
         let port = try grpc.bind()

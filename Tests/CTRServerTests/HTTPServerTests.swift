@@ -1,3 +1,4 @@
+import ClickwiseTestSupport
 import CTRFeatures
 import CTRServing
 import Foundation
@@ -83,7 +84,7 @@ struct HTTPServerTests {
             return try await group.reduce(0, +)
         }
         #expect(mismatches == 0)
-        #expect(server.application.metrics.batchRowsHistogram.count > 0)
+        #expect(try server.metrics().value("clickwise_batch_rows_count") ?? 0 > 0)
         await server.stop()
     }
 
@@ -200,11 +201,14 @@ struct HTTPServerTests {
         _ = try client.send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: 0..<3))
         let metrics = try client.send("GET", "/metrics")
         #expect(metrics.status == 200)
-        #expect(metrics.text.contains("clickwise_requests_total{protocol=\"http\",route=\"predict\",status=\"200\"} 1"))
-        #expect(metrics.text.contains("clickwise_rows_total"))
-        #expect(metrics.text.contains("clickwise_queue_wait_seconds_bucket"))
-        #expect(metrics.text.contains("clickwise_ort_run_seconds_count"))
-        #expect(metrics.text.contains("clickwise_inflight_requests"))
+        #expect(metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
+        let text = try PrometheusText(metrics.text)
+        #expect(text.value("clickwise_requests_total", ["protocol": "http", "route": "predict", "status": "200"]) == 1)
+        #expect(text.value("clickwise_rows_total") == 3)
+        #expect(text.value("clickwise_queue_wait_seconds_count") == 1)
+        #expect(text.value("clickwise_ort_run_seconds_count") == 1)
+        // The scrape itself is the one request in flight.
+        #expect(text.value("clickwise_inflight_requests") == 1)
         await server.stop()
     }
 
@@ -275,7 +279,7 @@ struct HTTPServerTests {
         #expect((refused.json?["error"] as? String)?.contains("queue is full") == true)
         done.wait()
         #expect(statuses.values == [200, 200])
-        #expect(server.application.metrics.rejectedAndExpired.rejected == 1)
+        #expect(try server.metrics().value("clickwise_queue_rejected_total") == 1)
         await server.stop()
     }
 
@@ -289,7 +293,10 @@ struct HTTPServerTests {
         let response = try client.send("POST", "/v1/models/tiny:predict", headers: ["X-Request-Timeout-Ms": "1"], body: TestRows.body(rows: 0..<1))
         #expect(response.status == 504)
         #expect((response.json?["error"] as? String)?.contains("deadline") == true)
-        #expect(server.application.metrics.rejectedAndExpired.expired == 1)
+        let metrics = try server.metrics()
+        #expect(metrics.value("clickwise_queue_expired_total") == 1)
+        #expect(metrics.value("nv_inference_request_failure", ["model": "tiny", "version": "1"]) == 1)
+        #expect(metrics.value("nv_inference_request_success", ["model": "tiny", "version": "1"]) == 0)
         let ok = try client.send("POST", "/v1/models/tiny:predict", headers: ["X-Request-Timeout-Ms": "5000"], body: TestRows.body(rows: 0..<1))
         #expect(ok.status == 200)
         await server.stop()

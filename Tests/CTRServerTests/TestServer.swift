@@ -1,3 +1,4 @@
+import ClickwiseTestSupport
 import CTRFeatures
 import CTRServer
 import CTRServing
@@ -23,21 +24,23 @@ final class TestServer: @unchecked Sendable {
         return try! FeatureMap(vocabularies: vocabularies, denseScales: Array(repeating: 10, count: 13), minCount: 10)
     }()
 
-    /// Writes a bundle directory `<root>/tiny/1/` and returns the repository root.
-    static func makeRepository(model: String = "criteo_tiny.onnx") throws -> String {
+    /// Writes a bundle directory `<root>/<name>/1/` for each of `names` and returns the repository root.
+    static func makeRepository(model: String = "criteo_tiny.onnx", names: [String] = ["tiny"]) throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("clickwise-test-\(UUID().uuidString)")
-        let bundle = root.appendingPathComponent("tiny/1")
-        try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: fixtures + "/" + model, toPath: bundle.appendingPathComponent("model.onnx").path)
-        try featureMap.write(to: bundle.appendingPathComponent("features.json"))
-        try Data(#"{"architecture":"fixture-linear"}"#.utf8).write(to: bundle.appendingPathComponent("model.json"))
+        for name in names {
+            let bundle = root.appendingPathComponent("\(name)/1")
+            try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: fixtures + "/" + model, toPath: bundle.appendingPathComponent("model.onnx").path)
+            try featureMap.write(to: bundle.appendingPathComponent("features.json"))
+            try Data(#"{"architecture":"fixture-linear"}"#.utf8).write(to: bundle.appendingPathComponent("model.json"))
+        }
         return root.path
     }
 
     /// Builds, binds and warms up a server.
-    static func start(pool: PoolConfiguration = PoolConfiguration(), model: String = "criteo_tiny.onnx", repository: String? = nil,
-                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
-        let repository = try repository ?? makeRepository(model: model)
+    static func start(pool: PoolConfiguration = PoolConfiguration(), model: String = "criteo_tiny.onnx", names: [String] = ["tiny"],
+                      repository: String? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
+        let repository = try repository ?? makeRepository(model: model, names: names)
         var configuration = ServerConfiguration(modelPath: repository)
         configuration.port = 0
         configuration.eventLoopThreads = 1
@@ -57,6 +60,11 @@ final class TestServer: @unchecked Sendable {
         self.server = server
         self.port = port
         self.bundleDirectory = bundleDirectory
+    }
+
+    /// The server's `/metrics` page as the core renders it, parsed.
+    func metrics() throws -> PrometheusText {
+        try PrometheusText(String(decoding: application.renderMetrics(), as: UTF8.self))
     }
 
     /// Drains the server as SIGTERM would.

@@ -93,25 +93,6 @@ struct BatchQueueTests {
     }
 }
 
-@Suite("Histogram")
-struct HistogramTests {
-    @Test("cumulative buckets, sum, count and quantile bounds")
-    func buckets() {
-        var histogram = Histogram(upperBounds: [1, 2, 4])
-        for value in [0.5, 1.5, 1.7, 3, 9] { histogram.observe(value) }
-        #expect(histogram.counts == [1, 2, 1, 1])
-        #expect(histogram.count == 5)
-        #expect(abs(histogram.sum - 15.7) < 1e-9)
-        #expect(histogram.quantileUpperBound(0.5) == 2)
-        #expect(histogram.quantileUpperBound(1.0) == .infinity)
-        var text = ""
-        histogram.render(name: "x", labels: "a=\"b\"", into: &text)
-        #expect(text.contains("x_bucket{a=\"b\",le=\"2\"} 3"))
-        #expect(text.contains("x_bucket{a=\"b\",le=\"+Inf\"} 5"))
-        #expect(text.contains("x_count{a=\"b\"} 5"))
-    }
-}
-
 @Suite("ModelRepository finds bundles")
 struct ModelRepositoryTests {
     @Test("a model directory of versions serves the newest; a repository serves every model")

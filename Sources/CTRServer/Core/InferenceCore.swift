@@ -27,7 +27,8 @@ public final class InferenceCore: Service, Sendable {
     /// Held for a whole load, swap or unload (seconds, on a plain thread): they run one at a time.
     let lifecycle = Mutex<LifecyclePhase>(.serving)
     let logger: Logger
-    /// The front ends' requests that are between "received" and "answered", for draining.
+    /// The front ends' requests that are between "received" and "answered": the one count, which draining
+    /// waits on and `/metrics` reports.
     let inFlight = InFlightRequests()
     private let isReady = Atomic<Bool>(false)
     private let isDraining = Atomic<Bool>(false)
@@ -206,7 +207,6 @@ public final class InferenceCore: Service, Sendable {
 
     /// A request was received by a front end (pair with ``requestFinished(route:status:startedAt:)``).
     func requestStarted() {
-        metrics.requestStarted()
         inFlight.enter()
     }
 
@@ -214,6 +214,15 @@ public final class InferenceCore: Service, Sendable {
     func requestFinished(route: Int, status: Int, startedAt: UInt64) {
         metrics.requestFinished(route: route, status: status, seconds: MonotonicClock.seconds(from: startedAt, to: MonotonicClock.nanoseconds()))
         inFlight.leave()
+    }
+
+    /// Requests between "received" and "answered" right now, on every front end.
+    package var inFlightRequests: Int { inFlight.count }
+
+    /// The `/metrics` page: the gauges read from the state that owns them, then every series.
+    public func renderMetrics() -> [UInt8] {
+        for endpoint in endpoints.values { endpoint.pool.statistics.metrics?.setPending(endpoint.pool.queueDepth) }
+        return metrics.render(inFlightRequests: inFlight.count)
     }
 
     /// The served model `model` at `version` (nil = the served one), for answers that read only its
