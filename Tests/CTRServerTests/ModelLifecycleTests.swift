@@ -96,7 +96,8 @@ struct ModelLifecycleTests {
         let before = try HTTPTestClient(port: port).send("POST", "/v1/models/tiny:predict", body: predictBody)
         let v1Predictions = try #require(before.json?["predictions"] as? [Double])
         let expectedTensor = try HTTPServerTests.directPredictions(rows, bundle: repository + "/tiny/1")
-        let oldEndpoint = try #require(server.application.endpoints["tiny"])
+        var oldEndpoint = server.application.endpoints["tiny"]
+        try #require(oldEndpoint != nil)
 
         let stop = ManagedAtomicFlag()
         let observations = SwapObservations()
@@ -153,7 +154,11 @@ struct ModelLifecycleTests {
         #expect(index.map(\.state) == ["UNAVAILABLE", "READY"] && index[0].reason.contains("replaced by version 2"), "\(index)")
         // The old version was released: its pool takes no more work.
         let job = InferenceJob(rows: 1, sparseWidth: 26, denseWidth: 13, sequenceWidth: 0) { _ in }
-        #expect(throws: ServingError.self) { try oldEndpoint.pool.submit(job) }
+        #expect(throws: ServingError.self) { try oldEndpoint?.pool.submit(job) }
+        // ...and nothing keeps it: its sessions are freed once this test lets go of it.
+        weak let released = oldEndpoint
+        oldEndpoint = nil
+        #expect(released == nil)
         let stats = try HTTPTestClient(port: port).send("GET", "/v2/models/tiny/stats")
         let entry = (stats.json?["model_stats"] as? [[String: Any]])?.first
         #expect(entry?["version"] as? String == "2")
