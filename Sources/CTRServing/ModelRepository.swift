@@ -17,6 +17,19 @@ public enum ModelRepository {
             /// Sizes and modification times of the files a bundle is read from: a changed stamp means the
             /// directory changed since it was last tried (a broken version is retried only then).
             public let stamp: String
+
+            /// A version directory as ``ModelRepository/scan(_:)`` finds it.
+            public init(version: String, directory: String, stamp: String) {
+                self.version = version
+                self.directory = directory
+                self.stamp = stamp
+            }
+        }
+
+        /// A model with its versions, oldest first.
+        public init(name: String, versions: [Version]) {
+            self.name = name
+            self.versions = versions
         }
 
         /// The version Triton's default policy ("latest 1") serves: the highest number.

@@ -139,12 +139,12 @@ public final class SessionPool: Sendable {
         }
     }
 
-    /// Gives the heap's free pages back to the kernel after sessions were created.
+    /// Gives the heap's free pages back to the kernel after sessions were created (or a retired pool's freed).
     ///
     /// Every session parses model.onnx and frees the big protobuf buffers again; glibc raises its mmap threshold
     /// with each large free, so the later buffers come from the heap and stay resident after being freed: about
     /// 4 MB per pooled session, measured (bench/pool_memory.sh, docs/BENCHMARKS.md). One trim returns them.
-    static func returnFreedHeapMemory() {
+    public static func returnFreedHeapMemory() {
         #if canImport(Glibc)
         // <malloc.h> is not in Swift's Glibc module: look the function up like the ONNX Runtime slots.
         typealias MallocTrim = @convention(c) (Int) -> Int32

@@ -96,7 +96,8 @@ struct ModelLifecycleTests {
         let before = try HTTPTestClient(port: port).send("POST", "/v1/models/tiny:predict", body: predictBody)
         let v1Predictions = try #require(before.json?["predictions"] as? [Double])
         let expectedTensor = try HTTPServerTests.directPredictions(rows, bundle: repository + "/tiny/1")
-        let oldEndpoint = try #require(server.application.endpoints["tiny"])
+        var oldEndpoint = server.application.endpoints["tiny"]
+        try #require(oldEndpoint != nil)
 
         let stop = ManagedAtomicFlag()
         let observations = SwapObservations()
@@ -153,7 +154,11 @@ struct ModelLifecycleTests {
         #expect(index.map(\.state) == ["UNAVAILABLE", "READY"] && index[0].reason.contains("replaced by version 2"), "\(index)")
         // The old version was released: its pool takes no more work.
         let job = InferenceJob(rows: 1, sparseWidth: 26, denseWidth: 13, sequenceWidth: 0) { _ in }
-        #expect(throws: ServingError.self) { try oldEndpoint.pool.submit(job) }
+        #expect(throws: ServingError.self) { try oldEndpoint?.pool.submit(job) }
+        // ...and nothing keeps it: its sessions are freed once this test lets go of it.
+        weak let released = oldEndpoint
+        oldEndpoint = nil
+        #expect(released == nil)
         let stats = try HTTPTestClient(port: port).send("GET", "/v2/models/tiny/stats")
         let entry = (stats.json?["model_stats"] as? [[String: Any]])?.first
         #expect(entry?["version"] as? String == "2")
@@ -294,6 +299,26 @@ struct ModelLifecycleTests {
             ["ready", "1:UNAVAILABLE", "2:READY"],
         ])
         await server.stop()
+    }
+}
+
+@Suite("RepositoryRecords as a plain value")
+struct RepositoryRecordsTests {
+    @Test("versions are listed in numeric order; new ones start as not served by the policy; a set keeps the stamp")
+    func records() {
+        func version(_ name: String, _ stamp: String = "s") -> ModelRepository.Source.Version {
+            ModelRepository.Source.Version(version: name, directory: "/r/m/\(name)", stamp: stamp)
+        }
+        var records = RepositoryRecords()
+        records.discovered(ModelRepository.Source(name: "m", versions: [version("2"), version("9"), version("10", "x")]))
+        records.set("m", version("10", "x"), .unavailable, reason: "failed to load: bad", failed: true)
+        records.discovered(ModelRepository.Source(name: "m", versions: [version("2"), version("9"), version("10", "y")]))
+        #expect(records.entries.map { "\($0.version):\($0.record.state.rawValue)" } == ["2:UNAVAILABLE", "9:UNAVAILABLE", "10:UNAVAILABLE"])
+        #expect(records.record("m", "2")?.reason == RepositoryRecords.notServedByPolicy)
+        // Discovery never overwrites what a load found out: the failure and its stamp stay until the next try.
+        #expect(records.record("m", "10") == RepositoryRecords.Record(state: .unavailable, reason: "failed to load: bad", stamp: "x", failed: true))
+        records.set("m", "9", .ready)
+        #expect(records.record("m", "9") == RepositoryRecords.Record(state: .ready, reason: "", stamp: "s", failed: false))
     }
 }
 

@@ -112,4 +112,24 @@ struct ModelRepositoryTests {
         let missing = try #require(throws: ServingError.self) { try ModelRepository.discover("\(root)/nothing") }
         #expect(missing.message.contains("does not exist"))
     }
+
+    @Test("scan lists every version in numeric order, skips directories without model.onnx, and stamps a changed file anew")
+    func scanVersions() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("repo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for version in ["2", "10", "9"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/m/\(version)", withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: "\(root)/m/\(version)/model.onnx", contents: Data([1]))
+        }
+        try FileManager.default.createDirectory(atPath: "\(root)/m/11", withIntermediateDirectories: true)  // still being copied
+        try FileManager.default.createDirectory(atPath: "\(root)/m/latest", withIntermediateDirectories: true)
+        let sources = try ModelRepository.scan(root)
+        #expect(sources.map(\.name) == ["m"])
+        #expect(sources[0].versions.map(\.version) == ["2", "9", "10"] && sources[0].newest?.version == "10")
+        #expect(try ModelRepository.scan("\(root)/m") == sources)
+        let pinned = try ModelRepository.scan("\(root)/m/9")
+        #expect(pinned.map(\.name) == ["m"] && pinned[0].versions.map(\.version) == ["9"])
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: "\(root)/m/10/model.onnx"))
+        #expect(try ModelRepository.scan(root)[0].newest?.stamp != sources[0].newest?.stamp)
+    }
 }

@@ -55,6 +55,7 @@ extension InferenceCore {
                 return ServerError(.notFound, "no model \"\(model)\" in the repository \(configuration.modelPath); models: \(sources.map(\.name).joined(separator: ", "))")
             }
             _ = records.withLock { $0.unloaded.remove(model) }
+            defer { SessionPool.returnFreedHeapMemory() }
             return update(source, retryingFailed: true)
         }
     }
@@ -73,6 +74,7 @@ extension InferenceCore {
                 return ServerError(.notFound, "no model \"\(model)\" in the repository; models: \(records.withLock { $0.models.keys.sorted() }.joined(separator: ", "))")
             }
             retire(model, reason: "unloaded by request")
+            SessionPool.returnFreedHeapMemory()
             return nil
         }
     }
@@ -99,6 +101,7 @@ extension InferenceCore {
             for model in endpoints.keys where !names.contains(model) {
                 retire(model, reason: "removed from the repository \(configuration.modelPath)")
             }
+            SessionPool.returnFreedHeapMemory()
         }
     }
 
@@ -138,7 +141,8 @@ extension InferenceCore {
         logger.info("model \(model) version \(current.bundle.version) unloaded: \(reason)")
     }
 
-    /// UNLOADING while the leases return and the queue runs dry, then UNAVAILABLE with `reason`.
+    /// UNLOADING while the leases return and the queue runs dry, then UNAVAILABLE with `reason`. The sessions
+    /// are freed when the caller drops the last reference (the callers then trim the heap).
     private func drain(_ endpoint: ModelEndpoint, reason: String) {
         records.withLock { $0.set(endpoint.name, endpoint.bundle.version, .unloading) }
         endpoint.retire()
@@ -159,6 +163,8 @@ extension InferenceCore {
             }
             return ServerError(.notFound, "model \"\(model)\" version \(version) is \(record.state.rawValue)\(record.reason.isEmpty ? "" : " (\(record.reason))")\(servedVersion)")
         }
-        return ServerError(.notFound, "model \"\(model)\" is not loaded; POST /v2/repository/models/\(model)/load serves it again")
+        // The newest version's reason says why: unloaded by request, removed, or failed to load.
+        let reason = versions.max { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }?.value.reason ?? ""
+        return ServerError(.notFound, "model \"\(model)\" is not loaded\(reason.isEmpty ? "" : " (\(reason))"); a repository load (POST /v2/repository/models/\(model)/load, gRPC RepositoryModelLoad) serves it again")
     }
 }

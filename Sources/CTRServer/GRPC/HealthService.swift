@@ -2,8 +2,8 @@ import CTRGRPCProtocol
 import GRPCCore
 
 /// `grpc.health.v1.Health` on the gRPC port: SERVING while the core is ready, for Kubernetes' gRPC probes
-/// and service meshes. The empty service name and `inference.GRPCInferenceService` are known; the served
-/// model names are accepted too, so a probe can watch one model.
+/// and service meshes. The empty service name and `inference.GRPCInferenceService` are known; the
+/// repository's model names are accepted too, SERVING while that model is ready, so a probe can watch one model.
 struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     let core: InferenceCore
 
