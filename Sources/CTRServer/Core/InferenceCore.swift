@@ -1,7 +1,6 @@
 import CTRFeatures
 import CTRServing
 import Logging
-import ONNXRuntime
 import Foundation
 import ServiceLifecycle
 import Synchronization
@@ -27,23 +26,14 @@ public final class InferenceCore: Service, Sendable {
     /// The `/v2` extensions, each of which works on both protocols.
     public static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "metrics"]
 
-    /// Loads ONNX Runtime and every model bundle, and starts their inference threads (not yet warmed up).
+    /// Loads the inference backend and every model bundle, and starts their inference threads (not yet warmed up).
     public static func build(_ configuration: ServerConfiguration, logger: Logger = Logger(label: "clickwise")) throws(ServingError) -> InferenceCore {
-        let runtime: ORTRuntime
-        let environment: ORTEnvironment
-        do {
-            runtime = try ORTRuntime.load(explicitPath: configuration.ortLibrary)
-            environment = try ORTEnvironment.make(runtime: runtime)
-        } catch {
-            throw ServingError(.modelLoad, error.message)
-        }
+        let backend = try InferenceBackend.onnxRuntime(libraryPath: configuration.ortLibrary)
         let bundles = try ModelRepository.discover(configuration.modelPath)
         let metrics = ServingMetrics(routes: Route.labels + RPCRoute.labels)
         var endpoints: [String: ModelEndpoint] = [:]
         for bundle in bundles {
-            let pool = try SessionPool(bundle: bundle, configuration: configuration.pool, environment: environment, metrics: metrics)
-            endpoints[bundle.name] = ModelEndpoint(bundle: bundle, pool: pool, maxRows: configuration.maxRowsPerRequest,
-                                                   ignoreUnknownFields: configuration.ignoreUnknownFields)
+            endpoints[bundle.name] = try ModelEndpoint.make(bundle, backend: backend, configuration: configuration, metrics: metrics)
         }
         return InferenceCore(configuration: configuration, metrics: metrics, endpoints: endpoints, logger: logger)
     }
@@ -61,7 +51,7 @@ public final class InferenceCore: Service, Sendable {
     public var modelNames: [String] { endpoints.keys.sorted() }
 
     /// Inference threads across every model's pool (the event loops take the cores they leave).
-    public var inferenceThreads: Int { endpoints.values.reduce(0) { $0 + $1.pool.configuration.threadCount } }
+    public var inferenceThreads: Int { endpoints.values.reduce(0) { $0 + $1.instance.configuration.threadCount } }
 
     /// Runs warm-up batches through every session, then reports ready.
     ///
@@ -69,7 +59,7 @@ public final class InferenceCore: Service, Sendable {
     /// of Swift's cooperative pool, which the front ends' async work needs.
     public func warmUp() throws(ServingError) {
         guard !isReady.load(ordering: .acquiring) else { return }
-        for name in modelNames { try endpoints[name]!.pool.warmUp() }
+        for name in modelNames { try endpoints[name]!.instance.warmUp() }
         isReady.store(true, ordering: .releasing)
         readiness.markReady()
     }
@@ -93,7 +83,7 @@ public final class InferenceCore: Service, Sendable {
 
     /// Finishes every queued job and stops the inference threads.
     public func shutdownPools() {
-        for endpoint in endpoints.values { endpoint.pool.shutdown() }
+        for endpoint in endpoints.values { endpoint.instance.shutdown() }
     }
 
     /// Warms up on a dedicated thread, serves until graceful shutdown, then stops the pools.
@@ -186,8 +176,12 @@ public final class InferenceCore: Service, Sendable {
                  transportTimeoutNanoseconds: UInt64?,
                  completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> Result<Bool, ServerError> {
         guard ready else { return .failure(notReady(endpoint)) }
+        guard case .features(let pool, let decoder, _) = endpoint.requests else {
+            return .failure(ServerError(.notFound,
+                "model \"\(endpoint.name)\" has no features.json, so it takes tensors, not raw rows: send them to POST /v2/models/\(endpoint.name)/infer (GET /v2/models/\(endpoint.name) lists its inputs)"))
+        }
         do throws(RequestDecodeError) {
-            try endpoint.decoder.decode(body, into: &scratch)
+            try decoder.decode(body, into: &scratch)
         } catch {
             return .failure(ServerError(error))
         }
@@ -198,10 +192,10 @@ public final class InferenceCore: Service, Sendable {
         case .success(let value): deadline = value
         case .failure(let error): return .failure(error)
         }
-        let job = Self.makeJob(endpoint, rows: rows, deadline: deadline, completion: completion)
-        Self.encode(scratch, with: endpoint.pool.encoder, into: job)
+        let job = Self.makeJob(pool, rows: rows, deadline: deadline, completion: completion)
+        Self.encode(scratch, with: pool.encoder, into: job)
         do {
-            try endpoint.pool.submit(job)
+            try pool.submit(job)
         } catch {
             return .failure(ServerError(error))
         }
@@ -241,11 +235,11 @@ public final class InferenceCore: Service, Sendable {
         }
     }
 
-    /// A job of `rows` rows for `endpoint`'s pool whose outcome is counted in the model's statistics
+    /// A job of `rows` rows for `pool` whose outcome is counted in the model's statistics
     /// (time from now to the answer) before `completion` sees it.
-    private static func makeJob(_ endpoint: ModelEndpoint, rows: Int, deadline: UInt64,
+    private static func makeJob(_ pool: SessionPool, rows: Int, deadline: UInt64,
                                 completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> InferenceJob {
-        let layout = endpoint.pool.layout, statistics = endpoint.pool.statistics, started = MonotonicClock.nanoseconds()
+        let layout = pool.layout, record = Self.recorder(pool.statistics)
         return InferenceJob(rows: rows, sparseWidth: layout.sparseWidth, denseWidth: layout.denseWidth,
                             sequenceWidth: layout.sequenceWidth, deadline: deadline) { outcome in
             let result: Result<UnsafeBufferPointer<Float>, ServerError>
@@ -253,10 +247,17 @@ public final class InferenceCore: Service, Sendable {
             case .success(let predictions): result = .success(predictions)
             case .failure(let error): result = .failure(ServerError(error))
             }
-            let unixMilliseconds = UInt64(Date().timeIntervalSince1970 * 1_000)
-            statistics.requestFinished(nanoseconds: MonotonicClock.nanoseconds() &- started, succeeded: (try? result.get()) != nil,
-                                       unixMilliseconds: unixMilliseconds)
+            record((try? result.get()) != nil)
             completion(result)
+        }
+    }
+
+    /// Counts a request that starts now in `statistics` once it is answered (call with whether it succeeded).
+    private static func recorder(_ statistics: ModelStatistics) -> @Sendable (Bool) -> Void {
+        let started = MonotonicClock.nanoseconds()
+        return { succeeded in
+            let unixMilliseconds = UInt64(Date().timeIntervalSince1970 * 1_000)
+            statistics.requestFinished(nanoseconds: MonotonicClock.nanoseconds() &- started, succeeded: succeeded, unixMilliseconds: unixMilliseconds)
         }
     }
 
@@ -272,12 +273,26 @@ public final class InferenceCore: Service, Sendable {
         guard ready else { return notReady(endpoint) }
         let outputs: [(name: String, binary: Bool)]
         do throws(RequestDecodeError) {
-            outputs = try request.selectOutputs(modelOutputs: [endpoint.outputName])
+            outputs = try request.selectOutputs(modelOutputs: endpoint.metadata.outputs.map(\.name))
         } catch {
             return ServerError(error)
         }
+        switch endpoint.requests {
+        case .features(let pool, _, let validator):
+            return inferFeatures(endpoint, pool: pool, validator: validator, request: request, outputs: outputs, bytes: bytes,
+                                 transportTimeoutNanoseconds: transportTimeoutNanoseconds, completion: completion)
+        case .tensors(let pool, let validator):
+            return inferTensors(endpoint, pool: pool, validator: validator, request: request, outputs: outputs, bytes: bytes,
+                                transportTimeoutNanoseconds: transportTimeoutNanoseconds, completion: completion)
+        }
+    }
+
+    /// v2 infer on a CTR bundle: its signature's id and value tensors, one probability per row.
+    private func inferFeatures(_ endpoint: ModelEndpoint, pool: SessionPool, validator: InferInputValidator, request: InferRequest,
+                               outputs: [(name: String, binary: Bool)], bytes: UnsafeRawBufferPointer, transportTimeoutNanoseconds: UInt64?,
+                               completion: @escaping @Sendable (Result<InferResult, ServerError>) -> Void) -> ServerError? {
         let rows: Int
-        switch endpoint.validator.rows(of: request) {
+        switch validator.rows(of: request) {
         case .success(let count): rows = count
         case .failure(let error): return ServerError(error)
         }
@@ -287,14 +302,62 @@ public final class InferenceCore: Service, Sendable {
         case .failure(let error): return error
         }
         let modelName = endpoint.name, version = endpoint.bundle.version, id = request.id
-        let job = Self.makeJob(endpoint, rows: rows, deadline: deadline) { outcome in
-            completion(outcome.map { InferResult(modelName: modelName, modelVersion: version, id: id, outputs: outputs, predictions: $0) })
+        let job = Self.makeJob(pool, rows: rows, deadline: deadline) { outcome in
+            completion(outcome.map { predictions in
+                let tensors = outputs.map { output in
+                    InferResult.Output(name: output.name, datatype: .fp32, shape: [predictions.count, 1],
+                                       bytes: UnsafeRawBufferPointer(predictions), binary: output.binary)
+                }
+                return InferResult(modelName: modelName, modelVersion: version, id: id, outputs: tensors)
+            })
         }
-        if let failure = endpoint.validator.fill(job, from: request, bytes: bytes) {
+        if let failure = validator.fill(job, from: request, bytes: bytes) {
             return ServerError(failure)
         }
         do {
-            try endpoint.pool.submit(job)
+            try pool.submit(job)
+        } catch {
+            return ServerError(error)
+        }
+        return nil
+    }
+
+    /// v2 infer on a plain ONNX model: the tensors its signature names, every selected output as the model gives it.
+    private func inferTensors(_ endpoint: ModelEndpoint, pool: TensorModelPool, validator: TensorInputValidator, request: InferRequest,
+                              outputs: [(name: String, binary: Bool)], bytes: UnsafeRawBufferPointer, transportTimeoutNanoseconds: UInt64?,
+                              completion: @escaping @Sendable (Result<InferResult, ServerError>) -> Void) -> ServerError? {
+        let checked: (rows: Int, inputs: [InferInputTensor])
+        switch validator.check(request) {
+        case .success(let value): checked = value
+        case .failure(let error): return ServerError(error)
+        }
+        let deadline: UInt64
+        switch Self.deadline(transportTimeoutNanoseconds: transportTimeoutNanoseconds, parameters: request.parameters) {
+        case .success(let value): deadline = value
+        case .failure(let error): return error
+        }
+        let modelName = endpoint.name, version = endpoint.bundle.version, id = request.id, record = Self.recorder(pool.statistics)
+        let job = TensorJob(rows: checked.rows, shapes: checked.inputs.map(\.shape),
+                            elementSizes: pool.inputs.map { $0.elementType.byteSize ?? 1 }, deadline: deadline) { outcome in
+            switch outcome {
+            case .success(let tensors):
+                record(true)
+                let selected = outputs.compactMap { output -> InferResult.Output? in
+                    guard let tensor = tensors.first(where: { $0.name == output.name }) else { return nil }
+                    return InferResult.Output(name: tensor.name, datatype: InferDatatype(tensor.elementType), shape: tensor.shape.map { Int($0) },
+                                              bytes: tensor.bytes, binary: output.binary)
+                }
+                completion(.success(InferResult(modelName: modelName, modelVersion: version, id: id, outputs: selected)))
+            case .failure(let error):
+                record(false)
+                completion(.failure(ServerError(error)))
+            }
+        }
+        if let failure = validator.fill(job, from: checked.inputs, bytes: bytes) {
+            return ServerError(failure)
+        }
+        do {
+            try pool.submit(job)
         } catch {
             return ServerError(error)
         }
@@ -308,10 +371,10 @@ public final class InferenceCore: Service, Sendable {
         guard let model else {
             return .success(modelNames.map { name in
                 let endpoint = endpoints[name]!
-                return (name, endpoint.bundle.version, endpoint.pool.statistics.snapshot)
+                return (name, endpoint.bundle.version, endpoint.instance.statistics.snapshot)
             })
         }
-        return endpoint(model, version).map { [($0.name, $0.bundle.version, $0.pool.statistics.snapshot)] }
+        return endpoint(model, version).map { [($0.name, $0.bundle.version, $0.instance.statistics.snapshot)] }
     }
 
     /// One model version of the repository index: its state (Triton's UNKNOWN/READY/UNAVAILABLE/LOADING/UNLOADING).
@@ -351,17 +414,23 @@ public final class InferenceCore: Service, Sendable {
     }
 }
 
-/// A finished v2 inference, handed to the front end that encodes it; `predictions` is valid only during
-/// the completion call (it is the inference thread's output buffer).
+/// A finished v2 inference, handed to the front end that encodes it; the outputs' bytes are valid only
+/// during the completion call (they are the inference thread's output buffers).
 struct InferResult {
+    /// One output the request asked for: its little-endian elements, and whether it goes as binary (HTTP's choice).
+    struct Output {
+        let name: String
+        let datatype: InferDatatype
+        let shape: [Int]
+        let bytes: UnsafeRawBufferPointer
+        let binary: Bool
+    }
+
     let modelName: String
     let modelVersion: String
     let id: String?
-    /// The outputs the request asked for, in order, and whether each goes as binary (HTTP's choice).
-    let outputs: [(name: String, binary: Bool)]
-    let predictions: UnsafeBufferPointer<Float>
-    /// The shape of the probability output: one value per row.
-    var shape: [Int] { [predictions.count, 1] }
+    /// The outputs the request asked for, in order.
+    let outputs: [Output]
 }
 
 /// Counts requests in progress; draining waits for zero on a continuation instead of polling.
