@@ -273,7 +273,7 @@ public final class InferenceCore: Service, Sendable {
         guard ready else { return notReady(endpoint) }
         let outputs: [(name: String, binary: Bool)]
         do throws(RequestDecodeError) {
-            outputs = try request.selectOutputs(modelOutputs: endpoint.metadata.outputs.map(\.name))
+            outputs = try request.selectOutputs(modelOutputs: endpoint.servedOutputs)
         } catch {
             return ServerError(error)
         }

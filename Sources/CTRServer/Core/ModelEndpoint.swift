@@ -74,6 +74,14 @@ final class ModelEndpoint: Sendable {
 
     var name: String { bundle.name }
 
+    /// The outputs v2 infer returns: a CTR bundle's probability (its first output), every output of a plain model.
+    var servedOutputs: [String] {
+        switch requests {
+        case .features: [metadata.outputs[0].name]
+        case .tensors: metadata.outputs.map(\.name)
+        }
+    }
+
     /// Whether `version` (nil = newest) names this endpoint's version.
     func serves(version: String?) -> Bool { version == nil || version == bundle.version }
 }
