@@ -50,6 +50,12 @@ public final class InferenceCore: Service, Sendable {
     /// Names of the served models, sorted.
     public var modelNames: [String] { endpoints.keys.sorted() }
 
+    /// Whether `model` takes raw rows on the CTR API (it has a features.json), rather than only v2 tensors.
+    public func takesRawRows(_ model: String) -> Bool {
+        guard case .features = endpoints[model]?.requests else { return false }
+        return true
+    }
+
     /// Inference threads across every model's pool (the event loops take the cores they leave).
     public var inferenceThreads: Int { endpoints.values.reduce(0) { $0 + $1.instance.configuration.threadCount } }
 
