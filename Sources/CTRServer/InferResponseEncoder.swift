@@ -54,12 +54,7 @@ public struct InferResponseEncoder: Sendable {
         appendHeader(name: name, datatype: Element.inferDatatype, shape: shape)
         if asBinary {
             // Little-endian on every platform Swift serves from (x86-64, arm64): raw memory is the wire form.
-            let bytes = UnsafeRawBufferPointer(values)
-            JSONWriter.appendRaw(",\"parameters\":{\"binary_data_size\":", to: &json)
-            JSONWriter.appendInteger(bytes.count, to: &json)
-            JSONWriter.appendRaw("}}", to: &json)
-            binary.append(contentsOf: bytes)
-            hasBinaryOutput = true
+            appendBinary(UnsafeRawBufferPointer(values))
         } else {
             json.reserveCapacity(json.count + 16 + values.count * 14)
             JSONWriter.appendRaw(",\"data\":[", to: &json)
@@ -109,11 +104,7 @@ public struct InferResponseEncoder: Sendable {
         case .fp16, .bf16, .bytes:
             appendHeader(name: name, datatype: datatype, shape: shape)
             if asBinary || datatype == .bytes {
-                JSONWriter.appendRaw(",\"parameters\":{\"binary_data_size\":", to: &json)
-                JSONWriter.appendInteger(bytes.count, to: &json)
-                JSONWriter.appendRaw("}}", to: &json)
-                binary.append(contentsOf: bytes)
-                hasBinaryOutput = true
+                appendBinary(bytes)
             } else {
                 JSONWriter.appendRaw(",\"data\":[", to: &json)
                 for index in 0..<(bytes.count / 2) {
@@ -146,6 +137,15 @@ public struct InferResponseEncoder: Sendable {
     /// Closes the JSON object.
     public mutating func finish() {
         JSONWriter.appendRaw("]}", to: &json)
+    }
+
+    /// Closes an output's header with its `binary_data_size` and queues its bytes after the JSON.
+    private mutating func appendBinary(_ bytes: UnsafeRawBufferPointer) {
+        JSONWriter.appendRaw(",\"parameters\":{\"binary_data_size\":", to: &json)
+        JSONWriter.appendInteger(bytes.count, to: &json)
+        JSONWriter.appendRaw("}}", to: &json)
+        binary.append(contentsOf: bytes)
+        hasBinaryOutput = true
     }
 
     private mutating func appendHeader(name: String, datatype: InferDatatype, shape: some Sequence<Int>) {
