@@ -10,6 +10,7 @@ setup:
 
 fixtures: setup
 	@$(PY) scripts/make_fixtures.py --out $(FIXTURES)
+	@$(PY) scripts/make_tensor_fixtures.py --out $(FIXTURES)/tensor
 
 build: setup
 	$(SWIFT) build

@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "CTRServer",
             dependencies: [
-                "CTRServing", "CTRFeatures", "CTRGRPCProtocol", "ONNXRuntime",
+                "CTRServing", "CTRFeatures", "CTRGRPCProtocol",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),

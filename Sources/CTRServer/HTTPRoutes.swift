@@ -167,7 +167,7 @@ package final class HTTPRoutes: Sendable {
         let failure = (body ?? Self.emptyBody).withUnsafeReadableBytes { bytes -> ServerError? in
             let request: InferRequest
             do throws(RequestDecodeError) {
-                request = try InferRequestDecoder(maxElements: endpoint.validator.maxElements).decode(bytes, headerLength: headerLength)
+                request = try InferRequestDecoder(maxElements: endpoint.maxElements).decode(bytes, headerLength: headerLength)
             } catch {
                 return ServerError(error)
             }
@@ -185,7 +185,7 @@ package final class HTTPRoutes: Sendable {
         var encoder = InferResponseEncoder()
         encoder.begin(modelName: result.modelName, modelVersion: result.modelVersion, id: result.id)
         for output in result.outputs {
-            encoder.appendOutput(name: output.name, shape: result.shape, values: result.predictions, binary: output.binary)
+            encoder.appendOutput(name: output.name, datatype: output.datatype, shape: output.shape, bytes: output.bytes, binary: output.binary)
         }
         encoder.finish()
         guard let headerLength = encoder.headerLength else { return .json(.ok, encoder.json) }

@@ -54,12 +54,7 @@ public struct InferResponseEncoder: Sendable {
         appendHeader(name: name, datatype: Element.inferDatatype, shape: shape)
         if asBinary {
             // Little-endian on every platform Swift serves from (x86-64, arm64): raw memory is the wire form.
-            let bytes = UnsafeRawBufferPointer(values)
-            JSONWriter.appendRaw(",\"parameters\":{\"binary_data_size\":", to: &json)
-            JSONWriter.appendInteger(bytes.count, to: &json)
-            JSONWriter.appendRaw("}}", to: &json)
-            binary.append(contentsOf: bytes)
-            hasBinaryOutput = true
+            appendBinary(UnsafeRawBufferPointer(values))
         } else {
             json.reserveCapacity(json.count + 16 + values.count * 14)
             JSONWriter.appendRaw(",\"data\":[", to: &json)
@@ -78,9 +73,79 @@ public struct InferResponseEncoder: Sendable {
         values.withUnsafeBufferPointer { appendOutput(name: name, shape: shape, values: $0, binary: asBinary) }
     }
 
+    /// Appends an output tensor given as little-endian element bytes of `datatype` (not BYTES); FP16 and
+    /// BF16 go into JSON as the numbers they hold.
+    public mutating func appendOutput(name: String, datatype: InferDatatype, shape: some Sequence<Int>, bytes: UnsafeRawBufferPointer, binary asBinary: Bool) {
+        func typed<T: InferElement>(_: T.Type) {
+            let count = bytes.count / MemoryLayout<T>.stride
+            // Output buffers come from ONNX Runtime or a job, aligned to their element; copy if one is not.
+            if Int(bitPattern: bytes.baseAddress) % MemoryLayout<T>.alignment == 0 {
+                appendOutput(name: name, shape: shape, values: UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: T.self), count: count),
+                             binary: asBinary)
+            } else {
+                appendOutput(name: name, shape: shape, values: (0..<count).map { bytes.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.stride, as: T.self) },
+                             binary: asBinary)
+            }
+        }
+        switch datatype {
+        case .fp32: typed(Float.self)
+        case .fp64: typed(Double.self)
+        case .int64: typed(Int64.self)
+        case .int32: typed(Int32.self)
+        case .int16: typed(Int16.self)
+        case .int8: typed(Int8.self)
+        case .uint64: typed(UInt64.self)
+        case .uint32: typed(UInt32.self)
+        case .uint16: typed(UInt16.self)
+        case .uint8: typed(UInt8.self)
+        case .bool:
+            // ONNX stores BOOL as one byte 0/1, which is also the binary extension's form.
+            typed(Bool.self)
+        case .fp16, .bf16, .bytes:
+            appendHeader(name: name, datatype: datatype, shape: shape)
+            if asBinary || datatype == .bytes {
+                appendBinary(bytes)
+            } else {
+                JSONWriter.appendRaw(",\"data\":[", to: &json)
+                for index in 0..<(bytes.count / 2) {
+                    if index > 0 { json.append(UInt8(ascii: ",")) }
+                    let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self))
+                    JSONWriter.appendFloat(datatype == .bf16 ? Float(bitPattern: UInt32(bits) << 16) : Self.float(half: bits), to: &json)
+                }
+                JSONWriter.appendRaw("]}", to: &json)
+            }
+        }
+    }
+
+    /// An IEEE 754 half-precision value widened to Float (exact), without relying on `Float16`, which x86-64 lacks on some platforms.
+    static func float(half bits: UInt16) -> Float {
+        let sign = UInt32(bits & 0x8000) << 16
+        let exponent = Int((bits >> 10) & 0x1f)
+        let mantissa = UInt32(bits & 0x3ff)
+        switch exponent {
+        case 0:
+            // Subnormal (or zero): mantissa × 2^-24.
+            let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
+            return sign == 0 ? magnitude : -magnitude
+        case 31:
+            return Float(bitPattern: sign | 0x7f80_0000 | (mantissa << 13))
+        default:
+            return Float(bitPattern: sign | (UInt32(exponent - 15 + 127) << 23) | (mantissa << 13))
+        }
+    }
+
     /// Closes the JSON object.
     public mutating func finish() {
         JSONWriter.appendRaw("]}", to: &json)
+    }
+
+    /// Closes an output's header with its `binary_data_size` and queues its bytes after the JSON.
+    private mutating func appendBinary(_ bytes: UnsafeRawBufferPointer) {
+        JSONWriter.appendRaw(",\"parameters\":{\"binary_data_size\":", to: &json)
+        JSONWriter.appendInteger(bytes.count, to: &json)
+        JSONWriter.appendRaw("}}", to: &json)
+        binary.append(contentsOf: bytes)
+        hasBinaryOutput = true
     }
 
     private mutating func appendHeader(name: String, datatype: InferDatatype, shape: some Sequence<Int>) {

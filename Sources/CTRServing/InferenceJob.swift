@@ -4,7 +4,7 @@
 /// Float), sequence ids (`rows × sequenceWidth` Int64) and outputs (`rows` Float),
 /// freed in `deinit`. The creator fills the inputs before `submit`; after that only the inference thread touches
 /// the buffer until `completion` runs (the queue's lock orders the hand-over), hence `@unchecked Sendable`.
-public final class InferenceJob: @unchecked Sendable {
+public final class InferenceJob: QueuedJob, @unchecked Sendable {
     /// What a job ends with; the output buffer is valid only during the completion call.
     public enum Outcome {
         case success(UnsafeBufferPointer<Float>)

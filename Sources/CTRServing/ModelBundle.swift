@@ -1,7 +1,10 @@
 import CTRFeatures
 import Foundation
 
-/// One servable model version: `model.onnx`, its `features.json`, and `model.json` when present.
+/// One servable model version: `model.onnx`, its `features.json` when it serves raw features, and `model.json` when present.
+///
+/// Without `features.json` the directory is a plain ONNX model, served over KServe v2 with the tensors
+/// its own signature names (as Triton's ONNX backend serves one).
 public struct ModelBundle: Sendable {
     /// The name clients use in URLs.
     public let name: String
@@ -9,7 +12,8 @@ public struct ModelBundle: Sendable {
     public let version: String
     public let directory: String
     public let modelPath: String
-    public let featureMap: FeatureMap
+    /// The schema, vocabularies and signature from `features.json`; nil for a plain ONNX model.
+    public let featureMap: FeatureMap?
     /// The training summary from `model.json` (architecture, metrics), kept verbatim for metadata.
     public let summary: [String: String]
 
@@ -20,13 +24,14 @@ public struct ModelBundle: Sendable {
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw ServingError(.modelLoad, "model bundle \(directory) has no model.onnx")
         }
-        guard FileManager.default.fileExists(atPath: featuresPath) else {
-            throw ServingError(.modelLoad, "model bundle \(directory) has no features.json (the vocabulary the model was trained with)")
-        }
-        do {
-            featureMap = try FeatureMap(contentsOf: URL(fileURLWithPath: featuresPath))
-        } catch {
-            throw ServingError(.modelLoad, "cannot load \(featuresPath): \(error)")
+        if FileManager.default.fileExists(atPath: featuresPath) {
+            do {
+                featureMap = try FeatureMap(contentsOf: URL(fileURLWithPath: featuresPath))
+            } catch {
+                throw ServingError(.modelLoad, "cannot load \(featuresPath): \(error)")
+            }
+        } else {
+            featureMap = nil
         }
         self.name = name
         self.version = version

@@ -59,4 +59,30 @@ public struct PoolConfiguration: Sendable, Equatable {
             throw ServingError(.modelLoad, "session options: \(error.message)")
         }
     }
+
+    /// The sessions of a pool over `modelPath` (one when shared), sharing one copy of the large weights when
+    /// configured and there is more than one session.
+    func makeSessions(modelPath: String, environment: ORTEnvironment) throws(ServingError) -> (sessions: [ORTSession], sharedWeights: ORTSharedInitializers?) {
+        let options = try makeSessionOptions(environment: environment)
+        let count = sharedSession ? 1 : threadCount
+        var sessions: [ORTSession] = []
+        let sharedWeights: ORTSharedInitializers?
+        do {
+            // One session has nobody to share with; its own copy costs the same and keeps ONNX Runtime's path.
+            if shareWeights && count > 1 {
+                let weights = try ORTSharedInitializers(modelPath: modelPath, environment: environment, minimumBytes: sharedWeightMinimumBytes)
+                try options.addInitializers(weights)
+                sharedWeights = weights
+            } else {
+                sharedWeights = nil
+            }
+            let container = shareWeights ? try ORTPrepackedWeights(environment: environment) : nil
+            for _ in 0..<count {
+                sessions.append(try ORTSession(path: modelPath, options: options, environment: environment, prepackedWeights: container))
+            }
+        } catch {
+            throw ServingError(.modelLoad, "cannot load \(modelPath): \(error.message)")
+        }
+        return (sessions, sharedWeights)
+    }
 }

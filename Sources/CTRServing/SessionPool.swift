@@ -20,39 +20,30 @@ public final class SessionPool: Sendable {
     public let layout: InputLayout
     /// This model's counters in Triton's statistics terms (also on `/metrics` under Triton's names).
     public let statistics: ModelStatistics
+    /// The model's inputs and outputs as its session reports them.
+    public let inputs: [TensorDescription]
+    public let outputs: [TensorDescription]
     /// The one copy of the large weights every session reads, when the pool shares them.
     public let sharedWeights: ORTSharedInitializers?
-    private let queue: BatchQueue
+    private let queue: BatchQueue<InferenceJob>
     private let threads: ThreadGroup
 
     /// Loads `bundle` into `configuration.poolSize` sessions and starts the inference threads.
     public init(bundle: ModelBundle, configuration: PoolConfiguration, environment: ORTEnvironment, metrics: ServingMetrics) throws(ServingError) {
+        guard let map = bundle.featureMap else {
+            throw ServingError(.modelLoad, "model bundle \(bundle.directory) has no features.json: the CTR pool needs the vocabulary the model was trained with")
+        }
         self.bundle = bundle
         self.configuration = configuration
         self.metrics = metrics
         statistics = ModelStatistics(metrics: metrics.model(name: bundle.name, version: bundle.version))
-        encoder = FeatureEncoder(map: bundle.featureMap)
-        layout = InputLayout(signature: bundle.featureMap.signature)
-        let options = try configuration.makeSessionOptions(environment: environment)
-        let count = configuration.sharedSession ? 1 : configuration.threadCount
-        var sessions: [ORTSession] = []
-        do {
-            // One session has nobody to share with; its own copy costs the same and keeps ONNX Runtime's path.
-            if configuration.shareWeights && count > 1 {
-                sharedWeights = try ORTSharedInitializers(modelPath: bundle.modelPath, environment: environment,
-                                                          minimumBytes: configuration.sharedWeightMinimumBytes)
-                try options.addInitializers(sharedWeights!)
-            } else {
-                sharedWeights = nil
-            }
-            let container = configuration.shareWeights ? try ORTPrepackedWeights(environment: environment) : nil
-            for _ in 0..<count {
-                sessions.append(try ORTSession(path: bundle.modelPath, options: options, environment: environment, prepackedWeights: container))
-            }
-        } catch {
-            throw ServingError(.modelLoad, "cannot load \(bundle.modelPath): \(error.message)")
-        }
-        try Self.checkSignature(sessions[0], map: bundle.featureMap, path: bundle.modelPath)
+        encoder = FeatureEncoder(map: map)
+        layout = InputLayout(signature: map.signature)
+        let (sessions, sharedWeights) = try configuration.makeSessions(modelPath: bundle.modelPath, environment: environment)
+        self.sharedWeights = sharedWeights
+        try Self.checkSignature(sessions[0], map: map, path: bundle.modelPath)
+        inputs = try sessions[0].inputs.map { (info) throws(ServingError) in try TensorDescription.from(info, path: bundle.modelPath) }
+        outputs = try sessions[0].outputs.map { (info) throws(ServingError) in try TensorDescription.from(info, path: bundle.modelPath) }
         Self.returnFreedHeapMemory()
         self.sessions = sessions
         queue = BatchQueue(capacity: configuration.maxQueueSize, maxRows: configuration.maxBatchSize,
@@ -99,15 +90,7 @@ public final class SessionPool: Sendable {
 
     /// Queues a job; a full queue or a stopping pool refuses it at once without calling its completion.
     public func submit(_ job: InferenceJob) throws(ServingError) {
-        switch queue.submit(job) {
-        case .accepted:
-            return
-        case .full:
-            metrics.queueRejected()
-            throw ServingError(.queueFull, "the inference queue is full (\(configuration.maxQueueSize) requests waiting); retry shortly")
-        case .stopped:
-            throw ServingError(.shuttingDown, "the server is shutting down")
-        }
+        try queue.enqueue(job, metrics: metrics)
     }
 
     /// Requests waiting for a thread.
@@ -165,7 +148,7 @@ public final class SessionPool: Sendable {
 private final class InferenceWorker: @unchecked Sendable {
     // Touched only by its own thread after start.
     let session: ORTSession
-    let queue: BatchQueue
+    let queue: BatchQueue<InferenceJob>
     let metrics: ServingMetrics
     let statistics: ModelStatistics
     let maxBatchRows: Int
@@ -175,7 +158,7 @@ private final class InferenceWorker: @unchecked Sendable {
     var sequences: UnsafeMutableBufferPointer<Int64>
     var output: UnsafeMutableBufferPointer<Float>
 
-    init(session: ORTSession, queue: BatchQueue, metrics: ServingMetrics, statistics: ModelStatistics, maxBatchRows: Int, layout: InputLayout) {
+    init(session: ORTSession, queue: BatchQueue<InferenceJob>, metrics: ServingMetrics, statistics: ModelStatistics, maxBatchRows: Int, layout: InputLayout) {
         self.session = session
         self.queue = queue
         self.metrics = metrics
@@ -196,30 +179,8 @@ private final class InferenceWorker: @unchecked Sendable {
     }
 
     func run() {
-        var batch: [InferenceJob] = []
-        var live: [InferenceJob] = []
-        var waits: [Double] = []
-        batch.reserveCapacity(64)
-        live.reserveCapacity(64)
-        waits.reserveCapacity(64)
-        while queue.nextBatch(into: &batch) {
-            let now = MonotonicClock.nanoseconds()
-            live.removeAll(keepingCapacity: true)
-            waits.removeAll(keepingCapacity: true)
-            for job in batch {
-                let wait = MonotonicClock.seconds(from: job.enqueuedAt, to: now)
-                if job.deadline != 0 && now > job.deadline {
-                    metrics.deadlineExpired(queueWait: wait)
-                    job.completion(.failure(ServingError(.deadlineExpired,
-                        "request deadline expired after \(Int(wait * 1_000)) ms in the queue; nothing was run")))
-                    continue
-                }
-                live.append(job)
-                waits.append(wait)
-            }
-            batch.removeAll(keepingCapacity: true)
-            guard !live.isEmpty else { continue }
-            runBatch(live, waits: waits)
+        queue.serve(metrics: metrics, expired: { job, error in job.completion(.failure(error)) }) { jobs, waits in
+            runBatch(jobs, waits: waits)
         }
     }
 

@@ -142,17 +142,7 @@ public final class ORTSession: @unchecked Sendable {
             for result in results { api.releaseValue(result) }
             throw api.consume(status, "Run")
         }
-        var adopted: [ORTValue] = []
-        adopted.reserveCapacity(results.count)
-        for (position, result) in results.enumerated() {
-            do throws(ORTError) {
-                adopted.append(try ORTValue(adopting: result!, environment: environment))
-            } catch {
-                for remaining in results[(position + 1)...] { api.releaseValue(remaining) }
-                throw error
-            }
-        }
-        return adopted
+        return try adopt(results)
     }
 
     /// Runs the model on caller memory and writes into caller memory: the allocation-free path for serving.
@@ -160,28 +150,17 @@ public final class ORTSession: @unchecked Sendable {
     /// `inputs` are in the model's input order; `outputs` are in its output order (a prefix of them), each a
     /// buffer with exactly the shape the model produces. Both must stay valid for the call.
     public func run(inputs views: UnsafeBufferPointer<ORTTensorView>, outputs outputViews: UnsafeBufferPointer<ORTTensorView>) throws(ORTError) {
-        guard views.count == inputs.count else {
-            throw ORTError(.inputName, "the model takes \(inputs.count) inputs \(inputs.map(\.name)), got \(views.count)")
-        }
         guard outputViews.count <= outputs.count else {
             throw ORTError(.inputName, "the model has \(outputs.count) outputs, got \(outputViews.count) output buffers")
         }
-        for index in 0..<views.count {
-            let view = views[index]
-            try validate(elementType: view.elementType, shape: view.shape, byteCount: view.byteCount, input: index)
-        }
+        try validate(views)
         let api = environment.runtime.api
         let memoryInfo = environment.cpuMemoryInfo
         let total = views.count + outputViews.count
         try withUnsafeTemporaryAllocation(of: ORTHandle?.self, capacity: total) { (values) throws(ORTError) in
             values.initialize(repeating: nil)
             defer { for value in values { api.releaseValue(value) } }
-            for (index, view) in views.enumerated() {
-                let status = view.shape.withUnsafePointer {
-                    api.createTensorWithData(memoryInfo, view.data, view.byteCount, $0, view.shape.count, view.elementType.rawValue, &values[index])
-                }
-                try api.check(status, "input \(inputs[index].name)")
-            }
+            try createInputs(views, into: values)
             for (index, view) in outputViews.enumerated() {
                 let status = view.shape.withUnsafePointer {
                     api.createTensorWithData(memoryInfo, view.data, view.byteCount, $0, view.shape.count, view.elementType.rawValue,
@@ -194,6 +173,64 @@ public final class ORTSession: @unchecked Sendable {
                                  UnsafePointer(outputNames.baseAddress!), outputViews.count, base + views.count)
             try api.check(status, "Run")
         }
+    }
+
+    /// Runs the model on caller memory and returns every output, allocated by ONNX Runtime: for models whose
+    /// output shapes only the run knows. `inputs` are in the model's input order and stay valid for the call.
+    public func run(inputs views: UnsafeBufferPointer<ORTTensorView>) throws(ORTError) -> [ORTValue] {
+        try validate(views)
+        let api = environment.runtime.api
+        var results = [ORTHandle?](repeating: nil, count: outputs.count)
+        try withUnsafeTemporaryAllocation(of: ORTHandle?.self, capacity: max(1, views.count)) { (values) throws(ORTError) in
+            values.initialize(repeating: nil)
+            defer { for value in values { api.releaseValue(value) } }
+            try createInputs(views, into: values)
+            let status = api.run(handle, nil, UnsafePointer(inputNames.baseAddress!), values.baseAddress!, views.count,
+                                 UnsafePointer(outputNames.baseAddress!), outputs.count, &results)
+            if let status {
+                for result in results { api.releaseValue(result) }
+                throw api.consume(status, "Run")
+            }
+        }
+        return try adopt(results)
+    }
+
+    /// Checks caller-memory inputs (model order) against the model, naming the first that does not fit.
+    private func validate(_ views: UnsafeBufferPointer<ORTTensorView>) throws(ORTError) {
+        guard views.count == inputs.count else {
+            throw ORTError(.inputName, "the model takes \(inputs.count) inputs \(inputs.map(\.name)), got \(views.count)")
+        }
+        for index in 0..<views.count {
+            let view = views[index]
+            try validate(elementType: view.elementType, shape: view.shape, byteCount: view.byteCount, input: index)
+        }
+    }
+
+    /// Wraps caller-memory inputs in OrtValues at the front of `values` (the caller releases them).
+    private func createInputs(_ views: UnsafeBufferPointer<ORTTensorView>, into values: UnsafeMutableBufferPointer<ORTHandle?>) throws(ORTError) {
+        let api = environment.runtime.api
+        let memoryInfo = environment.cpuMemoryInfo
+        for (index, view) in views.enumerated() {
+            let status = view.shape.withUnsafePointer {
+                api.createTensorWithData(memoryInfo, view.data, view.byteCount, $0, view.shape.count, view.elementType.rawValue, &values[index])
+            }
+            try api.check(status, "input \(inputs[index].name)")
+        }
+    }
+
+    /// Wraps `Run`'s output handles; on a failure the rest are released.
+    private func adopt(_ results: [ORTHandle?]) throws(ORTError) -> [ORTValue] {
+        var adopted: [ORTValue] = []
+        adopted.reserveCapacity(results.count)
+        for (position, result) in results.enumerated() {
+            do throws(ORTError) {
+                adopted.append(try ORTValue(adopting: result!, environment: environment))
+            } catch {
+                for remaining in results[(position + 1)...] { environment.runtime.api.releaseValue(remaining) }
+                throw error
+            }
+        }
+        return adopted
     }
 
     /// Runs on caller memory: array-literal convenience over the buffer-pointer form.

@@ -49,7 +49,7 @@ extension BenchCommand {
             }
             let runtime = try runtimeOptions.loadRuntime()
             let threadCount = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
-            let map = bundle.featureMap
+            guard let map = bundle.featureMap else { throw CLIError("\(bundle.directory) has no features.json: the ceiling bench encodes raw rows, which needs one") }
             let sessions: [ORTSession]
             do {
                 let environment = try ORTEnvironment.make(runtime: runtime, settings: .init(logLevel: .error))

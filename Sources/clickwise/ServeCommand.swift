@@ -224,7 +224,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let port = address.port ?? self.port
         print("clickwise \(InferenceCore.version) serving \(core.modelNames.joined(separator: ", ")) on http://\(host):\(port)")
-        print("  POST http://\(host):\(port)/v1/models/\(core.modelNames[0]):predict   (KServe v2: /v2/models/\(core.modelNames[0])/infer)")
+        let first = core.modelNames[0]
+        if core.takesRawRows(first) {
+            print("  POST http://\(host):\(port)/v1/models/\(first):predict   (KServe v2: /v2/models/\(first)/infer)")
+        } else {
+            print("  POST http://\(host):\(port)/v2/models/\(first)/infer   (a plain ONNX model: KServe v2 tensors, GET /v2/models/\(first) lists them)")
+        }
         if let grpc {
             do {
                 try grpc.bind()

@@ -115,12 +115,13 @@ struct TuneCommand: ParsableCommand {
         let bundles: [ModelBundle]
         do { bundles = try ModelRepository.discover(model) } catch { throw CLIError(error.message) }
         guard let bundle = bundles.first else { throw CLIError("\(model): no model bundle") }
+        guard let featureMap = bundle.featureMap else { throw CLIError("\(bundle.directory) has no features.json: tune drives the CTR API, which needs one") }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("clickwise-tune-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let rowsPath = work + "/rows.jsonl"
-        try Data(Self.sampleRows(bundle.featureMap, count: 400).utf8).write(to: URL(fileURLWithPath: rowsPath))
+        try Data(Self.sampleRows(featureMap, count: 400).utf8).write(to: URL(fileURLWithPath: rowsPath))
         let scriptPath = wrkScript ?? (work + "/predict_single.lua")
         if wrkScript == nil { try Data(Self.builtInScript.utf8).write(to: URL(fileURLWithPath: scriptPath)) }
 

@@ -193,7 +193,7 @@ struct GRPCTests {
             async let busy = client.modelInfer(GRPCRequests.raw(0..<1000))
             guard try await waitFor({ core.metrics.runningBatches > 0 }) else { throw ServeProcess.Failure.message("the big call never ran") }
             async let queued = client.modelInfer(GRPCRequests.raw(0..<1))
-            guard try await waitFor({ core.endpoints["tiny"]!.pool.queueDepth > 0 }) else { throw ServeProcess.Failure.message("the second call never queued") }
+            guard try await waitFor({ core.endpoints["tiny"]!.instance.queueDepth > 0 }) else { throw ServeProcess.Failure.message("the second call never queued") }
             let refused: RPCError? = await {
                 do {
                     _ = try await client.modelInfer(GRPCRequests.raw(0..<1))

@@ -48,6 +48,28 @@ struct InferResponseEncoderTests {
         #expect(String(decoding: encoder.json, as: UTF8.self) == #"{"model_name":"m","outputs":[]}"#)
     }
 
+    @Test("outputs given as bytes of a datatype: FP16 and BF16 as numbers in JSON, BOOL as true/false, binary verbatim")
+    func byteOutputs() throws {
+        var encoder = InferResponseEncoder()
+        encoder.begin(modelName: "m", modelVersion: nil, id: nil)
+        // FP16 1.0, -2.5, 2^-24 (smallest subnormal), 65504 (largest); BF16 1.0, -0.5.
+        let halves: [UInt16] = [0x3c00, 0xc100, 0x0001, 0x7bff], bfloats: [UInt16] = [0x3f80, 0xbf00]
+        halves.withUnsafeBytes { encoder.appendOutput(name: "h", datatype: .fp16, shape: [4], bytes: $0, binary: false) }
+        bfloats.withUnsafeBytes { encoder.appendOutput(name: "b", datatype: .bf16, shape: [2], bytes: $0, binary: false) }
+        [UInt8(1), 0].withUnsafeBytes { encoder.appendOutput(name: "flag", datatype: .bool, shape: [2], bytes: $0, binary: false) }
+        [Int8(-3), 7].withUnsafeBytes { encoder.appendOutput(name: "small", datatype: .int8, shape: [2], bytes: $0, binary: true) }
+        halves.withUnsafeBytes { encoder.appendOutput(name: "raw", datatype: .fp16, shape: [4], bytes: $0, binary: true) }
+        encoder.finish()
+        let headerLength = try #require(encoder.headerLength)
+        let outputs = try #require((try JSONSerialization.jsonObject(with: Data(encoder.json)) as? [String: Any])?["outputs"] as? [[String: Any]])
+        #expect(headerLength == encoder.json.count)
+        #expect((outputs[0]["data"] as? [Double])?.map(Float.init) == [1, -2.5, 0x1p-24, 65504] && outputs[0]["datatype"] as? String == "FP16")
+        #expect(outputs[1]["data"] as? [Double] == [1, -0.5])
+        #expect(outputs[2]["data"] as? [Bool] == [true, false] && outputs[2]["datatype"] as? String == "BOOL")
+        #expect((outputs[3]["parameters"] as? [String: Int])?["binary_data_size"] == 2 && outputs[3]["datatype"] as? String == "INT8")
+        #expect(encoder.binary == [0xfd, 7, 0x00, 0x3c, 0x00, 0xc1, 0x01, 0x00, 0xff, 0x7b])
+    }
+
     @Test("model and server metadata")
     func metadata() throws {
         var out: [UInt8] = []

@@ -154,7 +154,7 @@ struct ModelLifecycleTests {
         #expect(index.map(\.state) == ["UNAVAILABLE", "READY"] && index[0].reason.contains("replaced by version 2"), "\(index)")
         // The old version was released: its pool takes no more work.
         let job = InferenceJob(rows: 1, sparseWidth: 26, denseWidth: 13, sequenceWidth: 0) { _ in }
-        #expect(throws: ServingError.self) { try oldEndpoint?.pool.submit(job) }
+        #expect(throws: ServingError.self) { try oldEndpoint?.featurePool?.submit(job) }
         // ...and nothing keeps it: its sessions are freed once this test lets go of it.
         weak let released = oldEndpoint
         oldEndpoint = nil
@@ -215,7 +215,7 @@ struct ModelLifecycleTests {
         let index = try ModelVersions.index(server.port)
         #expect(index.map(\.state) == ["UNAVAILABLE"] && index[0].reason.contains("unloaded"), "\(index)")
         let job = InferenceJob(rows: 1, sparseWidth: 26, denseWidth: 13, sequenceWidth: 0) { _ in }
-        #expect(throws: ServingError.self) { try endpoint.pool.submit(job) }
+        #expect(throws: ServingError.self) { try endpoint.featurePool?.submit(job) }
         // Polling leaves an unloaded model unloaded.
         await InferenceCore.offPool(name: "test-poll") { server.application.pollRepository() }
         #expect(try client.send("GET", "/v2/models/tiny/ready").status == 503)
@@ -329,4 +329,11 @@ final class ManagedAtomicFlag: @unchecked Sendable {
     private let lock = NSLock()
     func set() { lock.lock(); value = true; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+extension ModelEndpoint {
+    /// The session pool of a bundle with features.json (nil for a plain ONNX model).
+    var featurePool: SessionPool? {
+        if case .features(let pool) = instance { pool } else { nil }
+    }
 }

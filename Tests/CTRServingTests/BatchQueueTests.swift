@@ -14,7 +14,7 @@ struct BatchQueueTests {
 
     @Test("a full queue refuses the next job")
     func fullQueue() {
-        let queue = BatchQueue(capacity: 2, maxRows: 1, maxDelayNanoseconds: 0)
+        let queue = BatchQueue<InferenceJob>(capacity: 2, maxRows: 1, maxDelayNanoseconds: 0)
         #expect(queue.submit(Self.job(rows: 1)) == .accepted)
         #expect(queue.submit(Self.job(rows: 1)) == .accepted)
         #expect(queue.submit(Self.job(rows: 1)) == .full)
@@ -23,7 +23,7 @@ struct BatchQueueTests {
 
     @Test("max batch 1 hands out one job per batch, in order (the plain pool)")
     func noBatching() {
-        let queue = BatchQueue(capacity: 8, maxRows: 1, maxDelayNanoseconds: 0)
+        let queue = BatchQueue<InferenceJob>(capacity: 8, maxRows: 1, maxDelayNanoseconds: 0)
         for tag in 0..<3 { _ = queue.submit(Self.job(rows: 1, tag: tag)) }
         var batch: [InferenceJob] = []
         for expected in 0..<3 {
@@ -34,7 +34,7 @@ struct BatchQueueTests {
 
     @Test("jobs are merged up to maxRows in arrival order; a job that does not fit waits for the next batch")
     func merging() {
-        let queue = BatchQueue(capacity: 8, maxRows: 8, maxDelayNanoseconds: 0)
+        let queue = BatchQueue<InferenceJob>(capacity: 8, maxRows: 8, maxDelayNanoseconds: 0)
         for (tag, rows) in [3, 4, 2, 5].enumerated() { _ = queue.submit(Self.job(rows: rows, tag: tag)) }
         var batch: [InferenceJob] = []
         #expect(queue.nextBatch(into: &batch))
@@ -45,7 +45,7 @@ struct BatchQueueTests {
 
     @Test("a job larger than maxRows still runs, alone")
     func oversizedJob() {
-        let queue = BatchQueue(capacity: 8, maxRows: 4, maxDelayNanoseconds: 0)
+        let queue = BatchQueue<InferenceJob>(capacity: 8, maxRows: 4, maxDelayNanoseconds: 0)
         _ = queue.submit(Self.job(rows: 100, tag: 7))
         _ = queue.submit(Self.job(rows: 1, tag: 8))
         var batch: [InferenceJob] = []
@@ -56,7 +56,7 @@ struct BatchQueueTests {
     @Test("with a queue delay a thread waits for more rows, then takes what arrived")
     func delayCollects() {
         // maxRows 2: the batch is full, and nextBatch returns, as soon as the second job arrives (well before 5 s).
-        let queue = BatchQueue(capacity: 8, maxRows: 2, maxDelayNanoseconds: 5_000_000_000)
+        let queue = BatchQueue<InferenceJob>(capacity: 8, maxRows: 2, maxDelayNanoseconds: 5_000_000_000)
         _ = queue.submit(Self.job(rows: 1, tag: 1))
         // A thread of its own: the cooperative pool may be busy with other suites.
         Thread {
@@ -72,7 +72,7 @@ struct BatchQueueTests {
 
     @Test("with a queue delay and nothing else arriving, the batch goes when the delay ends")
     func delayExpires() {
-        let queue = BatchQueue(capacity: 8, maxRows: 8, maxDelayNanoseconds: 30_000_000)
+        let queue = BatchQueue<InferenceJob>(capacity: 8, maxRows: 8, maxDelayNanoseconds: 30_000_000)
         _ = queue.submit(Self.job(rows: 1, tag: 1))
         var batch: [InferenceJob] = []
         let start = MonotonicClock.nanoseconds()
@@ -83,7 +83,7 @@ struct BatchQueueTests {
 
     @Test("stop refuses new jobs, hands out queued ones, then ends")
     func stopDrains() {
-        let queue = BatchQueue(capacity: 8, maxRows: 1, maxDelayNanoseconds: 0)
+        let queue = BatchQueue<InferenceJob>(capacity: 8, maxRows: 1, maxDelayNanoseconds: 0)
         _ = queue.submit(Self.job(rows: 1, tag: 5))
         queue.stop()
         #expect(queue.submit(Self.job(rows: 1)) == .stopped)
@@ -104,11 +104,14 @@ struct ModelRepositoryTests {
             _ = FileManager.default.createFile(atPath: "\(root)/m/\(version)/model.onnx", contents: Data())
         }
         #expect(ModelRepository.newestVersion(in: "\(root)/m") == "10")
-        // Bundles without features.json are refused with a message that names the file.
+        // A version without features.json is a plain ONNX model (served over v2 only), not an error.
+        let bundle = try #require(try ModelRepository.discover("\(root)/m").first)
+        #expect(bundle.version == "10" && bundle.name == "m" && bundle.featureMap == nil)
+        #expect(try ModelRepository.discover(root).map(\.directory) == ["\(root)/m/10"])
+        // A broken features.json is refused with a message that names the file.
+        _ = FileManager.default.createFile(atPath: "\(root)/m/10/features.json", contents: Data("{".utf8))
         let error = try #require(throws: ServingError.self) { try ModelRepository.discover("\(root)/m") }
         #expect(error.message.contains("features.json") && error.message.contains("/m/10"))
-        let repositoryError = try #require(throws: ServingError.self) { try ModelRepository.discover(root) }
-        #expect(repositoryError.message.contains("/m/10"))
         let missing = try #require(throws: ServingError.self) { try ModelRepository.discover("\(root)/nothing") }
         #expect(missing.message.contains("does not exist"))
     }

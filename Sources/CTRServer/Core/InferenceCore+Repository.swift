@@ -119,7 +119,7 @@ extension InferenceCore {
         let endpoint: ModelEndpoint
         do throws(ServingError) {
             let bundle = try ModelBundle(directory: newest.directory, name: source.name, version: newest.version)
-            endpoint = try Self.makeEndpoint(bundle, environment: environment, configuration: configuration, metrics: metrics, warm: true)
+            endpoint = try Self.makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: true)
         } catch {
             let still = current.map { "; version \($0.bundle.version) keeps serving" } ?? ""
             records.withLock { $0.set(source.name, newest, .unavailable, reason: "failed to load: \(error.message)", failed: true) }

@@ -1,7 +1,6 @@
 import CTRFeatures
 import CTRServing
 import Logging
-import ONNXRuntime
 import Foundation
 import ServiceLifecycle
 import Synchronization
@@ -17,7 +16,8 @@ public final class InferenceCore: Service, Sendable {
 
     public let configuration: ServerConfiguration
     public let metrics: ServingMetrics
-    let environment: ORTEnvironment
+    /// Loads model instances (ONNX Runtime today), for start-up and for every later load.
+    let backend: InferenceBackend
     /// The served endpoints, an immutable snapshot replaced whole on load, swap and unload: a request holds
     /// the lock only to copy the reference (a retain) and looks its model up outside it; a load holds it only
     /// to publish, so no request waits behind a load or behind another request's lookup.
@@ -36,16 +36,9 @@ public final class InferenceCore: Service, Sendable {
     /// The `/v2` extensions, each of which works on both protocols.
     public static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "model_repository", "metrics"]
 
-    /// Loads ONNX Runtime and the newest version of every model, and starts their inference threads (not yet warmed up).
+    /// Loads the inference backend and the newest version of every model, and starts their inference threads (not yet warmed up).
     public static func build(_ configuration: ServerConfiguration, logger: Logger = Logger(label: "clickwise")) throws(ServingError) -> InferenceCore {
-        let runtime: ORTRuntime
-        let environment: ORTEnvironment
-        do {
-            runtime = try ORTRuntime.load(explicitPath: configuration.ortLibrary)
-            environment = try ORTEnvironment.make(runtime: runtime)
-        } catch {
-            throw ServingError(.modelLoad, error.message)
-        }
+        let backend = try InferenceBackend.onnxRuntime(libraryPath: configuration.ortLibrary)
         let sources = try ModelRepository.scan(configuration.modelPath)
         let metrics = ServingMetrics(routes: Route.labels + RPCRoute.labels)
         var endpoints: [String: ModelEndpoint] = [:]
@@ -53,11 +46,11 @@ public final class InferenceCore: Service, Sendable {
         for source in sources {
             guard let newest = source.newest else { continue }
             let bundle = try ModelBundle(directory: newest.directory, name: source.name, version: newest.version)
-            endpoints[source.name] = try makeEndpoint(bundle, environment: environment, configuration: configuration, metrics: metrics, warm: false)
+            endpoints[source.name] = try makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: false)
             records.discovered(source)
             records.set(source.name, newest, .loading)
         }
-        return InferenceCore(configuration: configuration, metrics: metrics, environment: environment, endpoints: endpoints,
+        return InferenceCore(configuration: configuration, metrics: metrics, backend: backend, endpoints: endpoints,
                              records: records, logger: logger)
     }
 
@@ -66,26 +59,25 @@ public final class InferenceCore: Service, Sendable {
     ///
     /// Blocks for as long as ONNX Runtime loads and runs: call it on a plain thread, never on an event loop
     /// or Swift's cooperative pool. A failed warm-up stops the pool it started.
-    static func makeEndpoint(_ bundle: ModelBundle, environment: ORTEnvironment, configuration: ServerConfiguration,
+    static func makeEndpoint(_ bundle: ModelBundle, backend: InferenceBackend, configuration: ServerConfiguration,
                              metrics: ServingMetrics, warm: Bool) throws(ServingError) -> ModelEndpoint {
-        let pool = try SessionPool(bundle: bundle, configuration: configuration.pool, environment: environment, metrics: metrics)
+        let endpoint = try ModelEndpoint.make(bundle, backend: backend, configuration: configuration, metrics: metrics)
         if warm {
             do throws(ServingError) {
-                try pool.warmUp()
+                try endpoint.instance.warmUp()
             } catch {
-                pool.shutdown()
+                endpoint.instance.shutdown()
                 throw error
             }
         }
-        return ModelEndpoint(bundle: bundle, pool: pool, maxRows: configuration.maxRowsPerRequest,
-                             ignoreUnknownFields: configuration.ignoreUnknownFields)
+        return endpoint
     }
 
-    private init(configuration: ServerConfiguration, metrics: ServingMetrics, environment: ORTEnvironment,
+    private init(configuration: ServerConfiguration, metrics: ServingMetrics, backend: InferenceBackend,
                  endpoints: [String: ModelEndpoint], records: RepositoryRecords, logger: Logger) {
         self.configuration = configuration
         self.metrics = metrics
-        self.environment = environment
+        self.backend = backend
         served = Mutex(ServedModels(endpoints))
         self.records = Mutex(records)
         self.logger = logger
@@ -99,8 +91,14 @@ public final class InferenceCore: Service, Sendable {
     /// Names of the served models, sorted.
     public var modelNames: [String] { endpoints.keys.sorted() }
 
+    /// Whether `model` takes raw rows on the CTR API (it has a features.json), rather than only v2 tensors.
+    public func takesRawRows(_ model: String) -> Bool {
+        guard case .features = endpoints[model]?.requests else { return false }
+        return true
+    }
+
     /// Inference threads across every model's pool (the event loops take the cores they leave).
-    public var inferenceThreads: Int { endpoints.values.reduce(0) { $0 + $1.pool.configuration.threadCount } }
+    public var inferenceThreads: Int { endpoints.values.reduce(0) { $0 + $1.instance.configuration.threadCount } }
 
     /// Runs warm-up batches through every session, then reports ready.
     ///
@@ -109,7 +107,7 @@ public final class InferenceCore: Service, Sendable {
     public func warmUp() throws(ServingError) {
         guard !isReady.load(ordering: .acquiring) else { return }
         let endpoints = self.endpoints
-        for name in endpoints.keys.sorted() { try endpoints[name]!.pool.warmUp() }
+        for name in endpoints.keys.sorted() { try endpoints[name]!.instance.warmUp() }
         records.withLock { records in
             for endpoint in endpoints.values { records.set(endpoint.name, endpoint.bundle.version, .ready) }
         }
@@ -140,7 +138,7 @@ public final class InferenceCore: Service, Sendable {
     public func shutdownPools() {
         lifecycle.withLock { phase in
             phase = .stopped
-            for endpoint in endpoints.values { endpoint.pool.shutdown() }
+            for endpoint in endpoints.values { endpoint.instance.shutdown() }
         }
     }
 
@@ -221,7 +219,7 @@ public final class InferenceCore: Service, Sendable {
 
     /// The `/metrics` page: the gauges read from the state that owns them, then every series.
     public func renderMetrics() -> [UInt8] {
-        for endpoint in endpoints.values { endpoint.pool.statistics.metrics?.setPending(endpoint.pool.queueDepth) }
+        for endpoint in endpoints.values { endpoint.instance.statistics.metrics?.setPending(endpoint.instance.queueDepth) }
         return metrics.render(inFlightRequests: inFlight.count)
     }
 
@@ -287,8 +285,12 @@ public final class InferenceCore: Service, Sendable {
                  transportTimeoutNanoseconds: UInt64?,
                  completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> Result<Bool, ServerError> {
         guard ready else { return .failure(notReady(endpoint)) }
+        guard case .features(let pool, let decoder, _) = endpoint.requests else {
+            return .failure(ServerError(.notFound,
+                "model \"\(endpoint.name)\" has no features.json, so it takes tensors, not raw rows: send them to POST /v2/models/\(endpoint.name)/infer (GET /v2/models/\(endpoint.name) lists its inputs)"))
+        }
         do throws(RequestDecodeError) {
-            try endpoint.decoder.decode(body, into: &scratch)
+            try decoder.decode(body, into: &scratch)
         } catch {
             return .failure(ServerError(error))
         }
@@ -299,10 +301,10 @@ public final class InferenceCore: Service, Sendable {
         case .success(let value): deadline = value
         case .failure(let error): return .failure(error)
         }
-        let job = Self.makeJob(endpoint, rows: rows, deadline: deadline, completion: completion)
-        Self.encode(scratch, with: endpoint.pool.encoder, into: job)
+        let job = Self.makeJob(pool, rows: rows, deadline: deadline, completion: completion)
+        Self.encode(scratch, with: pool.encoder, into: job)
         do {
-            try endpoint.pool.submit(job)
+            try pool.submit(job)
         } catch {
             return .failure(ServerError(error))
         }
@@ -342,11 +344,11 @@ public final class InferenceCore: Service, Sendable {
         }
     }
 
-    /// A job of `rows` rows for `endpoint`'s pool whose outcome is counted in the model's statistics
+    /// A job of `rows` rows for `pool` whose outcome is counted in the model's statistics
     /// (time from now to the answer) before `completion` sees it.
-    private static func makeJob(_ endpoint: ModelEndpoint, rows: Int, deadline: UInt64,
+    private static func makeJob(_ pool: SessionPool, rows: Int, deadline: UInt64,
                                 completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> InferenceJob {
-        let layout = endpoint.pool.layout, statistics = endpoint.pool.statistics, started = MonotonicClock.nanoseconds()
+        let layout = pool.layout, record = Self.recorder(pool.statistics)
         return InferenceJob(rows: rows, sparseWidth: layout.sparseWidth, denseWidth: layout.denseWidth,
                             sequenceWidth: layout.sequenceWidth, deadline: deadline) { outcome in
             let result: Result<UnsafeBufferPointer<Float>, ServerError>
@@ -354,10 +356,17 @@ public final class InferenceCore: Service, Sendable {
             case .success(let predictions): result = .success(predictions)
             case .failure(let error): result = .failure(ServerError(error))
             }
-            let unixMilliseconds = UInt64(Date().timeIntervalSince1970 * 1_000)
-            statistics.requestFinished(nanoseconds: MonotonicClock.nanoseconds() &- started, succeeded: (try? result.get()) != nil,
-                                       unixMilliseconds: unixMilliseconds)
+            record((try? result.get()) != nil)
             completion(result)
+        }
+    }
+
+    /// Counts a request that starts now in `statistics` once it is answered (call with whether it succeeded).
+    private static func recorder(_ statistics: ModelStatistics) -> @Sendable (Bool) -> Void {
+        let started = MonotonicClock.nanoseconds()
+        return { succeeded in
+            let unixMilliseconds = UInt64(Date().timeIntervalSince1970 * 1_000)
+            statistics.requestFinished(nanoseconds: MonotonicClock.nanoseconds() &- started, succeeded: succeeded, unixMilliseconds: unixMilliseconds)
         }
     }
 
@@ -373,12 +382,26 @@ public final class InferenceCore: Service, Sendable {
         guard ready else { return notReady(endpoint) }
         let outputs: [(name: String, binary: Bool)]
         do throws(RequestDecodeError) {
-            outputs = try request.selectOutputs(modelOutputs: [endpoint.outputName])
+            outputs = try request.selectOutputs(modelOutputs: endpoint.servedOutputs)
         } catch {
             return ServerError(error)
         }
+        switch endpoint.requests {
+        case .features(let pool, _, let validator):
+            return inferFeatures(endpoint, pool: pool, validator: validator, request: request, outputs: outputs, bytes: bytes,
+                                 transportTimeoutNanoseconds: transportTimeoutNanoseconds, completion: completion)
+        case .tensors(let pool, let validator):
+            return inferTensors(endpoint, pool: pool, validator: validator, request: request, outputs: outputs, bytes: bytes,
+                                transportTimeoutNanoseconds: transportTimeoutNanoseconds, completion: completion)
+        }
+    }
+
+    /// v2 infer on a CTR bundle: its signature's id and value tensors, one probability per row.
+    private func inferFeatures(_ endpoint: ModelEndpoint, pool: SessionPool, validator: InferInputValidator, request: InferRequest,
+                               outputs: [(name: String, binary: Bool)], bytes: UnsafeRawBufferPointer, transportTimeoutNanoseconds: UInt64?,
+                               completion: @escaping @Sendable (Result<InferResult, ServerError>) -> Void) -> ServerError? {
         let rows: Int
-        switch endpoint.validator.rows(of: request) {
+        switch validator.rows(of: request) {
         case .success(let count): rows = count
         case .failure(let error): return ServerError(error)
         }
@@ -388,14 +411,62 @@ public final class InferenceCore: Service, Sendable {
         case .failure(let error): return error
         }
         let modelName = endpoint.name, version = endpoint.bundle.version, id = request.id
-        let job = Self.makeJob(endpoint, rows: rows, deadline: deadline) { outcome in
-            completion(outcome.map { InferResult(modelName: modelName, modelVersion: version, id: id, outputs: outputs, predictions: $0) })
+        let job = Self.makeJob(pool, rows: rows, deadline: deadline) { outcome in
+            completion(outcome.map { predictions in
+                let tensors = outputs.map { output in
+                    InferResult.Output(name: output.name, datatype: .fp32, shape: [predictions.count, 1],
+                                       bytes: UnsafeRawBufferPointer(predictions), binary: output.binary)
+                }
+                return InferResult(modelName: modelName, modelVersion: version, id: id, outputs: tensors)
+            })
         }
-        if let failure = endpoint.validator.fill(job, from: request, bytes: bytes) {
+        if let failure = validator.fill(job, from: request, bytes: bytes) {
             return ServerError(failure)
         }
         do {
-            try endpoint.pool.submit(job)
+            try pool.submit(job)
+        } catch {
+            return ServerError(error)
+        }
+        return nil
+    }
+
+    /// v2 infer on a plain ONNX model: the tensors its signature names, every selected output as the model gives it.
+    private func inferTensors(_ endpoint: ModelEndpoint, pool: TensorModelPool, validator: TensorInputValidator, request: InferRequest,
+                              outputs: [(name: String, binary: Bool)], bytes: UnsafeRawBufferPointer, transportTimeoutNanoseconds: UInt64?,
+                              completion: @escaping @Sendable (Result<InferResult, ServerError>) -> Void) -> ServerError? {
+        let checked: (rows: Int, inputs: [InferInputTensor])
+        switch validator.check(request) {
+        case .success(let value): checked = value
+        case .failure(let error): return ServerError(error)
+        }
+        let deadline: UInt64
+        switch Self.deadline(transportTimeoutNanoseconds: transportTimeoutNanoseconds, parameters: request.parameters) {
+        case .success(let value): deadline = value
+        case .failure(let error): return error
+        }
+        let modelName = endpoint.name, version = endpoint.bundle.version, id = request.id, record = Self.recorder(pool.statistics)
+        let job = TensorJob(rows: checked.rows, shapes: checked.inputs.map(\.shape),
+                            elementSizes: pool.inputs.map { $0.elementType.byteSize ?? 1 }, deadline: deadline) { outcome in
+            switch outcome {
+            case .success(let tensors):
+                record(true)
+                let selected = outputs.compactMap { output -> InferResult.Output? in
+                    guard let tensor = tensors.first(where: { $0.name == output.name }) else { return nil }
+                    return InferResult.Output(name: tensor.name, datatype: InferDatatype(tensor.elementType), shape: tensor.shape.map { Int($0) },
+                                              bytes: tensor.bytes, binary: output.binary)
+                }
+                completion(.success(InferResult(modelName: modelName, modelVersion: version, id: id, outputs: selected)))
+            case .failure(let error):
+                record(false)
+                completion(.failure(ServerError(error)))
+            }
+        }
+        if let failure = validator.fill(job, from: checked.inputs, bytes: bytes) {
+            return ServerError(failure)
+        }
+        do {
+            try pool.submit(job)
         } catch {
             return ServerError(error)
         }
@@ -411,10 +482,10 @@ public final class InferenceCore: Service, Sendable {
             let endpoints = self.endpoints
             return .success(endpoints.keys.sorted().map { name in
                 let endpoint = endpoints[name]!
-                return (name, endpoint.bundle.version, endpoint.pool.statistics.snapshot)
+                return (name, endpoint.bundle.version, endpoint.instance.statistics.snapshot)
             })
         }
-        return endpoint(model, version).map { [($0.name, $0.bundle.version, $0.pool.statistics.snapshot)] }
+        return endpoint(model, version).map { [($0.name, $0.bundle.version, $0.instance.statistics.snapshot)] }
     }
 
     private func notReady(_ endpoint: ModelEndpoint) -> ServerError {
@@ -422,17 +493,23 @@ public final class InferenceCore: Service, Sendable {
     }
 }
 
-/// A finished v2 inference, handed to the front end that encodes it; `predictions` is valid only during
-/// the completion call (it is the inference thread's output buffer).
+/// A finished v2 inference, handed to the front end that encodes it; the outputs' bytes are valid only
+/// during the completion call (they are the inference thread's output buffers).
 struct InferResult {
+    /// One output the request asked for: its little-endian elements, and whether it goes as binary (HTTP's choice).
+    struct Output {
+        let name: String
+        let datatype: InferDatatype
+        let shape: [Int]
+        let bytes: UnsafeRawBufferPointer
+        let binary: Bool
+    }
+
     let modelName: String
     let modelVersion: String
     let id: String?
-    /// The outputs the request asked for, in order, and whether each goes as binary (HTTP's choice).
-    let outputs: [(name: String, binary: Bool)]
-    let predictions: UnsafeBufferPointer<Float>
-    /// The shape of the probability output: one value per row.
-    var shape: [Int] { [predictions.count, 1] }
+    /// The outputs the request asked for, in order.
+    let outputs: [Output]
 }
 
 /// Counts requests in progress; draining waits for zero on a continuation instead of polling.

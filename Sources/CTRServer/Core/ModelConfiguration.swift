@@ -18,6 +18,14 @@ public struct ModelConfiguration: Sendable, Equatable {
             dims = inner.isEmpty ? [1] : inner
             reshape = inner.isEmpty ? [] : nil
         }
+
+        /// A tensor of a model that does not batch: its dims are the model's whole shape.
+        init(name: String, datatype: InferDatatype, dims: [Int64]) {
+            self.name = name
+            self.datatype = datatype
+            self.dims = dims
+            reshape = nil
+        }
     }
 
     public var name: String
@@ -27,6 +35,8 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var maxBatchSize: Int
     public var inputs: [Tensor]
     public var outputs: [Tensor]
+    /// Whether requests' rows are merged (Triton's `dynamic_batching`); false for a model that cannot batch.
+    public var dynamicBatching = true
     /// The batch queue's merge target (`--max-batch-size`) and wait (`--max-queue-delay-us`).
     public var preferredBatchSize: Int
     public var maxQueueDelayMicroseconds: Int
@@ -36,7 +46,7 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var parameters: [(key: String, value: String)]
 
     public static func == (a: ModelConfiguration, b: ModelConfiguration) -> Bool {
-        a.name == b.name && a.maxBatchSize == b.maxBatchSize && a.inputs == b.inputs && a.outputs == b.outputs
+        a.name == b.name && a.maxBatchSize == b.maxBatchSize && a.inputs == b.inputs && a.outputs == b.outputs && a.dynamicBatching == b.dynamicBatching
             && a.preferredBatchSize == b.preferredBatchSize && a.maxQueueDelayMicroseconds == b.maxQueueDelayMicroseconds
             && a.instanceCount == b.instanceCount && a.parameters.map(\.key) == b.parameters.map(\.key)
             && a.parameters.map(\.value) == b.parameters.map(\.value)
@@ -61,11 +71,15 @@ public struct ModelConfiguration: Sendable, Equatable {
         Self.encode(inputs, input: true, into: &out)
         JSONWriter.appendRaw("],\"output\":[", to: &out)
         Self.encode(outputs, input: false, into: &out)
-        JSONWriter.appendRaw("],\"batch_input\":[],\"batch_output\":[],\"optimization\":{\"priority\":\"PRIORITY_DEFAULT\",\"input_pinned_memory\":{\"enable\":true},\"output_pinned_memory\":{\"enable\":true}},\"dynamic_batching\":{\"preferred_batch_size\":[", to: &out)
-        JSONWriter.appendInteger(preferredBatchSize, to: &out)
-        JSONWriter.appendRaw("],\"max_queue_delay_microseconds\":", to: &out)
-        JSONWriter.appendInteger(maxQueueDelayMicroseconds, to: &out)
-        JSONWriter.appendRaw(",\"preserve_ordering\":false},\"instance_group\":[{\"name\":", to: &out)
+        JSONWriter.appendRaw("],\"batch_input\":[],\"batch_output\":[],\"optimization\":{\"priority\":\"PRIORITY_DEFAULT\",\"input_pinned_memory\":{\"enable\":true},\"output_pinned_memory\":{\"enable\":true}}", to: &out)
+        if dynamicBatching {
+            JSONWriter.appendRaw(",\"dynamic_batching\":{\"preferred_batch_size\":[", to: &out)
+            JSONWriter.appendInteger(preferredBatchSize, to: &out)
+            JSONWriter.appendRaw("],\"max_queue_delay_microseconds\":", to: &out)
+            JSONWriter.appendInteger(maxQueueDelayMicroseconds, to: &out)
+            JSONWriter.appendRaw(",\"preserve_ordering\":false}", to: &out)
+        }
+        JSONWriter.appendRaw(",\"instance_group\":[{\"name\":", to: &out)
         JSONWriter.appendString(name, to: &out)
         JSONWriter.appendRaw(",\"kind\":\"KIND_CPU\",\"count\":", to: &out)
         JSONWriter.appendInteger(instanceCount, to: &out)

@@ -192,7 +192,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         defer { endpoint.release() }
         let converted: GRPCInferRequest
         do throws(ServerError) {
-            converted = try GRPCInferRequest(message, maxElements: endpoint.validator.maxElements)
+            converted = try GRPCInferRequest(message, maxElements: endpoint.maxElements)
         } catch {
             return .failure(error)
         }
@@ -213,14 +213,13 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         response.modelName = result.modelName
         response.modelVersion = result.modelVersion
         if let id = result.id { response.id = id }
-        let raw = Data(buffer: result.predictions)
         for output in result.outputs {
             var tensor = Inference_ModelInferResponse.InferOutputTensor()
             tensor.name = output.name
-            tensor.datatype = InferDatatype.fp32.rawValue
-            tensor.shape = result.shape.map(Int64.init)
+            tensor.datatype = output.datatype.rawValue
+            tensor.shape = output.shape.map(Int64.init)
             response.outputs.append(tensor)
-            response.rawOutputContents.append(raw)
+            response.rawOutputContents.append(Data(output.bytes))
         }
         return response
     }
@@ -327,7 +326,7 @@ struct InferenceService: Inference_GRPCInferenceService.ServiceProtocol {
         var batching = Inference_ModelDynamicBatching()
         batching.preferredBatchSize = [Int32(clamping: configuration.preferredBatchSize)]
         batching.maxQueueDelayMicroseconds = UInt64(max(0, configuration.maxQueueDelayMicroseconds))
-        config.dynamicBatching = batching
+        if configuration.dynamicBatching { config.dynamicBatching = batching }
         var group = Inference_ModelInstanceGroup()
         group.name = configuration.name
         group.kind = .cpu

@@ -1,0 +1,114 @@
+import CTRServing
+
+/// Checks a KServe v2 request against a plain ONNX model's own inputs and copies it into a tensor job.
+///
+/// Every check runs before the job is queued, so a bad request never fails a batch it would be merged into:
+/// input names, datatypes (exactly the model's, as Triton requires), ranks, every fixed dimension, and, when
+/// the model batches, one shared first dimension of at most `maxRows`.
+struct TensorInputValidator: Sendable {
+    let model: String
+    let inputs: [TensorDescription]
+    let datatypes: [InferDatatype]
+    let batchable: Bool
+    let maxRows: Int
+    /// The most elements one request may carry: the inputs' fixed size times `maxRows` (for a model that does
+    /// not batch too, so a wrong shape gets its shape error rather than a size limit), the decoder's default
+    /// cap when a dimension other than the batch is dynamic.
+    let maxElements: Int
+
+    /// A validator for `inputs` (the model's order).
+    init(model: String, inputs: [TensorDescription], batchable: Bool, maxRows: Int) {
+        self.model = model
+        self.inputs = inputs
+        self.batchable = batchable
+        self.maxRows = maxRows
+        datatypes = inputs.map { InferDatatype($0.elementType) }
+        let inner = inputs.map { batchable ? Array($0.shape.dropFirst()) : $0.shape }
+        if inner.allSatisfy({ $0.allSatisfy { $0 >= 0 } }) {
+            let perRow = inner.reduce(0) { $0 + Int($1.reduce(1, *)) }
+            maxElements = max(1, maxRows * perRow)
+        } else {
+            maxElements = 1 << 24
+        }
+    }
+
+    /// `FP32 [-1,4]`, as error messages describe a model input.
+    private func describe(_ index: Int) -> String {
+        "\(datatypes[index].rawValue) [\(inputs[index].shape.map(String.init).joined(separator: ","))]"
+    }
+
+    /// The request's inputs in the model's order with its rows (the batch dimension, or 1), or the first problem.
+    func check(_ request: InferRequest) -> Result<(rows: Int, inputs: [InferInputTensor]), RequestDecodeError> {
+        for input in request.inputs where !inputs.contains(where: { $0.name == input.name }) {
+            let list = inputs.indices.map { "\"\(inputs[$0].name)\" (\(describe($0)))" }.joined(separator: ", ")
+            return .failure(RequestDecodeError(.invalidRequest, "unknown input \"\(input.name)\"; model \"\(model)\" takes \(list)"))
+        }
+        var ordered: [InferInputTensor] = []
+        var rows: Int64?
+        for (index, tensor) in inputs.enumerated() {
+            guard let input = request.input(named: tensor.name) else {
+                return .failure(RequestDecodeError(.invalidRequest, "missing input \"\(tensor.name)\" (\(describe(index)))"))
+            }
+            guard input.datatype == datatypes[index] else {
+                return .failure(RequestDecodeError(.invalidRequest,
+                    "input \"\(input.name)\" must be \(datatypes[index].rawValue), got \(input.datatype.rawValue)"))
+            }
+            let fits = input.shape.count == tensor.shape.count && zip(input.shape, tensor.shape).allSatisfy { $1 < 0 || $0 == $1 }
+            guard fits else {
+                return .failure(RequestDecodeError(.invalidRequest, "input \"\(input.name)\" must have shape \(describe(index)) (-1: any), got \(input.shape)"))
+            }
+            if batchable {
+                guard let first = input.shape.first, first >= 1, rows == nil || first == rows else {
+                    let expected = rows.map { "the batch size \($0) the other inputs have" } ?? "at least 1"
+                    return .failure(RequestDecodeError(.invalidRequest,
+                        "input \"\(input.name)\" has first (batch) dimension \(input.shape.first ?? 0), expected \(expected)"))
+                }
+                rows = first
+            }
+            ordered.append(input)
+        }
+        let count = Int(rows ?? 1)
+        guard count <= maxRows else {
+            return .failure(RequestDecodeError(.limitExceeded, "too many rows: \(count) > \(maxRows)"))
+        }
+        return .success((count, ordered))
+    }
+
+    /// Copies the checked inputs (model order) into `job`'s buffers; nil when all is well.
+    func fill(_ job: TensorJob, from inputs: [InferInputTensor], bytes: UnsafeRawBufferPointer) -> RequestDecodeError? {
+        for (input, destination) in zip(inputs, job.inputs) {
+            guard Self.copy(input.data, into: destination.bytes, bytes: bytes) else {
+                return RequestDecodeError(.invalidRequest,
+                    "input \"\(input.name)\" holds data that does not match \(input.datatype.rawValue) \(input.shape) (\(destination.bytes.count) bytes)")
+            }
+        }
+        return nil
+    }
+
+    /// Little-endian element bytes of a decoded tensor into `destination`, which has exactly the shape's size.
+    private static func copy(_ data: InferTensorData, into destination: UnsafeMutableRawBufferPointer, bytes: UnsafeRawBufferPointer) -> Bool {
+        func store<T: BitwiseCopyable>(_ values: [T]) -> Bool {
+            guard values.count * MemoryLayout<T>.size == destination.count else { return false }
+            values.withUnsafeBytes { destination.copyMemory(from: $0) }
+            return true
+        }
+        switch data {
+        case .binary(let range):
+            guard range.count == destination.count, range.upperBound <= bytes.count else { return false }
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[range]))
+            return true
+        case .bool(let values): return store(values.map { $0 ? UInt8(1) : 0 })
+        case .uint8(let values): return store(values)
+        case .uint16(let values): return store(values)
+        case .uint32(let values): return store(values)
+        case .uint64(let values): return store(values)
+        case .int8(let values): return store(values)
+        case .int16(let values): return store(values)
+        case .int32(let values): return store(values)
+        case .int64(let values): return store(values)
+        case .fp32(let values): return store(values)
+        case .fp64(let values): return store(values)
+        case .bytes: return false
+        }
+    }
+}
