@@ -4,14 +4,16 @@
 # /proc, over the same window as perf_analyzer's measurement, divided by the requests the server's
 # statistics counted). Then gRPC flush coalescing off vs on at concurrency 1.
 # Usage: bench/grpc_vs_http.sh [MODEL (default models/autoint)] [CONCURRENCY (default 8)] [extra serve flags...]
-# Env: INTERVAL_MS (perf_analyzer's measurement window, default 5000), ROUNDS (default 2).
+# Env: INTERVAL_MS (perf_analyzer's measurement window, default 5000), ROUNDS (default 2), BATCHES (rows per
+# request, default "1 100"), JSON=0 skips HTTP JSON, COALESCING=0 skips the flush-coalescing runs, STABILITY
+# (perf_analyzer's --stability-percentage, default 100; raise it on a loaded machine).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 MODEL=${1:-models/autoint}; CONCURRENCY=${2:-8}; shift $(( $# > 2 ? 2 : $# )) || true
-INTERVAL_MS=${INTERVAL_MS:-5000}; ROUNDS=${ROUNDS:-2}
+INTERVAL_MS=${INTERVAL_MS:-5000}; ROUNDS=${ROUNDS:-2}; BATCHES=${BATCHES:-1 100}; JSON=${JSON:-1}; COALESCING=${COALESCING:-1}
 [ -x "$CLICKWISE" ] || die "build first: swift build -c release ($CLICKWISE)"
 bundle=$(bundle_dir "$MODEL"); name=$(model_name "$bundle")
-rows="$ROOT/bench/out/perf-rows-$name.json"
+mkdir -p "$ROOT/bench/out"; rows="$ROOT/bench/out/perf-rows-$name.json"
 "$ROOT/.venv/bin/python" "$BENCH_DIR/perf_input.py" --bundle "$bundle" --count 512 --out "$rows" > /dev/null
 
 HTTP_PORT=$(free_port); GRPC_PORT=$(free_port)
@@ -22,13 +24,14 @@ echo
 echo "| protocol | rows/request | concurrency | requests/s | rows/s | p50 ms | p99 ms | server CPU µs/request |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for round in $(seq 1 "$ROUNDS"); do
-  for batch in 1 100; do
+  for batch in $BATCHES; do
     perf_row "gRPC (raw)" "$batch" "$CONCURRENCY" -i grpc -u "127.0.0.1:$GRPC_PORT"
     perf_row "HTTP binary" "$batch" "$CONCURRENCY" -i http -u "127.0.0.1:$HTTP_PORT"
-    perf_row "HTTP JSON" "$batch" "$CONCURRENCY" -i http -u "127.0.0.1:$HTTP_PORT" --input-tensor-format json --output-tensor-format json
+    [ "$JSON" = 0 ] || perf_row "HTTP JSON" "$batch" "$CONCURRENCY" -i http -u "127.0.0.1:$HTTP_PORT" --input-tensor-format json --output-tensor-format json
   done
 done
 stop_server
+[ "$COALESCING" = 0 ] && exit 0
 
 echo
 echo "gRPC flush coalescing at concurrency 1 (single rows), one server per setting, alternating:"

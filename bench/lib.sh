@@ -124,7 +124,7 @@ perf_row() {
   local csv="$ROOT/bench/out/perf.csv" before after n0 n1 start end
   n0=$(successes); before=$(cpu_ticks "$SERVER_PID"); start=$(date +%s.%N)
   "$ROOT/scripts/perf_analyzer" -m "$name" --input-data "$rows" -b "$batch" --concurrency-range "$conc" --measurement-interval "${INTERVAL_MS:-5000}" \
-    --max-trials 3 --stability-percentage 100 -f "$csv" "$@" > "$ROOT/bench/out/perf.log" 2>&1 || { tail -5 "$ROOT/bench/out/perf.log" >&2; return 0; }
+    --max-trials 3 --stability-percentage "${STABILITY:-100}" -f "$csv" "$@" > "$ROOT/bench/out/perf.log" 2>&1 || { tail -5 "$ROOT/bench/out/perf.log" >&2; return 0; }
   end=$(date +%s.%N); after=$(cpu_ticks "$SERVER_PID"); n1=$(successes)
   python3 - "$csv" "$label" "$batch" "$conc" $((after - before)) "$CLK_TCK" $((n1 - n0)) "$start" "$end" <<'PY'
 import csv, sys

@@ -34,6 +34,10 @@ struct ServeCommand: AsyncParsableCommand {
             help: "Hold gRPC writes up to this many microseconds to batch them into fewer syscalls (0 = flush at once).")
     var grpcFlushCoalescingMicroseconds: Int = 0
 
+    @Flag(name: .customLong("grpc-event-loop-handlers"), inversion: .prefixedNo,
+          help: "Run gRPC handlers on the event loops (--no-grpc-event-loop-handlers: on Swift's cooperative pool, grpc-swift's default).")
+    var grpcEventLoopHandlers = true
+
     @Option(help: "ONNX Runtime threads inside one Run.")
     var intraThreads: Int = 1
 
@@ -209,6 +213,7 @@ struct ServeCommand: AsyncParsableCommand {
         grpcOptions.maxRequestBytes = grpcMaxMessageBytes
         grpcOptions.flushCoalescing = grpcFlushCoalescingMicroseconds > 0 ? .microseconds(grpcFlushCoalescingMicroseconds) : nil
         grpcOptions.reusePort = workerIndex != nil
+        grpcOptions.handlersOnEventLoops = grpcEventLoopHandlers
         let grpc = grpcPort == 0 ? nil : GRPCFrontEnd(core: core, host: host, port: grpcPort, group: group, options: grpcOptions, logger: logger)
         // A worker joins the shared SO_REUSEPORT port only once warm: the kernel would otherwise route new
         // connections to a restarting worker that can only answer 503. A single server binds first, so its

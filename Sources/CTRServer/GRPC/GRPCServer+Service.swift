@@ -29,6 +29,8 @@ public final class GRPCFrontEnd: Service, Sendable {
         public var flushCoalescing: Duration? = nil
         /// Bind with SO_REUSEPORT, so `--workers` processes share the port as they share HTTP's.
         public var reusePort = false
+        /// Run the calls' handlers on the event loops (``EventLoopTaskExecutor``) instead of Swift's cooperative pool.
+        public var handlersOnEventLoops = true
 
         /// The defaults (`clickwise serve`'s).
         public init() {}
@@ -76,7 +78,9 @@ public final class GRPCFrontEnd: Service, Sendable {
         let server = bound.withLock { $0! }.server
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await server.serve() }
+                // Child tasks inherit the preference, so every connection's and call's task runs on a loop.
+                let executor = self.options.handlersOnEventLoops ? EventLoopTaskExecutor(group: self.group) : nil
+                tasks.addTask(executorPreference: executor) { try await server.serve() }
                 // A stop asked for before serve() started listening must still reach the server.
                 if self.stopRequested.load(ordering: .acquiring) { server.beginGracefulShutdown() }
                 try await tasks.waitForAll()
