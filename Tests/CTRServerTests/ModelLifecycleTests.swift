@@ -165,7 +165,7 @@ struct ModelLifecycleTests {
         await server.stop()
     }
 
-    @Test("a broken new version (bad model.onnx, missing or corrupt features.json) leaves the old one serving, the reason in the index")
+    @Test("a broken new version (bad model.onnx, features.json missing where the served version has one, or corrupt) leaves the old one serving, the reason in the index")
     func brokenVersionKeepsOldServing() async throws {
         let repository = try ModelVersions.repository([1])
         let server = try await TestServer.start(repository: repository)

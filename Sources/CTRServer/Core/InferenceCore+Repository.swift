@@ -119,6 +119,11 @@ extension InferenceCore {
         let endpoint: ModelEndpoint
         do throws(ServingError) {
             let bundle = try ModelBundle(directory: newest.directory, name: source.name, version: newest.version)
+            // A plain model.onnx is servable on its own, but not as the successor of a CTR API model: its
+            // /predict clients would start failing, so a forgotten features.json is a broken version.
+            if let current, current.bundle.featureMap != nil, bundle.featureMap == nil {
+                throw ServingError(.modelLoad, "\(newest.directory) has no features.json, but version \(current.bundle.version) serves the CTR API with one; a plain ONNX version would break its /predict clients (add the features.json it was trained with, or unload the model first)")
+            }
             endpoint = try Self.makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: true)
         } catch {
             let still = current.map { "; version \($0.bundle.version) keeps serving" } ?? ""
