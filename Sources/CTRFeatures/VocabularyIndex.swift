@@ -14,8 +14,9 @@ import Darwin
 /// index in a side arena, and a match is confirmed by comparing the bytes; values whose fragments
 /// collide are therefore both stored (the probe moves past the wrong one), and an unseen value colliding
 /// with a known one is still out-of-vocabulary. The field is not stored: a slot belongs to a field when
-/// its id lies in the field's block of ids. At most 70% of the slots are used (about 17 bytes per value
-/// for short values, against 54 for 16-byte slots at under 50% plus byte offsets per id).
+/// its id lies in the field's block of ids. At most 70% of the slots are used: about 17 bytes per short
+/// value, where the previous layout (16-byte slots under 50% full, plus a copy of every value's bytes and
+/// an offset per id) took about 70 (docs/BENCHMARKS.md, issue 12: 40 MiB instead of 166 for 2.47M values).
 ///
 /// Lookups touch only raw memory: no allocation, no reference counting, no bounds checks. Large tables
 /// ask for transparent huge pages, since random lookups are TLB-bound.
