@@ -279,7 +279,12 @@ public struct FeatureMap: Sendable {
         guard Set(tensorNames).count == tensorNames.count else {
             throw FeatureMapError(.schemaMismatch, path: path, detail: "tensor names must differ: \(tensorNames.joined(separator: ", "))")
         }
-        let index = VocabularyIndex(vocabularies: vocabularies, offsets: fieldOffsets, totalSize: totalVocabularySize)
+        let totalSize = totalVocabularySize
+        guard totalSize <= VocabularyIndex.maxTotalSize else {
+            throw FeatureMapError(.invalidVocabulary, path: path,
+                                  detail: "\(totalSize) embedding rows in all; at most \(VocabularyIndex.maxTotalSize) are supported")
+        }
+        let index = VocabularyIndex(vocabularies: vocabularies, offsets: fieldOffsets, totalSize: totalSize)
         if let duplicate = index.firstDuplicate {
             throw FeatureMapError(.invalidVocabulary, path: path,
                                   detail: "\(names[duplicate.field]) lists \"\(duplicate.value)\" more than once")

@@ -7,9 +7,9 @@ import Darwin
 /// Counts occurrences of one field's values straight from their bytes, without a String per value.
 ///
 /// An open-addressing table of 16-byte slots (high-cardinality fields make this table, not parsing,
-/// the cost of fitting, and random probes are cache-bound, so slots are kept small). Like
+/// the cost of fitting, and random probes are cache-bound, so slots are kept small). As in
 /// ``VocabularyIndex``, a slot's key is the value itself when it fits in 8 bytes (exact) and otherwise
-/// a 64-bit hash confirmed by comparing bytes kept once in an arena. Counts saturate at 2^32 - 1.
+/// a hash confirmed by comparing bytes kept once in an arena. Counts saturate at 2^32 - 1.
 struct ValueCounter {
     private struct Slot {
         var key: UInt64
