@@ -51,6 +51,9 @@ private let peer = try! SocketAddress(ipAddress: "127.0.0.1", port: 40000)
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzHTTPHandler(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let input = FuzzInput.bytes(data, size)
+    // An unload that succeeds would make every later input a 404 for the one model (coverage lost for good);
+    // the repository routes' parsing is still fuzzed through index and load.
+    if input.firstRange(of: Array("unload".utf8)) != nil { return 0 }
     let channel = NIOAsyncTestingChannel(loop: loop)
     var buffer = channel.allocator.buffer(capacity: input.count)
     buffer.writeBytes(input)

@@ -143,8 +143,10 @@ struct ServeProcessTests {
         for (protocolName, url) in [("grpc", "127.0.0.1:\(grpcPort)"), ("http", "127.0.0.1:\(port)")] {
             let perf = try ServeProcess(ServeProcess.packageRoot + "/scripts/perf_analyzer",
                                         ["-m", "tiny", "-u", url, "-i", protocolName, "--input-data", rows, "-b", "4",
+                                         // Stability is what this test does not judge: on a loaded machine perf_analyzer's default
+                                         // check rejects every window and fails a run that had no error.
                                          "--concurrency-range", "2", "--measurement-interval", "1000", "--max-trials", "4",
-                                         "--stability-percentage", "100"], label: "perf_analyzer-\(protocolName)")
+                                         "--stability-percentage", "1000"], label: "perf_analyzer-\(protocolName)")
             let status = try perf.waitForExit(timeout: 120)
             print(perf.output.suffix(12).joined(separator: "\n"))
             #expect(status == 0, "\(perf.output)")
