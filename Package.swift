@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "CTRModelsTests", dependencies: ["CTRModels", "ONNXRuntime"], swiftSettings: strict),
         .testTarget(
             name: "CTRServingTests",
-            dependencies: ["CTRServing", "CTRModels", "ONNXRuntime", "ClickwiseTestSupport", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: ["CTRServing", "CTRFeatures", "CTRModels", "ONNXRuntime", "ClickwiseTestSupport", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strict),
         .testTarget(
             name: "CTRServerTests",

@@ -17,7 +17,7 @@ public struct FeatureEncoder: Sendable {
         case minMaxScaler
     }
 
-    /// The map this encoder was built from.
+    /// The map this encoder was built from, without its vocabulary values (they live in the index now).
     public let map: FeatureMap
     private let index: VocabularyIndex
     /// Per block, what to subtract from a value's global id to get the model's id (0 for ours; FuxiCTR: offset + 1).
@@ -48,7 +48,8 @@ public struct FeatureEncoder: Sendable {
 
     /// Builds an encoder whose table keeps only `hashMask` bits of each hash, so tests can force collisions.
     init(map: FeatureMap, hashMask: UInt64) {
-        self.map = map
+        precondition(map.hasVocabularyValues, "an encoder needs the vocabulary values; this map released them")
+        self.map = map.releasingVocabularyValues()
         let schema = map.schema
         let offsets = map.fieldOffsets
         let fuxictr = map.encoding == .fuxictr

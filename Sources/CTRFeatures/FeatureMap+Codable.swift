@@ -146,6 +146,7 @@ extension FeatureMap: Codable {
 
     /// Encodes the map, including its fingerprint, in features.json layout (the same content as ``jsonBytes()``).
     public func encode(to encoder: any Encoder) throws {
+        precondition(hasVocabularyValues, "features.json needs the vocabulary values this map released")
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(version, forKey: .formatVersion)
         if encoding == .fuxictr { try c.encode(encoding.rawValue, forKey: .encoding) }

@@ -9,6 +9,7 @@ extension FeatureMap {
     ///
     /// Computed on each access (linear in the vocabulary size); keep the value if you need it often.
     public var fingerprint: String {
+        if let releasedFingerprint { return releasedFingerprint }
         var sha = FingerprintHasher()
         // Length-prefixed, tab-free framing so no two different maps produce the same byte stream.
         func field(_ text: String) {

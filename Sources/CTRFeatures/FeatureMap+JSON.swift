@@ -6,7 +6,8 @@ import Foundation
 extension FeatureMap {
     /// The pretty-printed features.json bytes, ending in a newline; `JSONDecoder` reads them back.
     public func jsonBytes() -> [UInt8] {
-        version == 1 ? version1Bytes() : version2Bytes()
+        precondition(hasVocabularyValues, "features.json needs the vocabulary values this map released")
+        return version == 1 ? version1Bytes() : version2Bytes()
     }
 
     private func version2Bytes() -> [UInt8] {

@@ -52,8 +52,13 @@ public struct FeatureMap: Sendable {
     public private(set) var minCount: Int
     /// Number of rows the map was fitted on (informational; not part of the fingerprint).
     public private(set) var rowCount: Int
-    /// Per vocabulary block, the values in local-id order (value `i` has local id `i + 2`).
+    /// Per vocabulary block, the values in local-id order (value `i` has local id `i + 2`); empty blocks in a
+    /// map from ``releasingVocabularyValues()``.
     public private(set) var vocabularies: [[String]]
+    /// Per vocabulary block, the number of values: what ids and sizes derive from, kept when the values go.
+    private var blockValueCounts: [Int]
+    /// The fingerprint taken just before the values were released (computing it needs them).
+    var releasedFingerprint: String?
     /// Per numeric field, the divisor applied after the transform (> 0; >= 1 for `convert_to_bucket`).
     public private(set) var denseScales: [Double]
     /// Per numeric field, the value subtracted before dividing (a StandardScaler's mean, a MinMaxScaler's min).
@@ -102,6 +107,7 @@ public struct FeatureMap: Sendable {
          sequenceLengths: [Int], minCount: Int, rowCount: Int, denseMissingValue: Double, version: Int = FeatureMap.trainedFormatVersion) {
         self.schema = schema
         self.vocabularies = vocabularies
+        blockValueCounts = vocabularies.map(\.count)
         self.denseScales = denseScales
         self.numericShifts = numericShifts
         self.sequenceLengths = sequenceLengths
@@ -170,23 +176,40 @@ public struct FeatureMap: Sendable {
     /// Start of each vocabulary block in the shared embedding table.
     public var fieldOffsets: [Int] {
         var offsets: [Int] = []
-        offsets.reserveCapacity(vocabularies.count)
+        offsets.reserveCapacity(blockValueCounts.count)
         var next = 0
-        for vocabulary in vocabularies {
+        for count in blockValueCounts {
             offsets.append(next)
-            next += vocabulary.count + Self.firstVocabularyIndex
+            next += count + Self.firstVocabularyIndex
         }
         return offsets
     }
 
     /// Size of each vocabulary block, including its OOV and missing ids.
     public var fieldVocabularySizes: [Int] {
-        vocabularies.map { $0.count + Self.firstVocabularyIndex }
+        blockValueCounts.map { $0 + Self.firstVocabularyIndex }
     }
 
     /// Rows of the shared embedding table: the sum of ``fieldVocabularySizes``.
     public var totalVocabularySize: Int {
-        vocabularies.reduce(0) { $0 + $1.count + Self.firstVocabularyIndex }
+        blockValueCounts.reduce(0) { $0 + $1 + Self.firstVocabularyIndex }
+    }
+
+    /// Whether ``vocabularies`` holds the values: false for a map from ``releasingVocabularyValues()``.
+    public var hasVocabularyValues: Bool { releasedFingerprint == nil }
+
+    /// This map without its vocabulary values: the same ids, sizes, signature and fingerprint, no strings.
+    ///
+    /// A server looks values up in its encoder's index and never reads them from the map again, and at
+    /// Criteo scale they are millions of 16-byte `String`s (2.47M values: 38 MiB, docs/BENCHMARKS.md) held
+    /// for nothing. The result cannot build an encoder or be written; renaming its tensors afterwards leaves
+    /// the kept fingerprint stale, so do that first.
+    public func releasingVocabularyValues() -> FeatureMap {
+        guard hasVocabularyValues else { return self }
+        var released = self
+        released.releasedFingerprint = fingerprint
+        released.vocabularies = blockValueCounts.map { _ in [] }
+        return released
     }
 
     /// The name of each vocabulary block: its categorical or (unshared) sequence field.

@@ -12,26 +12,39 @@ public struct ModelBundle: Sendable {
     public let version: String
     public let directory: String
     public let modelPath: String
-    /// The schema, vocabularies and signature from `features.json`; nil for a plain ONNX model.
+    /// The schema, vocabulary sizes and signature from `features.json`; nil for a plain ONNX model. Its
+    /// vocabulary values are released (they live in ``encoder``'s index) unless the bundle was loaded with
+    /// `keepingVocabularyValues`.
     public let featureMap: FeatureMap?
+    /// The encoder built from `features.json`, the one copy of the vocabulary every session pool of this
+    /// version shares; nil for a plain ONNX model.
+    public let encoder: FeatureEncoder?
     /// The training summary from `model.json` (architecture, metrics), kept verbatim for metadata.
     public let summary: [String: String]
 
     /// Loads the bundle in `directory`, failing with a message that names the missing or broken file.
-    public init(directory: String, name: String, version: String) throws(ServingError) {
+    ///
+    /// Tools that draw sample rows from the vocabularies pass `keepingVocabularyValues`; a server does not
+    /// need them once the encoder is built.
+    public init(directory: String, name: String, version: String, keepingVocabularyValues: Bool = false) throws(ServingError) {
         let modelPath = (directory as NSString).appendingPathComponent("model.onnx")
         let featuresPath = (directory as NSString).appendingPathComponent("features.json")
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw ServingError(.modelLoad, "model bundle \(directory) has no model.onnx")
         }
         if FileManager.default.fileExists(atPath: featuresPath) {
+            let map: FeatureMap
             do {
-                featureMap = try FeatureMap(contentsOf: URL(fileURLWithPath: featuresPath))
+                map = try FeatureMap(contentsOf: URL(fileURLWithPath: featuresPath))
             } catch {
                 throw ServingError(.modelLoad, "cannot load \(featuresPath): \(error)")
             }
+            let encoder = FeatureEncoder(map: map)
+            featureMap = keepingVocabularyValues ? map : encoder.map
+            self.encoder = encoder
         } else {
             featureMap = nil
+            encoder = nil
         }
         self.name = name
         self.version = version

@@ -41,11 +41,12 @@ public enum ModelRepository {
     /// `path` may be a bundle (one model named after its directory, version "1"; a bundle directory named by a
     /// number is that version of the model named by its parent, `models/autoint/1`), a model directory of
     /// `<version>/` bundles (named after the directory), or a repository of `<model>/<version>/` bundles.
-    public static func discover(_ path: String) throws(ServingError) -> [ModelBundle] {
+    public static func discover(_ path: String, keepingVocabularyValues: Bool = false) throws(ServingError) -> [ModelBundle] {
         var bundles: [ModelBundle] = []
         for source in try scan(path) {
             guard let newest = source.newest else { continue }
-            bundles.append(try ModelBundle(directory: newest.directory, name: source.name, version: newest.version))
+            bundles.append(try ModelBundle(directory: newest.directory, name: source.name, version: newest.version,
+                                         keepingVocabularyValues: keepingVocabularyValues))
         }
         return bundles
     }

@@ -30,14 +30,14 @@ public final class SessionPool: Sendable {
 
     /// Loads `bundle` into `configuration.poolSize` sessions and starts the inference threads.
     public init(bundle: ModelBundle, configuration: PoolConfiguration, environment: ORTEnvironment, metrics: ServingMetrics) throws(ServingError) {
-        guard let map = bundle.featureMap else {
+        guard let map = bundle.featureMap, let encoder = bundle.encoder else {
             throw ServingError(.modelLoad, "model bundle \(bundle.directory) has no features.json: the CTR pool needs the vocabulary the model was trained with")
         }
         self.bundle = bundle
         self.configuration = configuration
         self.metrics = metrics
         statistics = ModelStatistics(metrics: metrics.model(name: bundle.name, version: bundle.version))
-        encoder = FeatureEncoder(map: map)
+        self.encoder = encoder
         layout = InputLayout(signature: map.signature)
         let (sessions, sharedWeights) = try configuration.makeSessions(modelPath: bundle.modelPath, environment: environment)
         self.sharedWeights = sharedWeights

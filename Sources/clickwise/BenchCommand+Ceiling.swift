@@ -42,7 +42,7 @@ extension BenchCommand {
         func run() throws {
             let bundle: ModelBundle
             do {
-                guard let first = try ModelRepository.discover(model).first else { throw CLIError("\(model): no model bundle") }
+                guard let first = try ModelRepository.discover(model, keepingVocabularyValues: true).first else { throw CLIError("\(model): no model bundle") }
                 bundle = first
             } catch let error as ServingError {
                 throw CLIError(error.message)

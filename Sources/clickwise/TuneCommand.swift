@@ -113,7 +113,7 @@ struct TuneCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         guard let wrk = Self.findExecutable("wrk") else { throw CLIError("wrk not found on PATH (scripts/setup.sh installs it)") }
         let bundles: [ModelBundle]
-        do { bundles = try ModelRepository.discover(model) } catch { throw CLIError(error.message) }
+        do { bundles = try ModelRepository.discover(model, keepingVocabularyValues: true) } catch { throw CLIError(error.message) }
         guard let bundle = bundles.first else { throw CLIError("\(model): no model bundle") }
         guard let featureMap = bundle.featureMap else { throw CLIError("\(bundle.directory) has no features.json: tune drives the CTR API, which needs one") }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

@@ -30,6 +30,29 @@ import Testing
         }
     }
 
+    @Test func aMapWithoutItsValuesKeepsIdsSizesSignatureAndFingerprint() throws {
+        var rows = (0..<200).map { i in row([0: "v\(i % 5)", 7: "w\(i % 7)", 25: "x\(i % 3)"], dense: [0: Int64(i)]) }
+        rows += repeated("tail", count: 3)
+        let map = FeatureMap.fit(rows)
+        let released = map.releasingVocabularyValues()
+        #expect(map.hasVocabularyValues && !released.hasVocabularyValues)
+        #expect(released.vocabularies.count == map.vocabularies.count)
+        #expect(released.vocabularies.allSatisfy { $0.isEmpty })
+        #expect(map.vocabularies.contains { !$0.isEmpty })
+        #expect(released.fieldOffsets == map.fieldOffsets)
+        #expect(released.fieldVocabularySizes == map.fieldVocabularySizes)
+        #expect(released.totalVocabularySize == map.totalVocabularySize)
+        #expect(released.sequencePaddingIDs == map.sequencePaddingIDs)
+        #expect(released.signature == map.signature)
+        #expect(released.fingerprint == map.fingerprint)
+        // The encoder keeps only the released map; its ids still come from the values it indexed.
+        let encoder = FeatureEncoder(map: map)
+        #expect(!encoder.map.hasVocabularyValues)
+        #expect(encoder.map.fingerprint == map.fingerprint)
+        #expect(encoder.categoricalID(field: 0, string: "v0") == Int64(map.fieldOffsets[0] + FeatureMap.firstVocabularyIndex
+                                                                     + map.vocabularies[0].firstIndex(of: "v0")!))
+    }
+
     @Test func mapsWithoutDenseMissingValueKeepEncodingMissingAsZeroAndTheirFingerprint() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
