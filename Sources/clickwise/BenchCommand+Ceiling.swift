@@ -49,7 +49,7 @@ extension BenchCommand {
             }
             let runtime = try runtimeOptions.loadRuntime()
             let threadCount = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
-            guard let map = bundle.featureMap else { throw CLIError("\(bundle.directory) has no features.json: the ceiling bench encodes raw rows, which needs one") }
+            guard let map = bundle.featureMap, let encoder = bundle.encoder else { throw CLIError("\(bundle.directory) has no features.json: the ceiling bench encodes raw rows, which needs one") }
             let sessions: [ORTSession]
             do {
                 let environment = try ORTEnvironment.make(runtime: runtime, settings: .init(logLevel: .error))
@@ -66,7 +66,6 @@ extension BenchCommand {
             // Realistic inputs, encoded as the server would: raw rows drawn from the bundle's schema and
             // vocabularies (some OOV and missing), fed to every input its signature declares.
             var generator = SystemRandomNumberGenerator()
-            let encoder = FeatureEncoder(map: map)
             let batch = SampleRowGenerator(map: map).encodedBatch(count: batchSize, encoder: encoder, using: &generator)
             let inputIDs = batch.ids, inputDense = batch.dense, inputSequences = batch.sequences
             let parts = try Self.inputParts(of: sessions[0], signature: map.signature, modelPath: bundle.modelPath)
