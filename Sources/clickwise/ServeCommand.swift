@@ -30,12 +30,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest gRPC request message in bytes (ranking batches outgrow grpc-swift's 4 MiB default).")
     var grpcMaxMessageBytes: Int = 64 << 20
 
+    @Option(help: "The server that carries gRPC: clickwise (calls served straight off NIO's HTTP/2 frames) or grpc-swift (grpc-swift-2's server).")
+    var grpcServer: GRPCFrontEnd.Server = .clickwise
+
     @Option(name: .customLong("grpc-flush-coalescing-us"),
-            help: "Hold gRPC writes up to this many microseconds to batch them into fewer syscalls (0 = flush at once).")
+            help: "Hold gRPC writes up to this many microseconds to batch them into fewer syscalls (0 = flush at once; --grpc-server grpc-swift only).")
     var grpcFlushCoalescingMicroseconds: Int = 0
 
     @Flag(name: .customLong("grpc-event-loop-handlers"), inversion: .prefixedNo,
-          help: "Run gRPC handlers on the event loops (--no-grpc-event-loop-handlers: on Swift's cooperative pool, grpc-swift's default).")
+          help: "Run gRPC handlers on the event loops (--no-grpc-event-loop-handlers: on Swift's cooperative pool, grpc-swift's default; --grpc-server grpc-swift only).")
     var grpcEventLoopHandlers = true
 
     @Option(help: "ONNX Runtime threads inside one Run.")
@@ -210,6 +213,7 @@ struct ServeCommand: AsyncParsableCommand {
     private func serve(core: InferenceCore, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
         let http = HTTPServer(core: core, group: group, ownsCore: false, logger: logger)
         var grpcOptions = GRPCFrontEnd.Options()
+        grpcOptions.server = grpcServer
         grpcOptions.maxRequestBytes = grpcMaxMessageBytes
         grpcOptions.flushCoalescing = grpcFlushCoalescingMicroseconds > 0 ? .microseconds(grpcFlushCoalescingMicroseconds) : nil
         grpcOptions.reusePort = workerIndex != nil
@@ -264,3 +268,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 }
+
+// Parsed from `--grpc-server clickwise|grpc-swift`.
+extension GRPCFrontEnd.Server: ExpressibleByArgument {}

@@ -2,6 +2,9 @@ import CTRGRPCProtocol
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -9,8 +12,12 @@ import Synchronization
 /// The gRPC front end: Triton's `inference.GRPCInferenceService` and `grpc.health.v1.Health` on one port,
 /// on the event loops the HTTP front end uses, over the same core.
 ///
-/// Graceful shutdown: readiness turns false on both protocols, the listener stops accepting streams, and
-/// the calls in flight finish before `run` returns.
+/// Two servers can carry it (``Options/server``): our own over NIO's HTTP/2 frames (``GRPCConnectionHandler``,
+/// the default: a third of grpc-swift's CPU per call, docs/BENCHMARKS.md) and grpc-swift's. Both answer
+/// through ``GRPCCalls``, so they differ in transport only.
+///
+/// Graceful shutdown: readiness turns false on both protocols, the listener stops accepting, every
+/// connection is sent GOAWAY, and the calls in flight finish before `run` returns.
 public final class GRPCFrontEnd: Service, Sendable {
     public let core: InferenceCore
     private let host: String
@@ -18,19 +25,50 @@ public final class GRPCFrontEnd: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let options: Options
     private let logger: Logger
-    private let bound = Mutex<(server: GRPCServer<HTTP2ServerTransport.Posix>, port: Int)?>(nil)
+    private let bound = Mutex<Bound?>(nil)
+    private let connections = ConnectionRegistry()
     private let stopRequested = Atomic<Bool>(false)
+    private let stop = AsyncStream<Void>.makeStream()
+
+    private enum Bound {
+        case clickwise(descriptor: Int32, port: Int)
+        case grpcSwift(GRPCServer<HTTP2ServerTransport.Posix>, port: Int)
+
+        var port: Int {
+            switch self {
+            case .clickwise(_, let port), .grpcSwift(_, let port): port
+            }
+        }
+    }
+
+    /// Which server carries the gRPC front end.
+    public enum Server: String, Sendable, CaseIterable {
+        /// ``GRPCConnectionHandler``: calls served straight off NIO's HTTP/2 frames.
+        case clickwise
+        /// grpc-swift-2's `GRPCServer` over its NIO HTTP/2 transport (one child channel and task per call).
+        case grpcSwift = "grpc-swift"
+    }
 
     /// Settings a deployment tunes.
     public struct Options: Sendable {
+        /// The server that carries the calls.
+        public var server = Server.clickwise
         /// Largest request message accepted (grpc-swift's 4 MiB default is too small for ranking batches).
         public var maxRequestBytes = 64 << 20
-        /// Batch small writes for up to this long (nil = flush every write at once).
+        /// Batch small writes for up to this long (nil = flush every write at once); grpc-swift's server only.
         public var flushCoalescing: Duration? = nil
         /// Bind with SO_REUSEPORT, so `--workers` processes share the port as they share HTTP's.
         public var reusePort = false
-        /// Run the calls' handlers on the event loops (``EventLoopTaskExecutor``) instead of Swift's cooperative pool.
+        /// Run the calls' handlers on the event loops (``EventLoopTaskExecutor``) instead of Swift's
+        /// cooperative pool; grpc-swift's server only (ours always does).
         public var handlersOnEventLoops = true
+        /// HTTP/2 receive window per stream and per connection: large ranking requests arrive without
+        /// waiting a round trip per 64 KiB.
+        public var windowBytes = 1 << 20
+        /// Streams one connection may have open at once.
+        public var maxConcurrentStreams = 1024
+        /// How long a drain waits for the calls in flight before closing their connections.
+        public var drainTimeout: Duration = .seconds(30)
 
         /// The defaults (`clickwise serve`'s).
         public init() {}
@@ -49,21 +87,27 @@ public final class GRPCFrontEnd: Service, Sendable {
 
     /// Binds the listening socket now, so a taken port is an error before the server reports ready.
     ///
-    /// The socket is made here rather than by grpc-swift's transport because the transport cannot set
-    /// SO_REUSEPORT, which `--workers` needs; the transport takes the bound descriptor over.
+    /// The socket is made by hand because grpc-swift's transport cannot set SO_REUSEPORT, which `--workers`
+    /// needs; the server then takes the bound descriptor over.
     @discardableResult
     public func bind() throws(ServerError) -> Int {
         if let bound = bound.withLock({ $0 }) { return bound.port }
         let (descriptor, port) = try ListeningSocket.open(host: host, port: requestedPort, reusePort: options.reusePort)
-        var config = HTTP2ServerTransport.Posix.Config.defaults
-        config.rpc.maxRequestPayloadSize = options.maxRequestBytes
-        config.connection.flushCoalescing = options.flushCoalescing.map {
-            HTTP2ServerTransport.Config.Connection.FlushCoalescing(maxFlushDelay: $0, maxBytes: 64 * 1024)
+        switch options.server {
+        case .clickwise:
+            bound.withLock { $0 = .clickwise(descriptor: descriptor, port: port) }
+        case .grpcSwift:
+            var config = HTTP2ServerTransport.Posix.Config.defaults
+            config.rpc.maxRequestPayloadSize = options.maxRequestBytes
+            config.connection.flushCoalescing = options.flushCoalescing.map {
+                HTTP2ServerTransport.Config.Connection.FlushCoalescing(maxFlushDelay: $0, maxBytes: 64 * 1024)
+            }
+            let transport = HTTP2ServerTransport.Posix(listeningSocketDescriptor: Int(descriptor), transportSecurity: .plaintext,
+                                                       config: config, eventLoopGroup: group)
+            let calls = GRPCCalls(core: core)
+            let server = GRPCServer(transport: transport, services: [InferenceService(core: core), HealthService(calls: calls)])
+            bound.withLock { $0 = .grpcSwift(server, port: port) }
         }
-        let transport = HTTP2ServerTransport.Posix(listeningSocketDescriptor: Int(descriptor), transportSecurity: .plaintext,
-                                                   config: config, eventLoopGroup: group)
-        let server = GRPCServer(transport: transport, services: [InferenceService(core: core), HealthService(core: core)])
-        bound.withLock { $0 = (server, port) }
         return port
     }
 
@@ -75,7 +119,77 @@ public final class GRPCFrontEnd: Service, Sendable {
     /// Serves until graceful shutdown (SIGTERM through the service group), then finishes the calls in flight.
     public func run() async throws {
         try bind()
-        let server = bound.withLock { $0! }.server
+        switch bound.withLock({ $0! }) {
+        case .clickwise(let descriptor, _):
+            try await serveFrames(descriptor: descriptor)
+        case .grpcSwift(let server, _):
+            try await serveGRPCSwift(server)
+        }
+        logger.info("gRPC stopped")
+    }
+
+    /// Stops accepting and lets the calls in flight finish; readiness turns false on both protocols.
+    public func beginGracefulShutdown() {
+        logger.info("gRPC shutting down: no new calls, finishing in-flight ones")
+        stopRequested.store(true, ordering: .releasing)
+        core.beginDraining()
+        stop.continuation.finish()
+        if case .grpcSwift(let server, _) = bound.withLock({ $0 }) { server.beginGracefulShutdown() }
+    }
+
+    // MARK: - Our server
+
+    private func serveFrames(descriptor: Int32) async throws {
+        let calls = GRPCCalls(core: core)
+        let connections = self.connections
+        let handlerOptions = GRPCConnectionHandler.Options(maxRequestBytes: options.maxRequestBytes, windowBytes: options.windowBytes,
+                                                          workerIndex: core.configuration.workerIndex)
+        var settings = NIOHTTP2Handler.ConnectionConfiguration()
+        settings.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: options.maxConcurrentStreams),
+            HTTP2Setting(parameter: .initialWindowSize, value: options.windowBytes),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: HPACKDecoder.defaultMaxHeaderListSize),
+        ]
+        let http2 = settings
+        let bootstrap = ServerBootstrap(group: group)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                let id = ObjectIdentifier(channel)
+                connections.add(channel)
+                channel.closeFuture.whenComplete { _ in connections.remove(id) }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: http2))
+                    try channel.pipeline.syncOperations.addHandler(GRPCConnectionHandler(calls: calls, options: handlerOptions))
+                }
+            }
+        let channel = try await bootstrap.withBoundSocket(descriptor).get()
+        let stop = self.stop
+        await withGracefulShutdownHandler {
+            for await _ in stop.stream {}
+        } onGracefulShutdown: {
+            self.beginGracefulShutdown()
+        }
+        try? await channel.close()
+        for connection in connections.all {
+            connection.pipeline.fireUserInboundEventTriggered(GRPCConnectionHandler.DrainEvent())
+        }
+        // Each connection closes itself once its calls are done; a connection still busy at the timeout is closed.
+        let timeout = options.drainTimeout
+        await withTaskGroup(of: Void.self) { waits in
+            waits.addTask {
+                for connection in connections.all { try? await connection.closeFuture.get() }
+            }
+            waits.addTask { try? await Task.sleep(for: timeout) }
+            await waits.next()
+            waits.cancelAll()
+            for connection in connections.all { connection.close(promise: nil) }
+        }
+    }
+
+    // MARK: - grpc-swift's server
+
+    private func serveGRPCSwift(_ server: GRPCServer<HTTP2ServerTransport.Posix>) async throws {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 // Child tasks inherit the preference, so every connection's and call's task runs on a loop.
@@ -88,14 +202,5 @@ public final class GRPCFrontEnd: Service, Sendable {
         } onGracefulShutdown: {
             self.beginGracefulShutdown()
         }
-        logger.info("gRPC stopped")
-    }
-
-    /// Stops accepting and lets the calls in flight finish; readiness turns false on both protocols.
-    public func beginGracefulShutdown() {
-        logger.info("gRPC shutting down: no new calls, finishing in-flight ones")
-        stopRequested.store(true, ordering: .releasing)
-        core.beginDraining()
-        bound.withLock { $0?.server }?.beginGracefulShutdown()
     }
 }

@@ -1,18 +1,16 @@
 import CTRGRPCProtocol
 import GRPCCore
 
-/// `grpc.health.v1.Health` on the gRPC port: SERVING while the core is ready, for Kubernetes' gRPC probes
-/// and service meshes. The empty service name and `inference.GRPCInferenceService` are known; the
-/// repository's model names are accepted too, SERVING while that model is ready, so a probe can watch one model.
+/// `grpc.health.v1.Health` on grpc-swift's server (`--grpc-server grpc-swift`), over ``GRPCCalls/healthStatus(of:)``.
 struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
-    let core: InferenceCore
+    let calls: GRPCCalls
 
     private func status(of service: String) throws -> Grpc_Health_V1_HealthCheckResponse.ServingStatus {
-        if service.isEmpty || service == "inference.GRPCInferenceService" { return core.ready ? .serving : .notServing }
-        guard case .success(let ready) = core.modelReady(service, nil) else {
-            throw RPCError(code: .notFound, message: "unknown service \"\(service)\"")
+        do throws(ServerError) {
+            return try calls.healthStatus(of: service)
+        } catch {
+            throw error.rpcError
         }
-        return ready ? .serving : .notServing
     }
 
     func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse {

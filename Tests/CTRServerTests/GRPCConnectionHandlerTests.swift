@@ -1,0 +1,120 @@
+import CTRGRPCProtocol
+import CTRServing
+import ClickwiseTestSupport
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCProtobuf
+import NIOCore
+import SwiftProtobuf
+import Testing
+@testable import CTRServer
+
+@Suite("our gRPC server over HTTP/2 frames (real grpc-swift client, real ONNX Runtime)")
+struct GRPCConnectionHandlerTests {
+    @Test("requests bigger than the receive window arrive whole, several at once on one connection (flow control refilled)")
+    func flowControl() async throws {
+        var options = GRPCFrontEnd.Options()
+        options.windowBytes = 65_535  // a 1,000-row request is ~260 KB: four windows of the stream, more of the connection
+        let server = try await GRPCTestServer.start(options: options)
+        let expected = try HTTPServerTests.directPredictions(0..<1000, bundle: server.http.bundleDirectory)
+        let answers = try await server.withClient { client in
+            try await withThrowingTaskGroup(of: [Float].self) { group in
+                for index in 0..<3 {
+                    group.addTask { GRPCRequests.probabilities(try await client.modelInfer(GRPCRequests.raw(0..<1000, id: "big-\(index)"))) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        #expect(answers.count == 3)
+        for got in answers {
+            #expect(got.count == 1000 && zip(got, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+        }
+        await server.stop()
+    }
+
+    @Test("a message over --grpc-max-message-bytes is RESOURCE_EXHAUSTED naming the limit; the connection goes on")
+    func messageLimit() async throws {
+        var options = GRPCFrontEnd.Options()
+        options.maxRequestBytes = 4096
+        let server = try await GRPCTestServer.start(options: options)
+        let (refused, small) = try await server.withClient { client in
+            let refused: RPCError? = await {
+                do {
+                    _ = try await client.modelInfer(GRPCRequests.raw(0..<100))
+                    return nil
+                } catch {
+                    return error as? RPCError
+                }
+            }()
+            return (refused, try await client.modelInfer(GRPCRequests.raw(0..<1)))
+        }
+        #expect(refused?.code == .resourceExhausted && refused?.message.contains("--grpc-max-message-bytes") == true, "\(String(describing: refused))")
+        #expect(GRPCRequests.probabilities(small).count == 1)
+        await server.stop()
+    }
+
+    @Test("a method the server does not have is UNIMPLEMENTED naming it")
+    func unknownMethod() async throws {
+        let server = try await GRPCTestServer.start()
+        let refused: RPCError? = try await withTaskExecutorPreference(DispatchTaskExecutor.shared) {
+            try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: server.port), transportSecurity: .plaintext)) { client in
+                do {
+                    try await client.unary(
+                        request: ClientRequest(message: Inference_ServerLiveRequest()),
+                        descriptor: MethodDescriptor(fullyQualifiedService: "inference.GRPCInferenceService", method: "TraceSetting"),
+                        serializer: ProtobufSerializer<Inference_ServerLiveRequest>(),
+                        deserializer: ProtobufDeserializer<Inference_ServerLiveResponse>(),
+                        options: .defaults
+                    ) { response in _ = try response.message }
+                    return nil
+                } catch {
+                    return error as? RPCError
+                }
+            }
+        }
+        #expect(refused?.code == .unimplemented && refused?.message.contains("TraceSetting") == true, "\(String(describing: refused))")
+        await server.stop()
+    }
+}
+
+@Suite("gRPC wire format (no sockets)")
+struct GRPCWireTests {
+    @Test("a message split across DATA frames is read once whole; compressed and oversized ones are refused")
+    func framing() throws {
+        var message = Inference_ServerLiveResponse()
+        message.live = true
+        guard case .success(let framed) = GRPCWire.framed(message) else { Issue.record("framing failed"); return }
+        #expect(framed.readableBytes == GRPCWire.prefixLength + 2)
+        var first = framed.getSlice(at: 0, length: 3)!
+        guard case .incomplete = GRPCWire.nextMessage(&first, maxBytes: 100) else { Issue.record("3 bytes were a message"); return }
+        var joined = first
+        var rest = framed.getSlice(at: 3, length: framed.readableBytes - 3)!
+        joined.writeBuffer(&rest)
+        guard case .message(let body) = GRPCWire.nextMessage(&joined, maxBytes: 100) else { Issue.record("whole message not read"); return }
+        #expect(try Inference_ServerLiveResponse(serializedBytes: Array(body.readableBytesView)).live && joined.readableBytes == 0)
+
+        var compressed = framed
+        compressed.setInteger(UInt8(1), at: compressed.readerIndex)
+        guard case .refused(let error) = GRPCWire.nextMessage(&compressed, maxBytes: 100) else { Issue.record("compressed accepted"); return }
+        #expect(error.rpcCode == .unimplemented)
+        var big = framed
+        guard case .refused(let limit) = GRPCWire.nextMessage(&big, maxBytes: 1) else { Issue.record("oversized accepted"); return }
+        #expect(limit.rpcCode == .resourceExhausted)
+    }
+
+    @Test("grpc-message is percent-encoded outside printable ASCII, and % itself")
+    func percentEncoding() {
+        #expect(GRPCWire.percentEncoded("input \"dense\": 100% wrong\nü") == "input \"dense\": 100%25 wrong%0A%C3%BC")
+        #expect(GRPCWire.percentEncoded("plain text") == "plain text")
+    }
+
+    @Test("paths name Triton's and the health service's methods; others are unknown")
+    func methods() {
+        #expect(GRPCMethod(path: "/inference.GRPCInferenceService/ModelInfer") == .modelInfer)
+        #expect(GRPCMethod(path: "/inference.GRPCInferenceService/ModelStreamInfer")?.streamsRequests == true)
+        #expect(GRPCMethod(path: "/grpc.health.v1.Health/Watch") == .healthWatch)
+        #expect(GRPCMethod(path: "/inference.GRPCInferenceService/CudaSharedMemoryStatus") == nil)
+        #expect(GRPCMethod(path: "/other.Service/ModelInfer") == nil)
+    }
+}
