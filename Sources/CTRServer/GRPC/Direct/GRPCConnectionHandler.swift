@@ -271,12 +271,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private func offLoop<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ bytes: ByteBuffer, on id: HTTP2StreamID, _ body: @escaping @Sendable (Request) async -> Result<Response, ServerError>
     ) {
-        let request: Request
-        switch GRPCWire.decode(Request.self, bytes) {
-        case .success(let decoded): request = decoded
-        case .failure(let error): return fail(id, error)
-        }
-        guard let context else { return }
+        guard let request = decoded(Request.self, bytes, on: id), let context else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         Task {
@@ -285,45 +280,42 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func modelInfer(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
-        guard let context, let call = streams[id] else { return }
-        let request: Inference_ModelInferRequest
-        switch GRPCWire.decode(Inference_ModelInferRequest.self, bytes) {
-        case .success(let decoded): request = decoded
-        case .failure(let error): return fail(id, error)
+    /// The request message, or nil once the call has failed saying why it does not decode.
+    private func decoded<Request: SwiftProtobuf.Message>(_ type: Request.Type, _ bytes: ByteBuffer, on id: HTTP2StreamID) -> Request? {
+        switch GRPCWire.decode(type, bytes) {
+        case .success(let request): return request
+        case .failure(let error):
+            fail(id, error)
+            return nil
         }
+    }
+
+    /// Runs `body` on `loop`: at once when already there (a request refused before it queued), else as a loop task.
+    private static func onLoop(_ loop: EventLoop, _ body: @escaping @Sendable () -> Void) {
+        if loop.inEventLoop { body() } else { loop.execute(body) }
+    }
+
+    private func modelInfer(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
+        guard let context, let call = streams[id], let request = decoded(Inference_ModelInferRequest.self, bytes, on: id) else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         calls.modelInfer(request, timeout: call.timeout) { result in
             // Serialized here, on the inference thread, while the loop serves other calls.
             let answer = result.flatMap(GRPCWire.framed)
-            if loop.inEventLoop {
-                bound.value.answered(id, answer, last: true)
-            } else {
-                loop.execute { bound.value.answered(id, answer, last: true) }
-            }
+            Self.onLoop(loop) { bound.value.answered(id, answer, last: true) }
         }
     }
 
     /// One ModelStreamInfer request: inferred concurrently with the stream's others, answered when done;
     /// a bad request's error travels in the stream (`error_message`) and the stream goes on.
     private func streamInfer(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
-        guard let context, let call = streams[id] else { return }
-        let request: Inference_ModelInferRequest
-        switch GRPCWire.decode(Inference_ModelInferRequest.self, bytes) {
-        case .success(let decoded): request = decoded
-        case .failure(let error): return fail(id, error)
-        }
+        guard let context, let call = streams[id], let request = decoded(Inference_ModelInferRequest.self, bytes, on: id) else { return }
         streams[id]?.inferencesRunning += 1
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         calls.modelInfer(request, timeout: call.timeout, route: .streamInfer) { result in
             let answer = GRPCWire.framed(GRPCCalls.streamAnswer(result, for: request))
-            if loop.inEventLoop {
-                bound.value.streamAnswered(id, answer)
-            } else {
-                loop.execute { bound.value.streamAnswered(id, answer) }
-            }
+            Self.onLoop(loop) { bound.value.streamAnswered(id, answer) }
         }
     }
 
@@ -337,12 +329,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     /// Sends the status now and on every change (checked every 100 ms) until the client goes away or the
     /// server drains.
     private func healthWatch(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
-        guard let context else { return }
-        let service: String
-        switch GRPCWire.decode(Grpc_Health_V1_HealthCheckRequest.self, bytes) {
-        case .success(let request): service = request.service
-        case .failure(let error): return fail(id, error)
-        }
+        guard let context, let service = decoded(Grpc_Health_V1_HealthCheckRequest.self, bytes, on: id)?.service else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         streams[id]?.watch = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(100)) { _ in
             bound.value.healthTick(service, on: id)
