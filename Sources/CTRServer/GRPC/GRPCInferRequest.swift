@@ -55,7 +55,9 @@ struct GRPCInferRequest {
                     throw ServerError(.invalidArgument, "input \"\(input.name)\": raw_input_contents[\(index)] has \(bytes.count) bytes, \(datatype.rawValue) \(input.shape) needs \(elements * size)")
                 }
                 let start = joined.count
-                joined.append(contentsOf: bytes)
+                // Through the buffer pointer: Array.append(contentsOf: Data) takes the generic sequence path,
+                // 2 % of the event loop's time on a 100-row call (perf, 2026-12-02).
+                bytes.withUnsafeBytes { joined.append(contentsOf: $0) }
                 data = .binary(start..<joined.count)
             }
             inputs.append(InferInputTensor(name: input.name, datatype: datatype, shape: input.shape,
