@@ -101,10 +101,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("request-header-timeout-secs"), help: "Deadline for a request's whole head, from its first byte; a client still sending gets 408 and is closed (0 = none).")
     var requestHeaderTimeoutSeconds: Double = 30
 
-    @Option(name: .customLong("request-body-timeout-secs"), help: "Longest wait between two reads of a request body before 408 and close (0 = none).")
+    @Option(name: .customLong("request-body-timeout-secs"), help: "Longest wait between two reads of a request body before 408 and close; on gRPC, a call whose request stops arriving this long fails with DEADLINE_EXCEEDED (0 = none).")
     var requestBodyTimeoutSeconds: Double = 30
 
-    @Option(name: .customLong("keepalive-timeout-secs"), help: "An idle keep-alive connection is closed after this long (0 = never).")
+    @Option(name: .customLong("keepalive-timeout-secs"), help: "An idle keep-alive connection is closed after this long; on gRPC, a connection without calls gets GOAWAY and is closed (0 = never).")
     var keepAliveTimeoutSeconds: Double = 75
 
     @Option(help: "Most open client connections; at the cap new clients wait in the listen backlog (default: the descriptor limit less max(64, limit/8) kept for the process's own files).")
@@ -218,6 +218,9 @@ struct ServeCommand: AsyncParsableCommand {
         grpcOptions.flushCoalescing = grpcFlushCoalescingMicroseconds > 0 ? .microseconds(grpcFlushCoalescingMicroseconds) : nil
         grpcOptions.reusePort = workerIndex != nil
         grpcOptions.handlersOnEventLoops = grpcEventLoopHandlers
+        // The HTTP connection timeouts, so neither port lets an idle or stalled client keep a descriptor.
+        grpcOptions.idleTimeout = keepAliveTimeoutSeconds > 0 ? .milliseconds(Int64(keepAliveTimeoutSeconds * 1000)) : nil
+        grpcOptions.receiveTimeout = requestBodyTimeoutSeconds > 0 ? .milliseconds(Int64(requestBodyTimeoutSeconds * 1000)) : nil
         let grpc = grpcPort == 0 ? nil : GRPCFrontEnd(core: core, host: host, port: grpcPort, group: group, options: grpcOptions, logger: logger)
         // A worker joins the shared SO_REUSEPORT port only once warm: the kernel would otherwise route new
         // connections to a restarting worker that can only answer 503. A single server binds first, so its

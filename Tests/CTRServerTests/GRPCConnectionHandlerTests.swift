@@ -80,6 +80,55 @@ struct GRPCConnectionHandlerTests {
 
 @Suite("gRPC wire format (no sockets)")
 struct GRPCWireTests {
+    @Test("a connection that never sends the HTTP/2 preface gets GOAWAY and is closed after the idle timeout")
+    func idleWithoutPreface() async throws {
+        var options = GRPCFrontEnd.Options()
+        options.idleTimeout = .milliseconds(300)
+        let server = try await GRPCTestServer.start(options: options)
+        let socket = HTTPTestClient(port: server.port)
+        try socket.open()
+        let received = try socket.readUntilClosed(timeout: 20)
+        // Frames: 3-byte length, 1-byte type (4 SETTINGS, 7 GOAWAY), flags, 4-byte stream id.
+        var types: [UInt8] = []
+        var offset = 0
+        while let bytes = received, offset + 9 <= bytes.count {
+            let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+            types.append(bytes[offset + 3])
+            offset += 9 + length
+        }
+        #expect(received != nil, "the server kept an idle connection open")
+        #expect(types.contains(7), "no GOAWAY before the close: frame types \(types)")
+        await server.stop()
+    }
+
+    @Test("a unary call whose request stops arriving is DEADLINE_EXCEEDED naming --request-body-timeout-secs")
+    func receiveTimeout() async throws {
+        var options = GRPCFrontEnd.Options()
+        options.receiveTimeout = .milliseconds(300)
+        let server = try await GRPCTestServer.start(options: options)
+        let started = ContinuousClock.now
+        let refused: RPCError? = try await withTaskExecutorPreference(DispatchTaskExecutor.shared) {
+            try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: server.port), transportSecurity: .plaintext)) { client in
+                do {
+                    // The request stream stays open with no message: a stalled client.
+                    try await client.clientStreaming(
+                        request: StreamingClientRequest(of: Inference_ModelInferRequest.self) { _ in try await Task.sleep(for: .seconds(20)) },
+                        descriptor: MethodDescriptor(fullyQualifiedService: "inference.GRPCInferenceService", method: "ModelInfer"),
+                        serializer: ProtobufSerializer<Inference_ModelInferRequest>(),
+                        deserializer: ProtobufDeserializer<Inference_ModelInferResponse>(),
+                        options: .defaults
+                    ) { response in _ = try response.message }
+                    return nil
+                } catch {
+                    return error as? RPCError
+                }
+            }
+        }
+        #expect(refused?.code == .deadlineExceeded && refused?.message.contains("--request-body-timeout-secs") == true, "\(String(describing: refused))")
+        #expect(ContinuousClock.now - started < .seconds(15))
+        await server.stop()
+    }
+
     @Test("a message split across DATA frames is read once whole; compressed and oversized ones are refused")
     func framing() throws {
         var message = Inference_ServerLiveResponse()

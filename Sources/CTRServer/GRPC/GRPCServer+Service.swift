@@ -69,6 +69,10 @@ public final class GRPCFrontEnd: Service, Sendable {
         public var maxConcurrentStreams = 1024
         /// How long a drain waits for the calls in flight before closing their connections.
         public var drainTimeout: Duration = .seconds(30)
+        /// A connection without calls this long is closed after GOAWAY (nil = never); our server only.
+        public var idleTimeout: Duration? = .seconds(75)
+        /// A call whose request stops arriving this long fails with DEADLINE_EXCEEDED (nil = never); our server only.
+        public var receiveTimeout: Duration? = .seconds(30)
 
         /// The defaults (`clickwise serve`'s).
         public init() {}
@@ -143,7 +147,9 @@ public final class GRPCFrontEnd: Service, Sendable {
         let calls = GRPCCalls(core: core)
         let connections = self.connections
         let handlerOptions = GRPCConnectionHandler.Options(maxRequestBytes: options.maxRequestBytes, windowBytes: options.windowBytes,
-                                                          workerIndex: core.configuration.workerIndex)
+                                                          workerIndex: core.configuration.workerIndex,
+                                                          idleTimeout: options.idleTimeout.map(TimeAmount.init),
+                                                          receiveTimeout: options.receiveTimeout.map(TimeAmount.init))
         var settings = NIOHTTP2Handler.ConnectionConfiguration()
         settings.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: options.maxConcurrentStreams),

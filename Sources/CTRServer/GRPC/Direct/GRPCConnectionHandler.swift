@@ -29,6 +29,12 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         var maxRequestBytes: Int
         var windowBytes: Int
         var workerIndex: Int?
+        /// A connection with no calls for this long gets GOAWAY and is closed (nil = never), like HTTP's
+        /// keep-alive timeout; it also ends connections that never send the HTTP/2 preface.
+        var idleTimeout: TimeAmount? = nil
+        /// A call still receiving its request (mid-message, or a unary call not yet ended by the client)
+        /// that gets no bytes for this long fails with DEADLINE_EXCEEDED (nil = never), like HTTP's body timeout.
+        var receiveTimeout: TimeAmount? = nil
     }
 
     /// One call (one HTTP/2 stream) between its request headers and its stream's closing.
@@ -48,6 +54,13 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         var deadline: Scheduled<Void>?
         var watch: RepeatedTask?
         var watchedStatus: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
+        /// When the call last received bytes (its headers, then each DATA frame).
+        var lastReceived: NIODeadline
+
+        /// Waiting on the client for (the rest of) a request: what ``Options/receiveTimeout`` ends.
+        var receiving: Bool {
+            !finished && (pending != nil || (!method.streamsRequests && !clientFinished))
+        }
     }
 
     private let calls: GRPCCalls
@@ -58,6 +71,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private var highestStreamID = HTTP2StreamID.rootStream
     private var draining = false
     private var flushScheduled = false
+    /// When the connection last had no calls (or was opened): the idle timeout counts from here.
+    private var idleSince = NIODeadline.now()
+    private var timeouts: RepeatedTask?
 
     init(calls: GRPCCalls, options: Options) {
         self.calls = calls
@@ -67,6 +83,17 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        idleSince = .now()
+        let enabled = [options.idleTimeout, options.receiveTimeout].compactMap { $0 }
+        if let shortest = enabled.min() {
+            // One check per connection a few times per timeout, not a timer per frame: a timeout is
+            // enforced within a quarter of itself late, at no cost on the request path.
+            let period = TimeAmount.nanoseconds(max(10_000_000, shortest.nanoseconds / 4))
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            timeouts = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+                bound.value.checkTimeouts()
+            }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -145,7 +172,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         }
         let timeoutText = fields.first(name: "grpc-timeout")
         let timeout = GRPCCalls.timeout(timeoutText)
-        var call = Call(method: method, timeout: timeout)
+        var call = Call(method: method, timeout: timeout, lastReceived: .now())
         if let timeout, let timeoutText, let context {
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
             call.deadline = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: timeout))) {
@@ -158,6 +185,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     private func received(_ bytes: ByteBuffer, endStream: Bool, on id: HTTP2StreamID) {
         guard let call = streams[id], !call.finished else { return }
+        streams[id]?.lastReceived = .now()
         var buffer: ByteBuffer
         let owned = call.pending != nil
         if var pending = call.pending {
@@ -436,15 +464,31 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         guard let call = streams.removeValue(forKey: id) else { return }
         call.deadline?.cancel()
         call.watch?.cancel()
+        if streams.isEmpty { idleSince = .now() }
         closeIfDrained()
     }
 
     private func endAll() {
+        timeouts?.cancel()
+        timeouts = nil
         for call in streams.values {
             call.deadline?.cancel()
             call.watch?.cancel()
         }
         streams.removeAll()
+    }
+
+    /// Closes an idle connection (GOAWAY first, so clients reconnect without failing a call) and fails
+    /// calls whose request stopped arriving: neither may hold a connection and its descriptor forever.
+    private func checkTimeouts() {
+        let now = NIODeadline.now()
+        if let idle = options.idleTimeout, streams.isEmpty, !draining, now - idleSince >= idle {
+            return beginDraining()
+        }
+        guard let receive = options.receiveTimeout else { return }
+        for (id, call) in streams where call.receiving && now - call.lastReceived >= receive {
+            fail(id, ServerError(.deadlineExceeded, "no request bytes for \(receive.nanoseconds / 1_000_000) ms while receiving the request (--request-body-timeout-secs)"))
+        }
     }
 
     private func beginDraining() {
