@@ -218,9 +218,6 @@ struct ServeCommand: AsyncParsableCommand {
         grpcOptions.flushCoalescing = grpcFlushCoalescingMicroseconds > 0 ? .microseconds(grpcFlushCoalescingMicroseconds) : nil
         grpcOptions.reusePort = workerIndex != nil
         grpcOptions.handlersOnEventLoops = grpcEventLoopHandlers
-        // The HTTP connection timeouts, so neither port lets an idle or stalled client keep a descriptor.
-        grpcOptions.idleTimeout = keepAliveTimeoutSeconds > 0 ? .milliseconds(Int64(keepAliveTimeoutSeconds * 1000)) : nil
-        grpcOptions.receiveTimeout = requestBodyTimeoutSeconds > 0 ? .milliseconds(Int64(requestBodyTimeoutSeconds * 1000)) : nil
         let grpc = grpcPort == 0 ? nil : GRPCFrontEnd(core: core, host: host, port: grpcPort, group: group, options: grpcOptions, logger: logger)
         // A worker joins the shared SO_REUSEPORT port only once warm: the kernel would otherwise route new
         // connections to a restarting worker that can only answer 503. A single server binds first, so its

@@ -57,34 +57,22 @@ struct GRPCConnectionHandlerTests {
     @Test("a method the server does not have is UNIMPLEMENTED naming it")
     func unknownMethod() async throws {
         let server = try await GRPCTestServer.start()
-        let refused: RPCError? = try await withTaskExecutorPreference(DispatchTaskExecutor.shared) {
-            try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: server.port), transportSecurity: .plaintext)) { client in
-                do {
-                    try await client.unary(
-                        request: ClientRequest(message: Inference_ServerLiveRequest()),
-                        descriptor: MethodDescriptor(fullyQualifiedService: "inference.GRPCInferenceService", method: "TraceSetting"),
-                        serializer: ProtobufSerializer<Inference_ServerLiveRequest>(),
-                        deserializer: ProtobufDeserializer<Inference_ServerLiveResponse>(),
-                        options: .defaults
-                    ) { response in _ = try response.message }
-                    return nil
-                } catch {
-                    return error as? RPCError
-                }
-            }
+        let refused = try await server.refusal { client in
+            try await client.unary(
+                request: ClientRequest(message: Inference_ServerLiveRequest()),
+                descriptor: MethodDescriptor(fullyQualifiedService: "inference.GRPCInferenceService", method: "TraceSetting"),
+                serializer: ProtobufSerializer<Inference_ServerLiveRequest>(),
+                deserializer: ProtobufDeserializer<Inference_ServerLiveResponse>(),
+                options: .defaults
+            ) { response in _ = try response.message }
         }
         #expect(refused?.code == .unimplemented && refused?.message.contains("TraceSetting") == true, "\(String(describing: refused))")
         await server.stop()
     }
-}
 
-@Suite("gRPC wire format (no sockets)")
-struct GRPCWireTests {
-    @Test("a connection that never sends the HTTP/2 preface gets GOAWAY and is closed after the idle timeout")
+    @Test("a connection that never sends the HTTP/2 preface gets GOAWAY and is closed after --keepalive-timeout-secs")
     func idleWithoutPreface() async throws {
-        var options = GRPCFrontEnd.Options()
-        options.idleTimeout = .milliseconds(300)
-        let server = try await GRPCTestServer.start(options: options)
+        let server = try await GRPCTestServer.start { $0.keepAliveTimeoutSeconds = 0.3 }
         let socket = HTTPTestClient(port: server.port)
         try socket.open()
         let received = try socket.readUntilClosed(timeout: 20)
@@ -103,32 +91,26 @@ struct GRPCWireTests {
 
     @Test("a unary call whose request stops arriving is DEADLINE_EXCEEDED naming --request-body-timeout-secs")
     func receiveTimeout() async throws {
-        var options = GRPCFrontEnd.Options()
-        options.receiveTimeout = .milliseconds(300)
-        let server = try await GRPCTestServer.start(options: options)
+        let server = try await GRPCTestServer.start { $0.requestBodyTimeoutSeconds = 0.3 }
         let started = ContinuousClock.now
-        let refused: RPCError? = try await withTaskExecutorPreference(DispatchTaskExecutor.shared) {
-            try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: server.port), transportSecurity: .plaintext)) { client in
-                do {
-                    // The request stream stays open with no message: a stalled client.
-                    try await client.clientStreaming(
-                        request: StreamingClientRequest(of: Inference_ModelInferRequest.self) { _ in try await Task.sleep(for: .seconds(20)) },
-                        descriptor: MethodDescriptor(fullyQualifiedService: "inference.GRPCInferenceService", method: "ModelInfer"),
-                        serializer: ProtobufSerializer<Inference_ModelInferRequest>(),
-                        deserializer: ProtobufDeserializer<Inference_ModelInferResponse>(),
-                        options: .defaults
-                    ) { response in _ = try response.message }
-                    return nil
-                } catch {
-                    return error as? RPCError
-                }
-            }
+        let refused = try await server.refusal { client in
+            // The request stream stays open with no message: a stalled client.
+            try await client.clientStreaming(
+                request: StreamingClientRequest(of: Inference_ModelInferRequest.self) { _ in try await Task.sleep(for: .seconds(20)) },
+                descriptor: MethodDescriptor(fullyQualifiedService: "inference.GRPCInferenceService", method: "ModelInfer"),
+                serializer: ProtobufSerializer<Inference_ModelInferRequest>(),
+                deserializer: ProtobufDeserializer<Inference_ModelInferResponse>(),
+                options: .defaults
+            ) { response in _ = try response.message }
         }
         #expect(refused?.code == .deadlineExceeded && refused?.message.contains("--request-body-timeout-secs") == true, "\(String(describing: refused))")
         #expect(ContinuousClock.now - started < .seconds(15))
         await server.stop()
     }
+}
 
+@Suite("gRPC wire format (no sockets)")
+struct GRPCWireTests {
     @Test("a message split across DATA frames is read once whole; compressed and oversized ones are refused")
     func framing() throws {
         var message = Inference_ServerLiveResponse()

@@ -18,10 +18,11 @@ struct GRPCTestServer {
     private let task: Task<Void, Error>
 
     static func start(pool: PoolConfiguration = PoolConfiguration(), model: String = "criteo_tiny.onnx", names: [String] = ["tiny"],
-                      server: GRPCFrontEnd.Server = .clickwise, options: GRPCFrontEnd.Options = GRPCFrontEnd.Options()) async throws -> GRPCTestServer {
+                      server: GRPCFrontEnd.Server = .clickwise, options: GRPCFrontEnd.Options = GRPCFrontEnd.Options(),
+                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> GRPCTestServer {
         var options = options
         options.server = server
-        let http = try await TestServer.start(pool: pool, model: model, names: names)
+        let http = try await TestServer.start(pool: pool, model: model, names: names, configure: configure)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let grpc = GRPCFrontEnd(core: http.application, host: "127.0.0.1", port: 0, group: group, options: options)
         let port = try grpc.bind()
@@ -42,6 +43,20 @@ struct GRPCTestServer {
         try await withTaskExecutorPreference(DispatchTaskExecutor.shared) {
             try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)) { client in
                 try await body(Inference_GRPCInferenceService.Client(wrapping: client))
+            }
+        }
+    }
+
+    /// The error a call made with a plain grpc-swift client (any method, any request stream) ends with; nil if it succeeds.
+    func refusal(_ call: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Void) async throws -> RPCError? {
+        try await withTaskExecutorPreference(DispatchTaskExecutor.shared) {
+            try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)) { client in
+                do {
+                    try await call(client)
+                    return nil
+                } catch {
+                    return error as? RPCError
+                }
             }
         }
     }

@@ -69,10 +69,6 @@ public final class GRPCFrontEnd: Service, Sendable {
         public var maxConcurrentStreams = 1024
         /// How long a drain waits for the calls in flight before closing their connections.
         public var drainTimeout: Duration = .seconds(30)
-        /// A connection without calls this long is closed after GOAWAY (nil = never); our server only.
-        public var idleTimeout: Duration? = .seconds(75)
-        /// A call whose request stops arriving this long fails with DEADLINE_EXCEEDED (nil = never); our server only.
-        public var receiveTimeout: Duration? = .seconds(30)
 
         /// The defaults (`clickwise serve`'s).
         public init() {}
@@ -146,10 +142,12 @@ public final class GRPCFrontEnd: Service, Sendable {
     private func serveFrames(descriptor: Int32) async throws {
         let calls = GRPCCalls(core: core)
         let connections = self.connections
+        // HTTP's keep-alive and body timeouts, so neither port lets an idle or stalled client keep a descriptor.
+        let timeouts = core.configuration.connectionTimeouts
+        func limit(_ nanoseconds: UInt64) -> TimeAmount? { nanoseconds == 0 ? nil : .nanoseconds(Int64(clamping: nanoseconds)) }
         let handlerOptions = GRPCConnectionHandler.Options(maxRequestBytes: options.maxRequestBytes, windowBytes: options.windowBytes,
                                                           workerIndex: core.configuration.workerIndex,
-                                                          idleTimeout: options.idleTimeout.map(TimeAmount.init),
-                                                          receiveTimeout: options.receiveTimeout.map(TimeAmount.init))
+                                                          idleTimeout: limit(timeouts.idle), receiveTimeout: limit(timeouts.body))
         var settings = NIOHTTP2Handler.ConnectionConfiguration()
         settings.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: options.maxConcurrentStreams),
