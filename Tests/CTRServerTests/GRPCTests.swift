@@ -334,7 +334,7 @@ struct GRPCConversionTests {
             #expect(error.kind == .limitExceeded)
         }
         let good = try GRPCInferRequest(GRPCRequests.raw(0..<2), maxElements: 10_000)
-        #expect(good.bytes.count == 2 * 26 * 8 + 2 * 13 * 4)
+        #expect(good.bytes.readableBytes == 2 * 26 * 8 + 2 * 13 * 4)
         #expect(good.request.inputs.map(\.data) == [.binary(0..<416), .binary(416..<520)])
     }
 

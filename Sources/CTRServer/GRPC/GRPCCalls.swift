@@ -1,6 +1,7 @@
 import CTRGRPCProtocol
 import CTRServing
 import Foundation
+import NIOCore
 
 /// Triton's gRPC methods at the message level: protobuf request in, protobuf response or ``ServerError``
 /// out, over the shared ``InferenceCore``. Both gRPC servers (``GRPCConnectionHandler``'s and grpc-swift's
@@ -113,11 +114,10 @@ struct GRPCCalls: Sendable {
     /// valid) or the error, on the inference thread, or at once on the caller's for a refused request.
     func modelInfer(_ message: Inference_ModelInferRequest, timeout: UInt64?, route: RPCRoute = .infer,
                     respond: @escaping @Sendable (Result<Inference_ModelInferResponse, ServerError>) -> Void) {
-        let started = MonotonicClock.nanoseconds()
-        core.requestStarted()
-        infer(message, timeout: timeout) { [core] result in
-            core.requestFinished(route: route.metricsIndex, status: Self.status(result), startedAt: started)
-            respond(result)
+        countedInference(route, respond) { completion in
+            infer(model: message.modelName, version: message.modelVersion, timeout: timeout,
+                  convert: { maxElements throws(ServerError) in try GRPCInferRequest(message, maxElements: maxElements) },
+                  answer: Self.response(for:), completion: completion)
         }
     }
 
@@ -128,41 +128,123 @@ struct GRPCCalls: Sendable {
         }
     }
 
+    /// A request message as our server received it: read in place, or (typed contents) decoded by swift-protobuf.
+    enum ReceivedInfer {
+        case wire(ModelInferWire.Request, message: ByteBuffer)
+        case decoded(Inference_ModelInferRequest)
+
+        /// Reads `message`; malformed protobuf is INVALID_ARGUMENT.
+        init(_ message: ByteBuffer) throws(ServerError) {
+            let wire: ModelInferWire.Request?
+            do {
+                wire = try message.withUnsafeReadableBytes { try ModelInferWire.request($0) }
+            } catch let error as ServerError {
+                throw error
+            } catch {
+                throw ServerError(.internalError, "reading a ModelInferRequest: \(error)")
+            }
+            if let wire {
+                self = .wire(wire, message: message)
+            } else {
+                self = .decoded(try GRPCWire.decode(Inference_ModelInferRequest.self, message).get())
+            }
+        }
+
+        var modelName: String {
+            switch self {
+            case .wire(let request, _): request.modelName
+            case .decoded(let message): message.modelName
+            }
+        }
+
+        var modelVersion: String {
+            switch self {
+            case .wire(let request, _): request.modelVersion
+            case .decoded(let message): message.modelVersion
+            }
+        }
+
+        var id: String {
+            switch self {
+            case .wire(let request, _): request.id
+            case .decoded(let message): message.id
+            }
+        }
+    }
+
+    /// One counted ModelInfer of our server: `respond` gets the length-prefixed ModelInferResponse (or, with
+    /// `streamed`, ModelStreamInferResponse), written on the inference thread straight from its outputs.
+    func modelInfer(_ received: ReceivedInfer, timeout: UInt64?, route: RPCRoute = .infer, streamed: Bool = false,
+                    respond: @escaping @Sendable (Result<ByteBuffer, ServerError>) -> Void) {
+        countedInference(route, respond) { completion in
+            infer(model: received.modelName, version: received.modelVersion, timeout: timeout,
+                  convert: { maxElements throws(ServerError) in
+                      switch received {
+                      case .wire(let request, let message): try GRPCInferRequest(request, message: message, maxElements: maxElements)
+                      case .decoded(let message): try GRPCInferRequest(message, maxElements: maxElements)
+                      }
+                  },
+                  answer: { ModelInferWire.framedResponse($0, streamed: streamed) }, completion: completion)
+        }
+    }
+
     /// A ModelStreamInfer answer: the response, or the error in `error_message` beside an echo of the request's ids.
     static func streamAnswer(_ result: Result<Inference_ModelInferResponse, ServerError>, for message: Inference_ModelInferRequest) -> Inference_ModelStreamInferResponse {
-        var out = Inference_ModelStreamInferResponse()
         switch result {
         case .success(let response):
+            var out = Inference_ModelStreamInferResponse()
             out.inferResponse = response
+            return out
         case .failure(let error):
-            out.errorMessage = error.message
-            var echo = Inference_ModelInferResponse()
-            echo.modelName = message.modelName
-            echo.modelVersion = message.modelVersion
-            echo.id = message.id
-            out.inferResponse = echo
+            return streamError(error, model: message.modelName, version: message.modelVersion, id: message.id)
         }
+    }
+
+    /// A ModelStreamInfer error: `error_message` beside an echo of the request's ids, so the client can match it.
+    static func streamError(_ error: ServerError, model: String, version: String, id: String) -> Inference_ModelStreamInferResponse {
+        var out = Inference_ModelStreamInferResponse()
+        out.errorMessage = error.message
+        var echo = Inference_ModelInferResponse()
+        echo.modelName = model
+        echo.modelVersion = version
+        echo.id = id
+        out.inferResponse = echo
         return out
     }
 
-    private func infer(_ message: Inference_ModelInferRequest, timeout: UInt64?,
-                       completion: @escaping @Sendable (Result<Inference_ModelInferResponse, ServerError>) -> Void) {
+    /// Counts one inference in the request metrics around `body`, which completes exactly once.
+    private func countedInference<Answer>(_ route: RPCRoute, _ respond: @escaping @Sendable (Result<Answer, ServerError>) -> Void,
+                                 _ body: (@escaping @Sendable (Result<Answer, ServerError>) -> Void) -> Void) {
+        let started = MonotonicClock.nanoseconds()
+        core.requestStarted()
+        body { [core] result in
+            core.requestFinished(route: route.metricsIndex, status: Self.status(result), startedAt: started)
+            respond(result)
+        }
+    }
+
+    /// Leases the model, converts the request against its limits, queues it; `answer` turns the outputs into
+    /// what the front end sends, on the inference thread while they are valid.
+    private func infer<Answer>(model: String, version: String, timeout: UInt64?,
+                               convert: (Int) throws(ServerError) -> GRPCInferRequest,
+                               answer: @escaping @Sendable (InferResult) -> Answer,
+                               completion: @escaping @Sendable (Result<Answer, ServerError>) -> Void) {
         let endpoint: ModelEndpoint
-        switch core.leaseEndpoint(message.modelName, message.modelVersion.isEmpty ? nil : message.modelVersion) {
+        switch core.leaseEndpoint(model, version.isEmpty ? nil : version) {
         case .success(let found): endpoint = found
         case .failure(let error): return completion(.failure(error))
         }
         let converted: GRPCInferRequest
         do throws(ServerError) {
-            converted = try GRPCInferRequest(message, maxElements: endpoint.maxElements)
+            converted = try convert(endpoint.maxElements)
         } catch {
             endpoint.release()
             return completion(.failure(error))
         }
         // The lease is held until the answer: a swap drains this request's job instead of refusing it.
-        let failure = converted.bytes.withUnsafeBytes { bytes in
+        let failure = converted.bytes.withUnsafeReadableBytes { bytes in
             core.infer(endpoint, request: converted.request, bytes: bytes, transportTimeoutNanoseconds: timeout) { outcome in
-                let response = outcome.map(Self.response(for:))
+                let response = outcome.map(answer)
                 endpoint.release()
                 completion(response)
             }
@@ -175,7 +257,7 @@ struct GRPCCalls: Sendable {
 
     /// The response, built while the inference thread's output buffer is valid; always raw outputs,
     /// which is what Triton's clients read.
-    private static func response(for result: InferResult) -> Inference_ModelInferResponse {
+    static func response(for result: InferResult) -> Inference_ModelInferResponse {
         var response = Inference_ModelInferResponse()
         response.modelName = result.modelName
         response.modelVersion = result.modelVersion

@@ -1,27 +1,63 @@
 import CTRGRPCProtocol
 import Foundation
+import NIOCore
 
 /// A gRPC ModelInferRequest in the front-end-neutral form the core checks: tensors given as
-/// `raw_input_contents` become `.binary` ranges of one joined buffer (what HTTP's binary extension gives
-/// the core), typed `contents` become typed arrays.
+/// `raw_input_contents` become `.binary` ranges of ``bytes`` (what HTTP's binary extension gives the core),
+/// typed `contents` become typed arrays.
 struct GRPCInferRequest {
-    let request: InferRequest
-    /// The raw inputs, joined in input order; `.binary` ranges point into it.
-    let bytes: [UInt8]
+    /// One input as the wire gave it, before the checks.
+    struct Input {
+        var name: String
+        var datatype: String
+        var shape: [Int64]
+        var parameters: [String: InferParameter]
+        /// Typed `contents`, when the input was sent that way instead of in `raw_input_contents`.
+        var contents: Inference_InferTensorContents?
+    }
 
-    /// Converts `message`, checking what only the wire form can get wrong: datatypes, shapes, element
-    /// counts against `maxElements`, and raw sizes against shapes.
+    let request: InferRequest
+    /// What the `.binary` ranges index: the received message itself (read in place by ``ModelInferWire``),
+    /// or the raw inputs of a swift-protobuf message joined in input order.
+    let bytes: ByteBuffer
+
+    /// Converts a swift-protobuf `message` (grpc-swift's server, or a request with typed contents).
     init(_ message: Inference_ModelInferRequest, maxElements: Int) throws(ServerError) {
-        let raw = message.rawInputContents
-        guard raw.isEmpty || raw.count == message.inputs.count else {
-            throw ServerError(.invalidArgument, "raw_input_contents has \(raw.count) entries for \(message.inputs.count) inputs: give every input raw or none")
+        var joined = ByteBufferAllocator().buffer(capacity: message.rawInputContents.reduce(0) { $0 + $1.count })
+        var raw: [Range<Int>] = []
+        raw.reserveCapacity(message.rawInputContents.count)
+        for contents in message.rawInputContents {
+            let start = joined.writerIndex
+            // Through the buffer pointer: appending a Data as a sequence takes the generic path (perf, 2026-12-02).
+            contents.withUnsafeBytes { _ = joined.writeBytes($0) }
+            raw.append(start..<joined.writerIndex)
         }
-        var joined: [UInt8] = []
-        joined.reserveCapacity(raw.reduce(0) { $0 + $1.count })
+        let inputs = message.inputs.map { input in
+            Input(name: input.name, datatype: input.datatype, shape: input.shape, parameters: Self.parameters(input.parameters),
+                  contents: input.hasContents ? input.contents : nil)
+        }
+        let outputs = message.outputs.map { InferRequestedOutput(name: $0.name, parameters: Self.parameters($0.parameters)) }
+        try self.init(id: message.id, parameters: Self.parameters(message.parameters), inputs: inputs, outputs: outputs,
+                      raw: raw, bytes: joined, maxElements: maxElements)
+    }
+
+    /// Converts a request read in place from `message` by ``ModelInferWire``: its raw inputs are not copied.
+    init(_ wire: ModelInferWire.Request, message: ByteBuffer, maxElements: Int) throws(ServerError) {
+        try self.init(id: wire.id, parameters: wire.parameters, inputs: wire.inputs, outputs: wire.outputs,
+                      raw: wire.raw, bytes: message, maxElements: maxElements)
+    }
+
+    /// Checks what only the wire form can get wrong: datatypes, shapes, element counts against
+    /// `maxElements`, and raw sizes against shapes.
+    private init(id: String, parameters: [String: InferParameter], inputs wireInputs: [Input], outputs: [InferRequestedOutput],
+                 raw: [Range<Int>], bytes: ByteBuffer, maxElements: Int) throws(ServerError) {
+        guard raw.isEmpty || raw.count == wireInputs.count else {
+            throw ServerError(.invalidArgument, "raw_input_contents has \(raw.count) entries for \(wireInputs.count) inputs: give every input raw or none")
+        }
         var inputs: [InferInputTensor] = []
-        inputs.reserveCapacity(message.inputs.count)
+        inputs.reserveCapacity(wireInputs.count)
         var totalElements = 0
-        for (index, input) in message.inputs.enumerated() {
+        for (index, input) in wireInputs.enumerated() {
             guard let datatype = InferDatatype(rawValue: input.datatype) else {
                 throw ServerError(.invalidArgument, "input \"\(input.name)\": unknown datatype \"\(input.datatype)\"")
             }
@@ -42,31 +78,24 @@ struct GRPCInferRequest {
             }
             let data: InferTensorData
             if raw.isEmpty {
-                guard input.hasContents else {
+                guard let contents = input.contents else {
                     throw ServerError(.invalidArgument, "input \"\(input.name)\" has no data: send raw_input_contents or contents")
                 }
-                data = try Self.typed(input.contents, datatype: datatype, name: input.name)
+                data = try Self.typed(contents, datatype: datatype, name: input.name)
                 guard data.count == elements else {
                     throw ServerError(.invalidArgument, "input \"\(input.name)\": contents hold \(data.count ?? 0) elements, shape \(input.shape) needs \(elements)")
                 }
             } else {
-                let bytes = raw[index]
-                if let size = datatype.elementSize, bytes.count != elements * size {
-                    throw ServerError(.invalidArgument, "input \"\(input.name)\": raw_input_contents[\(index)] has \(bytes.count) bytes, \(datatype.rawValue) \(input.shape) needs \(elements * size)")
+                let range = raw[index]
+                if let size = datatype.elementSize, range.count != elements * size {
+                    throw ServerError(.invalidArgument, "input \"\(input.name)\": raw_input_contents[\(index)] has \(range.count) bytes, \(datatype.rawValue) \(input.shape) needs \(elements * size)")
                 }
-                let start = joined.count
-                // Through the buffer pointer: Array.append(contentsOf: Data) takes the generic sequence path,
-                // 2 % of the event loop's time on a 100-row call (perf, 2026-12-02).
-                bytes.withUnsafeBytes { joined.append(contentsOf: $0) }
-                data = .binary(start..<joined.count)
+                data = .binary(range)
             }
-            inputs.append(InferInputTensor(name: input.name, datatype: datatype, shape: input.shape,
-                                           parameters: Self.parameters(input.parameters), data: data))
+            inputs.append(InferInputTensor(name: input.name, datatype: datatype, shape: input.shape, parameters: input.parameters, data: data))
         }
-        let outputs = message.outputs.isEmpty ? nil : message.outputs.map { InferRequestedOutput(name: $0.name, parameters: Self.parameters($0.parameters)) }
-        request = InferRequest(id: message.id.isEmpty ? nil : message.id, parameters: Self.parameters(message.parameters),
-                               inputs: inputs, outputs: outputs)
-        bytes = joined
+        request = InferRequest(id: id.isEmpty ? nil : id, parameters: parameters, inputs: inputs, outputs: outputs.isEmpty ? nil : outputs)
+        self.bytes = bytes
     }
 
     /// A `contents` message as the typed array its datatype uses (Triton's field per type).

@@ -323,13 +323,22 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         if loop.inEventLoop { body() } else { loop.execute(body) }
     }
 
+    /// The request read in place (``ModelInferWire``), or nil once the call has failed saying why it does not decode.
+    private func received(_ bytes: ByteBuffer, on id: HTTP2StreamID) -> GRPCCalls.ReceivedInfer? {
+        do throws(ServerError) {
+            return try GRPCCalls.ReceivedInfer(bytes)
+        } catch {
+            fail(id, error)
+            return nil
+        }
+    }
+
     private func modelInfer(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
-        guard let context, let call = streams[id], let request = decoded(Inference_ModelInferRequest.self, bytes, on: id) else { return }
+        guard let context, let call = streams[id], let request = received(bytes, on: id) else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        calls.modelInfer(request, timeout: call.timeout) { result in
-            // Serialized here, on the inference thread, while the loop serves other calls.
-            let answer = result.flatMap(GRPCWire.framed)
+        calls.modelInfer(request, timeout: call.timeout) { answer in
+            // Written on the inference thread, while the loop serves other calls.
             Self.onLoop(loop) { bound.value.answered(id, answer, last: true) }
         }
     }
@@ -337,12 +346,15 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     /// One ModelStreamInfer request: inferred concurrently with the stream's others, answered when done;
     /// a bad request's error travels in the stream (`error_message`) and the stream goes on.
     private func streamInfer(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
-        guard let context, let call = streams[id], let request = decoded(Inference_ModelInferRequest.self, bytes, on: id) else { return }
+        guard let context, let call = streams[id], let request = received(bytes, on: id) else { return }
         streams[id]?.inferencesRunning += 1
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        calls.modelInfer(request, timeout: call.timeout, route: .streamInfer) { result in
-            let answer = GRPCWire.framed(GRPCCalls.streamAnswer(result, for: request))
+        let (model, version, requestID) = (request.modelName, request.modelVersion, request.id)
+        calls.modelInfer(request, timeout: call.timeout, route: .streamInfer, streamed: true) { result in
+            let answer = result.flatMapError { error in
+                GRPCWire.framed(GRPCCalls.streamError(error, model: model, version: version, id: requestID))
+            }
             Self.onLoop(loop) { bound.value.streamAnswered(id, answer) }
         }
     }
