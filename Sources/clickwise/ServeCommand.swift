@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest gRPC request message in bytes (ranking batches outgrow grpc-swift's 4 MiB default).")
     var grpcMaxMessageBytes: Int = 64 << 20
 
+    @Option(help: "Largest HTTP/2 frame a gRPC client may send, in bytes (16384...16777215; --grpc-server clickwise only).")
+    var grpcMaxFrameBytes: Int = 1 << 18
+
     @Option(help: "The server that carries gRPC: clickwise (calls served straight off NIO's HTTP/2 frames) or grpc-swift (grpc-swift-2's server).")
     var grpcServer: GRPCFrontEnd.Server = .clickwise
 
@@ -127,6 +130,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be 0...65535 (0 turns gRPC off)") }
         guard grpcPort == 0 || grpcPort != port || port == 0 else { throw ValidationError("--grpc-port must differ from --port") }
         guard grpcMaxMessageBytes >= 1 << 10 else { throw ValidationError("--grpc-max-message-bytes must be at least 1024") }
+        guard (1 << 14 ... (1 << 24) - 1).contains(grpcMaxFrameBytes) else {
+            throw ValidationError("--grpc-max-frame-bytes must be 16384...16777215 (HTTP/2's SETTINGS_MAX_FRAME_SIZE range)")
+        }
         guard grpcFlushCoalescingMicroseconds >= 0 else { throw ValidationError("--grpc-flush-coalescing-us must be >= 0") }
         guard intraThreads >= 1, interThreads >= 1 else { throw ValidationError("--intra-threads and --inter-threads must be at least 1") }
         guard repositoryPollSeconds >= 0 else { throw ValidationError("--repository-poll-secs must be >= 0 (0 turns polling off)") }
@@ -215,6 +221,7 @@ struct ServeCommand: AsyncParsableCommand {
         var grpcOptions = GRPCFrontEnd.Options()
         grpcOptions.server = grpcServer
         grpcOptions.maxRequestBytes = grpcMaxMessageBytes
+        grpcOptions.maxFrameBytes = grpcMaxFrameBytes
         grpcOptions.flushCoalescing = grpcFlushCoalescingMicroseconds > 0 ? .microseconds(grpcFlushCoalescingMicroseconds) : nil
         grpcOptions.reusePort = workerIndex != nil
         grpcOptions.handlersOnEventLoops = grpcEventLoopHandlers

@@ -33,6 +33,45 @@ struct GRPCConnectionHandlerTests {
         await server.stop()
     }
 
+    @Test("the server advertises --grpc-max-frame-bytes; a 1,000-row request in DATA frames that large arrives whole")
+    func largeFrames() async throws {
+        var options = GRPCFrontEnd.Options()
+        options.maxFrameBytes = 1 << 20
+        let server = try await GRPCTestServer.start(options: options)
+        let socket = HTTPTestClient(port: server.port)
+        try socket.open()
+        // The client preface, then an empty SETTINGS frame: the server answers with its own SETTINGS first.
+        try socket.sendPartial(Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0])
+        let advertised = try Self.settings(from: socket)
+        socket.disconnect()
+        #expect(advertised[5] == 1 << 20, "SETTINGS_MAX_FRAME_SIZE: \(advertised)")
+
+        // grpc-swift's client sends DATA frames up to the size the server advertised: ~260 KB in one frame.
+        let expected = try HTTPServerTests.directPredictions(0..<1000, bundle: server.http.bundleDirectory)
+        let got = try await server.withClient { client in
+            GRPCRequests.probabilities(try await client.modelInfer(GRPCRequests.raw(0..<1000)))
+        }
+        #expect(got.count == 1000 && zip(got, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+        await server.stop()
+    }
+
+    /// The parameters of the first SETTINGS frame `socket` receives (identifier → value).
+    private static func settings(from socket: HTTPTestClient) throws -> [UInt16: UInt32] {
+        var bytes: [UInt8] = []
+        while bytes.count < 9 || bytes.count < 9 + (Int(bytes[0]) << 16 | Int(bytes[1]) << 8 | Int(bytes[2])) {
+            guard let more = try socket.receiveBytes(timeout: 10), !more.isEmpty else { break }
+            bytes += more
+        }
+        guard bytes.count >= 9, bytes[3] == 4 else { return [:] }
+        let length = Int(bytes[0]) << 16 | Int(bytes[1]) << 8 | Int(bytes[2])
+        var result: [UInt16: UInt32] = [:]
+        for offset in stride(from: 9, to: min(9 + length, bytes.count) - 5, by: 6) {
+            let id = UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+            result[id] = bytes[offset + 2 ..< offset + 6].reduce(0) { $0 << 8 | UInt32($1) }
+        }
+        return result
+    }
+
     @Test("a message over --grpc-max-message-bytes is RESOURCE_EXHAUSTED naming the limit; the connection goes on")
     func messageLimit() async throws {
         var options = GRPCFrontEnd.Options()

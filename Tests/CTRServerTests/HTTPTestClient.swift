@@ -124,6 +124,19 @@ final class HTTPTestClient {
         return received
     }
 
+    /// The bytes the server sends next (one read): nil if nothing came within `timeout` seconds, empty once it closed.
+    func receiveBytes(timeout: Double) throws -> [UInt8]? {
+        try connectIfNeeded()
+        if !pending.isEmpty {
+            defer { pending = [] }
+            return pending
+        }
+        guard isReadable(timeout: timeout) else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = recv(socket, &buffer, buffer.count, 0)
+        return count > 0 ? Array(buffer[0..<count]) : []
+    }
+
     /// Whether the server has sent something (or closed) within `timeout` seconds.
     func isReadable(timeout: Double) -> Bool {
         guard socket >= 0 else { return false }
