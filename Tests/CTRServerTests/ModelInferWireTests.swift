@@ -106,6 +106,12 @@ struct ModelInferWireTests {
         let request = try #require(try ours?.get())
         #expect(request == reference)
         #expect(request.inputs.first?.shape == [1, 2, 1] && request.id == "r")
+
+        // A truncated 4-byte sequence is as long as the U+FFFD that repairs it: still refused, as swift-protobuf refuses it.
+        let invalid = Self.readings(delimited(1, [0xF0, 0x9F, 0x98, 0x78]) + bytes)
+        #expect(invalid.reference == nil)
+        guard case .failure(let error)? = invalid.ours else { Issue.record("invalid UTF-8 accepted: \(String(describing: invalid.ours))"); return }
+        #expect(error.rpcCode == .invalidArgument && error.message.contains("UTF-8"))
     }
 
     @Test("typed contents are handed to swift-protobuf")
