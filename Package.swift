@@ -137,6 +137,7 @@ if Context.environment["CLICKWISE_FUZZ"] == "1" {
         ("FuzzPredictDecoder", ["CTRServer", "CTRFeatures"]),
         ("FuzzInferJSON", ["CTRServer", "CTRServing", "CTRFeatures"]),
         ("FuzzInferBinary", ["CTRServer", "CTRServing", "CTRFeatures"]),
+        ("FuzzGRPCInfer", ["CTRServer", "CTRServing", "CTRFeatures"]),
         ("FuzzHTTPHandler", ["CTRServer", "CTRServing", .product(name: "NIOCore", package: "swift-nio"),
                              .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
     ]
@@ -145,6 +146,7 @@ if Context.environment["CLICKWISE_FUZZ"] == "1" {
             name: target.name, dependencies: target.dependencies + ["FuzzSupport"], path: "Fuzz/\(target.name)",
             swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]))
     }
-    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CTRServer", "CTRServing", "CTRFeatures"],
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CTRServer", "CTRServing", "CTRFeatures",
+                                                                      .product(name: "NIOCore", package: "swift-nio")],
                                    path: "Fuzz/FuzzSupport", swiftSettings: strict))
 }

@@ -62,6 +62,49 @@ def v2_json(rows, ids, dense, binary):
     request = {"id": "seed", "inputs": inputs, "outputs": [{"name": "probability", "parameters": {"binary_data": binary}}]}
     return json.dumps(request, separators=(",", ":")).encode()
 
+def pb_varint(value):
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes(out + bytes([value]))
+
+def pb_field(number, payload):
+    """A length-delimited protobuf field (strings, bytes, messages, packed arrays)."""
+    payload = payload.encode() if isinstance(payload, str) else payload
+    return pb_varint(number << 3 | 2) + pb_varint(len(payload)) + payload
+
+def pb_parameters(number, values):
+    """map<string, InferParameter> entries: bool 1, int64 2, string 3, double 4 (fixed64), uint64 5."""
+    out = b""
+    for key, value in values.items():
+        if isinstance(value, bool):
+            parameter = pb_varint(1 << 3) + pb_varint(int(value))
+        elif isinstance(value, int):
+            parameter = pb_varint(2 << 3) + pb_varint(value)
+        elif isinstance(value, float):
+            parameter = pb_varint(4 << 3 | 1) + struct.pack("<d", value)
+        else:
+            parameter = pb_field(3, value)
+        out += pb_field(number, pb_field(1, key) + pb_field(2, parameter))
+    return out
+
+def grpc_infer(ids, dense, rows, typed=False):
+    """A ModelInferRequest for models/deepfm as Triton's clients send it (raw_input_contents), or with typed contents."""
+    def tensor(name, datatype, width, contents):
+        shape = pb_field(3, b"".join(pb_varint(d) for d in (rows, width)))
+        return pb_field(5, pb_field(1, name) + pb_field(2, datatype) + shape + (pb_field(5, contents) if typed else b""))
+    id_values, dense_values = ids * rows, dense * rows
+    message = pb_field(1, "deepfm") + pb_field(3, "seed") + pb_parameters(4, {"timeout": 1000, "priority": 1})
+    message += tensor("sparse_ids", "INT64", len(ids), pb_field(3, b"".join(pb_varint(v) for v in id_values)))
+    message += tensor("dense", "FP32", len(dense), pb_field(6, struct.pack("<%df" % len(dense_values), *dense_values)))
+    message += pb_field(6, pb_field(1, "probability") + pb_parameters(2, {"binary_data": True, "note": "x", "ratio": 0.5}))
+    if not typed:
+        message += pb_field(7, struct.pack("<%dq" % len(id_values), *id_values))
+        message += pb_field(7, struct.pack("<%df" % len(dense_values), *dense_values))
+    return message
+
 def main():
     ids, dense = deepfm_inputs()
     deepfm_json = v2_json(2, ids, dense, binary=False)
@@ -113,7 +156,14 @@ def main():
         "garbage": b"\x00\x01GET / HTTP/9.9\r\n\r\n",
     }
 
-    for target, seeds in (("FuzzJSONScanner", {**SCANNER, **PREDICT, "v2_json": deepfm_json}), ("FuzzPredictDecoder", PREDICT),
+    grpc_seeds = {
+        "deepfm_raw_one_row": grpc_infer(ids, dense, 1),
+        "deepfm_raw_three_rows": grpc_infer(ids, dense, 3),
+        "deepfm_typed_two_rows": grpc_infer(ids, dense, 2, typed=True),
+        "empty": b"",
+    }
+
+    for target, seeds in (("FuzzGRPCInfer", grpc_seeds), ("FuzzJSONScanner", {**SCANNER, **PREDICT, "v2_json": deepfm_json}), ("FuzzPredictDecoder", PREDICT),
                           ("FuzzInferJSON", infer_json), ("FuzzInferBinary", infer_binary), ("FuzzHTTPHandler", http_seeds)):
         directory = CORPUS / target
         directory.mkdir(parents=True, exist_ok=True)
@@ -136,6 +186,11 @@ def main():
                    '"/v2/health/ready"', '"/v2/health/live"', '"/metrics"', '"/v2"', '"0\\x0d\\x0a\\x0d\\x0a"']
     (ROOT / "Fuzz" / "http.dict").write_text("# HTTP/1.1 request syntax and our routes, plus the JSON tokens (libFuzzer -dict)\n"
                                              + "\n".join(http_tokens + json_tokens) + "\n")
+
+    grpc_tokens = ['"deepfm"', '"sparse_ids"', '"dense"', '"probability"', '"INT64"', '"INT32"', '"FP32"', '"BYTES"',
+                   '"timeout"', '"priority"', '"binary_data"', '"\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x01"']
+    (ROOT / "Fuzz" / "grpc.dict").write_text("# names and values a ModelInferRequest carries, and a 10-byte varint (libFuzzer -dict)\n"
+                                             + "\n".join(grpc_tokens) + "\n")
 
 if __name__ == "__main__":
     main()

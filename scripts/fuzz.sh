@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSONScanner FuzzPredictDecoder FuzzInferJSON FuzzInferBinary FuzzHTTPHandler)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSONScanner FuzzPredictDecoder FuzzInferJSON FuzzInferBinary FuzzGRPCInfer FuzzHTTPHandler)
 
 scripts/setup.sh   # the HTTP target serves models/deepfm with the .venv's ONNX Runtime
 
@@ -45,6 +45,7 @@ failed=()
 for target in "${targets[@]}"; do
   dict=Fuzz/json.dict
   [ "$target" = FuzzHTTPHandler ] && dict=Fuzz/http.dict
+  [ "$target" = FuzzGRPCInfer ] && dict=Fuzz/grpc.dict
   mkdir -p "$work/$target"
   echo "fuzz: $target for ${seconds} s"
   # -timeout: one input may wait for ONNX Runtime, never for seconds; -rss_limit_mb: leave room for the other jobs.

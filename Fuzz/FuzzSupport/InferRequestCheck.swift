@@ -2,6 +2,7 @@ import CTRFeatures
 import CTRServer
 import CTRServing
 import Foundation
+import NIOCore
 
 /// The v2 path a served model runs on a request body: decode, validate against the signature, fill a job.
 public struct InferRequestCheck: Sendable {
@@ -30,6 +31,30 @@ public struct InferRequestCheck: Sendable {
         let request: InferRequest
         do throws(RequestDecodeError) {
             request = try decoder.decode(body, headerLength: headerLength)
+        } catch {
+            precondition(!error.message.isEmpty, "a decode error without a message")
+            return
+        }
+        check(request, bytes: body)
+    }
+
+    /// Runs a gRPC ModelInferRequest `message` through our gRPC server's reading, then the same checks.
+    public func run(grpcMessage message: UnsafeRawBufferPointer) {
+        var buffer = ByteBufferAllocator().buffer(capacity: message.count)
+        buffer.writeBytes(message)
+        let read: (request: InferRequest, bytes: ByteBuffer)
+        do throws(ServerError) {
+            read = try GRPCInferRequest.read(buffer, maxElements: decoder.maxElements)
+        } catch {
+            precondition(!error.message.isEmpty && error.rpcCode != .internalError, "a refusal without a message, or internal: \(error)")
+            return
+        }
+        read.bytes.withUnsafeReadableBytes { check(read.request, bytes: $0) }
+    }
+
+    /// Validates a decoded request against the signature and fills a job, as the core does before queueing.
+    private func check(_ request: InferRequest, bytes: UnsafeRawBufferPointer) {
+        do throws(RequestDecodeError) {
             _ = try request.selectOutputs(modelOutputs: ["probability"])
         } catch {
             precondition(!error.message.isEmpty, "a decode error without a message")
@@ -42,7 +67,7 @@ public struct InferRequestCheck: Sendable {
         }
         precondition(rows >= 1 && rows <= maxRows, "\(rows) rows passed validation")
         let job = InferenceJob(rows: rows, sparseWidth: layout.sparse, denseWidth: layout.dense, sequenceWidth: layout.sequence) { _ in }
-        if validator.fill(job, from: request, bytes: body) == nil {
+        if validator.fill(job, from: request, bytes: bytes) == nil {
             for value in job.dense { precondition(value.isFinite, "a non-finite value passed validation") }
         }
     }

@@ -134,3 +134,16 @@ struct GRPCInferRequest {
         return result
     }
 }
+
+extension GRPCInferRequest {
+    /// A ModelInferRequest message as our gRPC server reads it (in place, or through swift-protobuf for typed
+    /// contents) and checks it: the v2 request and the bytes its `.binary` ranges index. For the fuzz target.
+    package static func read(_ message: ByteBuffer, maxElements: Int) throws(ServerError) -> (request: InferRequest, bytes: ByteBuffer) {
+        let converted: GRPCInferRequest
+        switch try GRPCCalls.ReceivedInfer(message) {
+        case .wire(let request, let message): converted = try GRPCInferRequest(request, message: message, maxElements: maxElements)
+        case .decoded(let request): converted = try GRPCInferRequest(request, maxElements: maxElements)
+        }
+        return (converted.request, converted.bytes)
+    }
+}
