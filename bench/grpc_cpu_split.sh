@@ -5,7 +5,8 @@
 # own CPU (it shares this machine's cores). Protocols alternate within each round, so they see the same machine.
 # Usage: bench/grpc_cpu_split.sh [MODEL (default models/autoint)] [extra serve flags...]
 # Env: BATCH (rows per request, default 100), CONCURRENCY (default 8), ROUNDS (default 2), INTERVAL_MS (default 4000),
-# STABILITY (perf_analyzer's --stability-percentage, default 1000).
+# STABILITY (perf_analyzer's --stability-percentage, default 1000), STREAMING=1 adds gRPC's ModelStreamInfer
+# (perf_analyzer --streaming: one long-lived stream per client context, no headers or trailers per request).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 MODEL=${1:-models/autoint}; shift $(( $# > 0 ? 1 : 0 )) || true
@@ -56,5 +57,6 @@ echo "| protocol | rows/s | p50 ms | server event loop µs/request | server othe
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for _ in $(seq 1 "$ROUNDS"); do
   split_row "gRPC" -i grpc -u "127.0.0.1:$GRPC_PORT"
+  [ "${STREAMING:-0}" = 0 ] || split_row "gRPC streaming" -i grpc --streaming -u "127.0.0.1:$GRPC_PORT"
   split_row "HTTP binary" -i http -u "127.0.0.1:$HTTP_PORT"
 done
