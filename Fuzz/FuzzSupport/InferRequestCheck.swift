@@ -44,9 +44,9 @@ public struct InferRequestCheck: Sendable {
         buffer.writeBytes(message)
         let read: (request: InferRequest, bytes: ByteBuffer)
         do throws(ServerError) {
-            read = try GRPCInferRequest.read(buffer, maxElements: decoder.maxElements)
+            read = try InferRequest.readingGRPCMessage(buffer, maxElements: decoder.maxElements)
         } catch {
-            precondition(!error.message.isEmpty && error.rpcCode != .internalError, "a refusal without a message, or internal: \(error)")
+            precondition(!error.message.isEmpty && error.kind != .internalError, "a refusal without a message, or internal: \(error)")
             return
         }
         read.bytes.withUnsafeReadableBytes { check(read.request, bytes: $0) }

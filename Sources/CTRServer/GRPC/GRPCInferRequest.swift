@@ -135,10 +135,10 @@ struct GRPCInferRequest {
     }
 }
 
-extension GRPCInferRequest {
-    /// A ModelInferRequest message as our gRPC server reads it (in place, or through swift-protobuf for typed
+extension InferRequest {
+    /// A gRPC ModelInferRequest message as our gRPC server reads it (in place, or through swift-protobuf for typed
     /// contents) and checks it: the v2 request and the bytes its `.binary` ranges index. For the fuzz target.
-    package static func read(_ message: ByteBuffer, maxElements: Int) throws(ServerError) -> (request: InferRequest, bytes: ByteBuffer) {
+    package static func readingGRPCMessage(_ message: ByteBuffer, maxElements: Int) throws(ServerError) -> (request: InferRequest, bytes: ByteBuffer) {
         let converted: GRPCInferRequest
         switch try GRPCCalls.ReceivedInfer(message) {
         case .wire(let request, let message): converted = try GRPCInferRequest(request, message: message, maxElements: maxElements)
