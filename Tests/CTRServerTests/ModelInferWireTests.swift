@@ -64,11 +64,11 @@ struct ModelInferWireTests {
         buffer.writeBytes(bytes)
         let ours: Result<InferRequest, ServerError>?
         do throws(ServerError) {
-            switch try GRPCCalls.ReceivedInfer(buffer) {
-            case .wire(let wire, let message):
-                ours = .success(resolved(try GRPCInferRequest(wire, message: message, maxElements: maxElements)))
-            case .decoded:
+            let received = try GRPCCalls.ReceivedInfer(buffer)
+            if case .decoded = received {
                 ours = nil
+            } else {
+                ours = .success(resolved(try received.converted(maxElements: maxElements)))
             }
         } catch {
             ours = .failure(error)

@@ -150,6 +150,14 @@ struct GRPCCalls: Sendable {
             }
         }
 
+        /// The request checked against the model's element limit.
+        func converted(maxElements: Int) throws(ServerError) -> GRPCInferRequest {
+            switch self {
+            case .wire(let request, let message): try GRPCInferRequest(request, message: message, maxElements: maxElements)
+            case .decoded(let message): try GRPCInferRequest(message, maxElements: maxElements)
+            }
+        }
+
         var modelName: String {
             switch self {
             case .wire(let request, _): request.modelName
@@ -178,12 +186,7 @@ struct GRPCCalls: Sendable {
                     respond: @escaping @Sendable (Result<ByteBuffer, ServerError>) -> Void) {
         countedInference(route, respond) { completion in
             infer(model: received.modelName, version: received.modelVersion, timeout: timeout,
-                  convert: { maxElements throws(ServerError) in
-                      switch received {
-                      case .wire(let request, let message): try GRPCInferRequest(request, message: message, maxElements: maxElements)
-                      case .decoded(let message): try GRPCInferRequest(message, maxElements: maxElements)
-                      }
-                  },
+                  convert: { maxElements throws(ServerError) in try received.converted(maxElements: maxElements) },
                   answer: { ModelInferWire.framedResponse($0, streamed: streamed) }, completion: completion)
         }
     }

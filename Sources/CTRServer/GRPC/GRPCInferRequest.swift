@@ -139,11 +139,7 @@ extension InferRequest {
     /// A gRPC ModelInferRequest message as our gRPC server reads it (in place, or through swift-protobuf for typed
     /// contents) and checks it: the v2 request and the bytes its `.binary` ranges index. For the fuzz target.
     package static func readingGRPCMessage(_ message: ByteBuffer, maxElements: Int) throws(ServerError) -> (request: InferRequest, bytes: ByteBuffer) {
-        let converted: GRPCInferRequest
-        switch try GRPCCalls.ReceivedInfer(message) {
-        case .wire(let request, let message): converted = try GRPCInferRequest(request, message: message, maxElements: maxElements)
-        case .decoded(let request): converted = try GRPCInferRequest(request, maxElements: maxElements)
-        }
+        let converted = try GRPCCalls.ReceivedInfer(message).converted(maxElements: maxElements)
         return (converted.request, converted.bytes)
     }
 }
