@@ -135,19 +135,20 @@ struct GRPCCalls: Sendable {
 
         /// Reads `message`; malformed protobuf is INVALID_ARGUMENT.
         init(_ message: ByteBuffer) throws(ServerError) {
-            let wire: ModelInferWire.Request?
-            do {
-                wire = try message.withUnsafeReadableBytes { try ModelInferWire.request($0) }
-            } catch let error as ServerError {
-                throw error
-            } catch {
-                throw ServerError(.internalError, "reading a ModelInferRequest: \(error)")
+            // The Result carries the typed error out of the (untyped) rethrowing closure.
+            let reading = message.withUnsafeReadableBytes { bytes in
+                Result { () throws(ServerError) in try ModelInferWire.request(bytes) }
             }
-            if let wire {
+            if let wire = try reading.get() {
                 self = .wire(wire, message: message)
             } else {
                 self = .decoded(try GRPCWire.decode(Inference_ModelInferRequest.self, message).get())
             }
+        }
+
+        /// ``init(_:)`` as a value.
+        static func reading(_ message: ByteBuffer) -> Result<ReceivedInfer, ServerError> {
+            Result { () throws(ServerError) in try ReceivedInfer(message) }
         }
 
         /// The request checked against the model's element limit.

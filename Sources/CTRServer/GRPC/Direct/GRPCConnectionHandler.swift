@@ -299,7 +299,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private func offLoop<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ bytes: ByteBuffer, on id: HTTP2StreamID, _ body: @escaping @Sendable (Request) async -> Result<Response, ServerError>
     ) {
-        guard let request = decoded(Request.self, bytes, on: id), let context else { return }
+        guard let request = decoded(GRPCWire.decode(Request.self, bytes), on: id), let context else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         Task {
@@ -308,9 +308,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// The request message, or nil once the call has failed saying why it does not decode.
-    private func decoded<Request: SwiftProtobuf.Message>(_ type: Request.Type, _ bytes: ByteBuffer, on id: HTTP2StreamID) -> Request? {
-        switch GRPCWire.decode(type, bytes) {
+    /// The request, or nil once the call has failed saying why it does not decode.
+    private func decoded<Request>(_ reading: Result<Request, ServerError>, on id: HTTP2StreamID) -> Request? {
+        switch reading {
         case .success(let request): return request
         case .failure(let error):
             fail(id, error)
@@ -323,18 +323,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         if loop.inEventLoop { body() } else { loop.execute(body) }
     }
 
-    /// The request read in place (``ModelInferWire``), or nil once the call has failed saying why it does not decode.
-    private func received(_ bytes: ByteBuffer, on id: HTTP2StreamID) -> GRPCCalls.ReceivedInfer? {
-        do throws(ServerError) {
-            return try GRPCCalls.ReceivedInfer(bytes)
-        } catch {
-            fail(id, error)
-            return nil
-        }
-    }
-
     private func modelInfer(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
-        guard let context, let call = streams[id], let request = received(bytes, on: id) else { return }
+        guard let context, let call = streams[id], let request = decoded(GRPCCalls.ReceivedInfer.reading(bytes), on: id) else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         calls.modelInfer(request, timeout: call.timeout) { answer in
@@ -346,7 +336,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     /// One ModelStreamInfer request: inferred concurrently with the stream's others, answered when done;
     /// a bad request's error travels in the stream (`error_message`) and the stream goes on.
     private func streamInfer(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
-        guard let context, let call = streams[id], let request = received(bytes, on: id) else { return }
+        guard let context, let call = streams[id], let request = decoded(GRPCCalls.ReceivedInfer.reading(bytes), on: id) else { return }
         streams[id]?.inferencesRunning += 1
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
@@ -369,7 +359,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     /// Sends the status now and on every change (checked every 100 ms) until the client goes away or the
     /// server drains.
     private func healthWatch(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
-        guard let context, let service = decoded(Grpc_Health_V1_HealthCheckRequest.self, bytes, on: id)?.service else { return }
+        guard let context, let service = decoded(GRPCWire.decode(Grpc_Health_V1_HealthCheckRequest.self, bytes), on: id)?.service else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         streams[id]?.watch = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(100)) { _ in
             bound.value.healthTick(service, on: id)

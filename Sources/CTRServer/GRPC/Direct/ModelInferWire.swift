@@ -154,11 +154,13 @@ enum ModelInferWire {
     /// ModelStreamInferResponse carrying it in `infer_response`; ready to send as DATA.
     static func framedResponse(_ result: InferResult, streamed: Bool = false) -> ByteBuffer {
         let tensors = result.outputs.map { output in
-            (output, shapeBytes: output.shape.reduce(0) { $0 + varintSize(UInt64(bitPattern: Int64($1))) })
+            let shapeBytes = output.shape.reduce(0) { $0 + varintSize(UInt64(bitPattern: Int64($1))) }
+            let tensorBytes = stringFieldSize(output.name) + stringFieldSize(output.datatype.rawValue) + (shapeBytes > 0 ? fieldSize(shapeBytes) : 0)
+            return (output, shapeBytes: shapeBytes, tensorBytes: tensorBytes)
         }
         var size = stringFieldSize(result.modelName) + stringFieldSize(result.modelVersion) + stringFieldSize(result.id ?? "")
-        for (output, shapeBytes) in tensors {
-            size += fieldSize(tensorSize(output, shapeBytes: shapeBytes)) + fieldSize(output.bytes.count)
+        for (output, _, tensorBytes) in tensors {
+            size += fieldSize(tensorBytes) + fieldSize(output.bytes.count)
         }
         let total = streamed ? fieldSize(size) : size
         var buffer = ByteBufferAllocator().buffer(capacity: GRPCWire.prefixLength + total)
@@ -168,8 +170,8 @@ enum ModelInferWire {
         writeString(1, result.modelName, into: &buffer)
         writeString(2, result.modelVersion, into: &buffer)
         writeString(3, result.id ?? "", into: &buffer)
-        for (output, shapeBytes) in tensors {
-            writeTag(5, .lengthDelimited, tensorSize(output, shapeBytes: shapeBytes), into: &buffer)
+        for (output, shapeBytes, tensorBytes) in tensors {
+            writeTag(5, .lengthDelimited, tensorBytes, into: &buffer)
             writeString(1, output.name, into: &buffer)
             writeString(2, output.datatype.rawValue, into: &buffer)
             if shapeBytes > 0 {
@@ -177,15 +179,11 @@ enum ModelInferWire {
                 for dimension in output.shape { writeVarint(UInt64(bitPattern: Int64(dimension)), into: &buffer) }
             }
         }
-        for (output, _) in tensors {
+        for (output, _, _) in tensors {
             writeTag(6, .lengthDelimited, output.bytes.count, into: &buffer)
             buffer.writeBytes(output.bytes)
         }
         return buffer
-    }
-
-    private static func tensorSize(_ output: InferResult.Output, shapeBytes: Int) -> Int {
-        stringFieldSize(output.name) + stringFieldSize(output.datatype.rawValue) + (shapeBytes > 0 ? fieldSize(shapeBytes) : 0)
     }
 
     /// A length-delimited field's bytes: its one-byte tag (field numbers here are below 16), its length, its value.
