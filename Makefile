@@ -11,6 +11,7 @@ setup:
 fixtures: setup
 	@$(PY) scripts/make_fixtures.py --out $(FIXTURES)
 	@$(PY) scripts/make_tensor_fixtures.py --out $(FIXTURES)/tensor
+	@$(PY) scripts/make_movielens.py --out $(FIXTURES)/movielens --wheel-cache .venv/wheels
 
 build: setup
 	$(SWIFT) build

@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .target(name: "ONNXRuntime", swiftSettings: strict),
@@ -104,7 +105,8 @@ let package = Package(
         .testTarget(
             name: "CTRServerTests",
             dependencies: [
-                "CTRServer", "CTRServing", "CTRFeatures", "ONNXRuntime", "ClickwiseTestSupport", "CTRGRPCProtocol",
+                "CTRServer", "CTRServing", "CTRFeatures", "CTRData", "CTRModels", "ONNXRuntime", "ClickwiseTestSupport",
+                "CTRGRPCProtocol", .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOPosix", package: "swift-nio"),

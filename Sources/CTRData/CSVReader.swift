@@ -92,20 +92,32 @@ public struct CSVReader {
         return statsBox.stats
     }
 
-    /// Maps names to indices, refusing empty and repeated names.
+    /// Maps names to indices, refusing repeated names.
+    ///
+    /// A column with an empty name is kept but cannot be asked for: pandas writes its index column so
+    /// (`,a,b`), and a trailing separator on every line (`a,b,`) makes one at the end. A name with spaces
+    /// around it (`clk, user_id`) is found by its trimmed name too, unless another column has that name.
     private static func index(_ names: [String], path: String) throws(CTRDataError) -> [String: Int] {
-        guard !names.isEmpty else { throw CTRDataError(.invalidHeader, path: path, detail: "no column names") }
+        guard names.contains(where: { !$0.isEmpty }) else { throw CTRDataError(.invalidHeader, path: path, detail: "no column names") }
         var columns: [String: Int] = [:]
-        for (i, name) in names.enumerated() {
-            guard !name.isEmpty else {
-                throw CTRDataError(.invalidHeader, path: path, detail: "column \(i + 1) has an empty name")
-            }
+        for (i, name) in names.enumerated() where !name.isEmpty {
             if let first = columns[name] {
                 throw CTRDataError(.invalidHeader, path: path,
                                    detail: "column \"\(name)\" appears twice (columns \(first + 1) and \(i + 1))")
             }
             columns[name] = i
         }
+        for (i, name) in names.enumerated() {
+            let trimmed = trimmedName(name)
+            if trimmed != name, !trimmed.isEmpty, columns[trimmed] == nil { columns[trimmed] = i }
+        }
         return columns
+    }
+
+    /// A header name without the spaces and tabs around it.
+    static func trimmedName(_ name: String) -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = name.firstIndex(where: { !blank($0) }), let last = name.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(name[first...last])
     }
 }

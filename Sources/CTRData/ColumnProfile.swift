@@ -20,10 +20,15 @@ struct ColumnProfile {
     private(set) var integerCount = 0
     /// Integers written with a leading zero, such as `007`: codes whose text matters.
     private(set) var leadingZeroCount = 0
+    /// Values that read as booleans (`true`/`false` in any case): a label written by pandas or a SQL export.
+    private(set) var booleanCount = 0
     /// Values that contain the sequence splitter.
     private(set) var splitValueCount = 0
     /// How many values have each element count, for values that contain the splitter.
     private(set) var splitLengthCounts: [Int: Int] = [:]
+    /// The smallest and largest integer seen (values classified `.integer` only).
+    private(set) var integerMinimum = Double.infinity
+    private(set) var integerMaximum = -Double.infinity
     private(set) var firstNonNumber: String?
     private(set) var firstLeadingZero: String?
     private var hashes = Set<Int>()
@@ -65,6 +70,10 @@ struct ColumnProfile {
         case .integer:
             numberCount += 1
             integerCount += 1
+            if let number = NumberText.parse(value) {
+                integerMinimum = min(integerMinimum, number)
+                integerMaximum = max(integerMaximum, number)
+            }
         case .leadingZeroInteger:
             numberCount += 1
             leadingZeroCount += 1
@@ -72,6 +81,7 @@ struct ColumnProfile {
         case .fraction:
             numberCount += 1
         case .text:
+            if BooleanText.parse(value) != nil { booleanCount += 1 }
             if firstNonNumber == nil { firstNonNumber = String(decoding: value.prefix(40), as: UTF8.self) }
         }
         let elements = countElements(value)
@@ -93,6 +103,9 @@ struct ColumnProfile {
         }
         return splitLengthCounts.keys.max() ?? 1
     }
+
+    /// How many integers the seen ones span (`max - min + 1`), 0 before any.
+    var integerRange: Double { integerMaximum >= integerMinimum ? integerMaximum - integerMinimum + 1 : 0 }
 
     /// The longest element count seen.
     var longestSequence: Int { splitLengthCounts.keys.max() ?? (valueCount > 0 ? 1 : 0) }

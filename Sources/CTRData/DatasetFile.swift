@@ -70,8 +70,9 @@ public struct DatasetFile {
             var stats = try reader.forEachRow(limit: limit) { row in
                 var label: Float?
                 if let column = map.label, let bytes = row.field(column) {
-                    guard let value = NumberText.parse(bytes), value >= 0, value <= 1 else {
-                        rejected.reject(line: row.lineNumber, "label \(Self.shown(bytes)) is not a number in [0, 1]")
+                    // pandas and SQL exports write boolean labels as true/false.
+                    guard let value = NumberText.parse(bytes) ?? BooleanText.parse(bytes), value >= 0, value <= 1 else {
+                        rejected.reject(line: row.lineNumber, "label \(Self.shown(bytes)) is not a number in [0, 1] nor true/false")
                         return
                     }
                     label = Float(value)

@@ -41,3 +41,22 @@ enum NumberText {
         }
     }
 }
+
+/// Reads a label written as a boolean (`true`/`false`, any case, surrounding spaces allowed) as 1 or 0.
+enum BooleanText {
+    /// 1 for true, 0 for false, nil for anything else.
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        var start = 0, end = bytes.count
+        while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
+        while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 || bytes[end - 1] == 0x0D) { end -= 1 }
+        func matches(_ word: StaticString) -> Bool {
+            guard end - start == word.utf8CodeUnitCount else { return false }
+            let letters = word.utf8Start
+            for k in 0..<(end - start) where bytes[start + k] | 0x20 != letters[k] { return false }
+            return true
+        }
+        if matches("true") { return 1 }
+        if matches("false") { return 0 }
+        return nil
+    }
+}

@@ -8,10 +8,15 @@
 ///    does not widen every row's tensor (pre padding keeps the most recent elements of the rest);
 ///    exact up to 10, else rounded up to a multiple of 10. The longest seen is in the reason.
 /// 4. Every value is a number and at least one has a fraction or exponent: numeric float.
-/// 5. Every value is an integer (no leading zeros), more than ``numericDistinctThreshold`` (100) are
-///    distinct and the name does not look like an identifier (``looksLikeIdentifier(_:)``): numeric
-///    float, such as a count or a price in cents.
-/// 6. Every value is an integer: categorical int (an id, a level, a code).
+/// 5. Every value is an integer (no leading zeros): an id unless it looks like a quantity. In order:
+///    a. the name looks like an identifier (``looksLikeIdentifier(_:)``): categorical int;
+///    b. the name says quantity (``looksLikeQuantity(_:)``: amount, price, count, age, ...) and there are more
+///       than ``quantityNameMinimumDistinct`` (10) distinct values (a two-valued `cost` is a flag): numeric float;
+///    c. the values look like a quantity: more than ``numericDistinctThreshold`` (100) distinct, at least
+///       ``quantityDistinctShare`` (5%) of the values distinct, and spread thin over a wide range (the range
+///       spans at least ``quantityRangeFactor`` (4) times the distinct count; ids are numbered densely):
+///       numeric float, such as a price in cents;
+/// 6.    otherwise categorical int (an id, a level, a code: a city numbered 1..221 in 50,000 rows).
 /// 7. Anything else, including integers with leading zeros (`007` is a code): categorical str.
 /// A categorical column (rules 6 and 7) whose values are nearly all distinct (a time stamp, a row or
 /// request id) is written `active: false`: its embedding could only memorize training rows.
@@ -28,8 +33,21 @@ public struct SchemaInference: Sendable {
 
     /// The share of a column's values that must contain the splitter for it to be a sequence.
     public static let sequenceShare = 0.01
-    /// An integer column needs more distinct values than this to be numeric.
+    /// An integer column needs more distinct values than this to be numeric by its values.
     public static let numericDistinctThreshold = 100
+    /// ... and at least this share of its values distinct (a city id repeats; a price in cents rarely does).
+    public static let quantityDistinctShare = 0.05
+    /// ... and a range at least this many times its distinct count (ids are numbered densely, quantities are not).
+    public static let quantityRangeFactor = 4.0
+    /// A quantity-named integer column needs more distinct values than this to be numeric by its name.
+    public static let quantityNameMinimumDistinct = 10
+    /// Name words (see ``looksLikeQuantity(_:)``) that mark an integer column as a quantity, not an identifier.
+    public static let quantityWords: Set<String> = [
+        "amount", "amt", "price", "cost", "fee", "revenue", "income", "salary", "balance", "spend", "pay",
+        "count", "cnt", "num", "qty", "quantity", "total", "sum", "age", "duration", "seconds", "secs", "minutes",
+        "mins", "hours", "days", "size", "length", "len", "weight", "height", "width", "distance", "dist",
+        "views", "clicks", "impressions", "imps", "pv", "uv", "times", "freq", "frequency", "score",
+    ]
     /// The normalizer given to numeric columns.
     public static let numericNormalizer = "StandardScaler"
     /// Name words (see ``looksLikeIdentifier(_:)``) that mark an integer column as an identifier, not a quantity.
@@ -73,8 +91,12 @@ public struct SchemaInference: Sendable {
                 for column in 0..<row.columnCount { profiles[column].add(row.field(column)) }
             }
         }
-        let columns = reader.header.enumerated().map { index, name in
-            decide(name: name, profile: profiles[index], isLabel: index == labelIndex)
+        // Unnamed columns (a pandas index, a trailing separator) cannot be declared; names are written trimmed.
+        let columns = reader.header.enumerated().compactMap { index, raw -> InferredColumn? in
+            let trimmed = CSVReader.trimmedName(raw)
+            guard !trimmed.isEmpty else { return nil }
+            let name = reader.column(named: trimmed) == index ? trimmed : raw
+            return decide(name: name, profile: profiles[index], isLabel: index == labelIndex)
         }
         return InferredSchema(dataPath: path, separator: separator, sampledRows: stats.rowsRead,
                               readStats: stats, columns: columns)
@@ -92,7 +114,9 @@ public struct SchemaInference: Sendable {
         let distinct = p.distinctCountIsCapped ? "\(p.distinctCount)+" : "\(p.distinctCount)"
         if isLabel {
             var reason = "the label (--label)"
-            if p.numberCount < n { reason += "; warning: \(n - p.numberCount) of \(n) values are not numbers" }
+            let unreadable = n - p.numberCount - p.booleanCount
+            if p.booleanCount > 0 { reason += "; \(p.booleanCount) values true/false, read as 1/0" }
+            if unreadable > 0 { reason += "; warning: \(unreadable) of \(n) values are neither numbers nor true/false" }
             if p.emptyCount > 0 { reason += "; warning: \(p.emptyCount) empty" }
             return column(.label, "float", reason)
         }
@@ -111,18 +135,35 @@ public struct SchemaInference: Sendable {
                           "all \(n) values numbers, \(n - p.integerCount - p.leadingZeroCount) with a fraction or exponent: numeric, \(normalized)")
         }
         if p.integerCount == n {
+            let integers = "all \(n) values integers, \(distinct) distinct"
             if Self.looksLikeIdentifier(name) {
                 if p.isNearlyUnique {
                     return column(.categorical, "int", active: false,
-                                  "all \(n) values integers, \(distinct) distinct: nearly every row has its own value (a row or request id), which a model can only memorize: inactive")
+                                  "\(integers): nearly every row has its own value (a row or request id), which a model can only memorize: inactive")
                 }
-                return column(.categorical, "int", "all \(n) values integers, \(distinct) distinct, name looks like an id/level/code")
+                return column(.categorical, "int", "\(integers); rule 5a: name looks like an id/level/code")
             }
-            if p.distinctCount > Self.numericDistinctThreshold {
+            if Self.looksLikeQuantity(name), p.distinctCount > Self.quantityNameMinimumDistinct {
                 return column(.numeric, "float", normalizer: Self.numericNormalizer,
-                              "all \(n) values integers, \(distinct) distinct (> \(Self.numericDistinctThreshold)), name not an id: numeric, \(normalized)")
+                              "\(integers); rule 5b: name says a quantity (> \(Self.quantityNameMinimumDistinct) distinct): numeric, \(normalized)")
             }
-            return column(.categorical, "int", "all \(n) values integers, \(distinct) distinct (<= \(Self.numericDistinctThreshold)): an id/level")
+            let range = p.integerRange
+            let spread = "range \(Self.shortNumber(p.integerMinimum))..\(Self.shortNumber(p.integerMaximum))"
+            let share = Double(p.distinctCount) / Double(n)
+            if p.distinctCount > Self.numericDistinctThreshold, share >= Self.quantityDistinctShare,
+               range >= Self.quantityRangeFactor * Double(p.distinctCount) {
+                return column(.numeric, "float", normalizer: Self.numericNormalizer,
+                              "\(integers) (> \(Self.numericDistinctThreshold), \(Self.percent(share)) of values), \(spread) wide: rule 5c: a quantity: numeric, \(normalized)")
+            }
+            let why: String
+            if p.distinctCount <= Self.numericDistinctThreshold {
+                why = "<= \(Self.numericDistinctThreshold) distinct"
+            } else if share < Self.quantityDistinctShare {
+                why = "values repeat (\(Self.percent(share)) distinct)"
+            } else {
+                why = "numbered densely (\(spread))"
+            }
+            return column(.categorical, "int", "\(integers), \(why): rule 6: an id/level")
         }
         if p.numberCount == n, let example = p.firstLeadingZero {
             return column(.categorical, "str", "integers with leading zeros (\"\(example)\"): a code, kept as text, \(distinct) distinct")
@@ -144,6 +185,21 @@ public struct SchemaInference: Sendable {
         words(of: name).contains { word in
             identifierWords.contains(word) || (word.count > 2 && word.hasSuffix("id"))
         }
+    }
+
+    /// Whether a column name reads as a quantity: one of its words is in ``quantityWords`` (`price_cents`,
+    /// `clickCount`, `age`, `num_visits`), split as in ``looksLikeIdentifier(_:)``.
+    public static func looksLikeQuantity(_ name: String) -> Bool {
+        words(of: name).contains { quantityWords.contains($0) }
+    }
+
+    static func shortNumber(_ value: Double) -> String {
+        value.isFinite ? String(Int64(value)) : "?"
+    }
+
+    static func percent(_ share: Double) -> String {
+        let tenths = Int((share * 1000).rounded())
+        return share >= 0.1 ? "\((tenths + 5) / 10)%" : "\(tenths / 10).\(tenths % 10)%"
     }
 
     static func words(of name: String) -> [String] {

@@ -56,7 +56,11 @@ public struct InputLayout: Sendable {
     }
 
     /// Runs `rows` rows through `session`; returns the error instead of throwing (the caller fans it out to jobs).
-    func run(_ session: ORTSession, ids: UnsafeMutableBufferPointer<Int64>, dense: UnsafeMutableBufferPointer<Float>,
+    ///
+    /// The one way encoded rows reach a CTR bundle's model: the server's inference threads, and every command
+    /// that predicts in-process (evaluate, bench ceiling), call it. Each buffer holds `rows` rows of its part's
+    /// width (an empty part may be any buffer: it is not passed).
+    public func run(_ session: ORTSession, ids: UnsafeMutableBufferPointer<Int64>, dense: UnsafeMutableBufferPointer<Float>,
              sequences: UnsafeMutableBufferPointer<Int64>, output: UnsafeMutableBufferPointer<Float>, rows: Int) -> ORTError? {
         let n = Int64(rows)
         do {
@@ -120,6 +124,35 @@ public struct InputLayout: Sendable {
         guard let from = source.baseAddress, let to = destination.baseAddress else { return }
         for row in 0..<rows {
             (to + row * width).update(from: from + row * stride + first, count: width)
+        }
+    }
+
+    /// Checks that `session` takes exactly the inputs features.json's signature lists, in order, with its types and
+    /// widths, and gives one float per row: anything else would be served as wrong numbers.
+    public static func checkSignature(of session: ORTSession, map: FeatureMap, path: String) throws(ServingError) {
+        let expected = map.signature.inputs
+        let inputs = session.inputs
+        func describe(_ tensors: [ModelSignature.Tensor]) -> String {
+            tensors.map { "\($0.name) \($0.elementType.rawValue) \($0.shape)" }.joined(separator: ", ")
+        }
+        guard inputs.map(\.name) == expected.map(\.name) else {
+            throw ServingError(.modelLoad, "\(path) takes inputs \(inputs.map(\.name)); features.json expects \(describe(expected))")
+        }
+        for (input, tensor) in zip(inputs, expected) {
+            let type: ORTElementType = tensor.elementType == .int64 ? .int64 : .float
+            let inner = tensor.shape.dropFirst().map(Int64.init)
+            guard input.elementType == type, input.shape.count == tensor.shape.count, Array(input.shape.dropFirst()) == inner else {
+                throw ServingError(.modelLoad, "\(path) input \(input.name) is \(input); features.json expects \(describe([tensor]))")
+            }
+        }
+        guard let output = session.outputs.first, output.name == map.outputName, output.elementType == .float,
+              output.shape.count == 2, output.shape[1] == 1 else {
+            throw ServingError(.modelLoad, "\(path) output is \(session.outputs); features.json expects \(map.outputName) FP32 [-1, 1]")
+        }
+        let recorded = session.metadata.custom["feature_map_fingerprint"] ?? ""
+        guard recorded.isEmpty || recorded == map.fingerprint else {
+            throw ServingError(.modelLoad,
+                "\(path) was exported for feature map \(recorded), but features.json next to it has fingerprint \(map.fingerprint): the model and its vocabulary do not belong together")
         }
     }
 }

@@ -41,7 +41,7 @@ public final class SessionPool: Sendable {
         layout = InputLayout(signature: map.signature)
         let (sessions, sharedWeights) = try configuration.makeSessions(modelPath: bundle.modelPath, environment: environment)
         self.sharedWeights = sharedWeights
-        try Self.checkSignature(sessions[0], map: map, path: bundle.modelPath)
+        try InputLayout.checkSignature(of: sessions[0], map: map, path: bundle.modelPath)
         inputs = try sessions[0].inputs.map { (info) throws(ServingError) in try TensorDescription.from(info, path: bundle.modelPath) }
         outputs = try sessions[0].outputs.map { (info) throws(ServingError) in try TensorDescription.from(info, path: bundle.modelPath) }
         Self.returnFreedHeapMemory()
@@ -58,35 +58,6 @@ public final class SessionPool: Sendable {
     }
 
     deinit { shutdown() }
-
-    /// The model must take exactly the inputs features.json's signature lists, in order, with its types and
-    /// widths, and give one float per row: anything else would be served as wrong numbers.
-    private static func checkSignature(_ session: ORTSession, map: FeatureMap, path: String) throws(ServingError) {
-        let expected = map.signature.inputs
-        let inputs = session.inputs
-        func describe(_ tensors: [ModelSignature.Tensor]) -> String {
-            tensors.map { "\($0.name) \($0.elementType.rawValue) \($0.shape)" }.joined(separator: ", ")
-        }
-        guard inputs.map(\.name) == expected.map(\.name) else {
-            throw ServingError(.modelLoad, "\(path) takes inputs \(inputs.map(\.name)); features.json expects \(describe(expected))")
-        }
-        for (input, tensor) in zip(inputs, expected) {
-            let type: ORTElementType = tensor.elementType == .int64 ? .int64 : .float
-            let inner = tensor.shape.dropFirst().map(Int64.init)
-            guard input.elementType == type, input.shape.count == tensor.shape.count, Array(input.shape.dropFirst()) == inner else {
-                throw ServingError(.modelLoad, "\(path) input \(input.name) is \(input); features.json expects \(describe([tensor]))")
-            }
-        }
-        guard let output = session.outputs.first, output.name == map.outputName, output.elementType == .float,
-              output.shape.count == 2, output.shape[1] == 1 else {
-            throw ServingError(.modelLoad, "\(path) output is \(session.outputs); features.json expects \(map.outputName) FP32 [-1, 1]")
-        }
-        let recorded = session.metadata.custom["feature_map_fingerprint"] ?? ""
-        guard recorded.isEmpty || recorded == map.fingerprint else {
-            throw ServingError(.modelLoad,
-                "\(path) was exported for feature map \(recorded), but features.json next to it has fingerprint \(map.fingerprint): the model and its vocabulary do not belong together")
-        }
-    }
 
     /// Queues a job; a full queue or a stopping pool refuses it at once without calling its completion.
     public func submit(_ job: InferenceJob) throws(ServingError) {

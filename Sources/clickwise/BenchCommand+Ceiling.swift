@@ -68,10 +68,13 @@ extension BenchCommand {
             var generator = SystemRandomNumberGenerator()
             let batch = SampleRowGenerator(map: map).encodedBatch(count: batchSize, encoder: encoder, using: &generator)
             let inputIDs = batch.ids, inputDense = batch.dense, inputSequences = batch.sequences
-            let parts = try Self.inputParts(of: sessions[0], signature: map.signature, modelPath: bundle.modelPath)
-            let widths = (ids: encoder.categoricalCount, dense: encoder.numericCount, sequences: encoder.sequenceWidth)
-            let outputCount = batchSize * Int(sessions[0].outputs[0].shape.dropFirst().filter { $0 > 0 }.reduce(1, *))
-            let outputShape = ORTShape([Int64(batchSize)] + sessions[0].outputs[0].shape.dropFirst().map { $0 > 0 ? $0 : 1 })
+            // Fed as the server feeds it: by the signature, through the same InputLayout.
+            do {
+                try InputLayout.checkSignature(of: sessions[0], map: map, path: bundle.modelPath)
+            } catch {
+                throw CLIError(error.message)
+            }
+            let layout = InputLayout(signature: map.signature)
 
             let measuring = Atomic<Int>(0)  // 0 warm-up, 1 measuring, 2 stop
             let counts = Mutex<[Int]>([])
@@ -84,25 +87,17 @@ extension BenchCommand {
                 let thread = Thread { [batchSize] in
                     defer { done.leave() }
                     var ids = inputIDs, dense = inputDense, sequences = inputSequences
-                    var output = [Float](repeating: 0, count: outputCount)
+                    var output = [Float](repeating: 0, count: batchSize)
                     var runs = 0
                     ids.withUnsafeMutableBufferPointer { idBuffer in
                         dense.withUnsafeMutableBufferPointer { denseBuffer in
                             sequences.withUnsafeMutableBufferPointer { sequenceBuffer in
                                 output.withUnsafeMutableBufferPointer { outputBuffer in
-                                    let rows = Int64(batchSize)
-                                    let inputs = parts.map { part in
-                                        switch part {
-                                        case .ids: ORTTensorView(idBuffer, shape: [rows, Int64(widths.ids)])
-                                        case .dense: ORTTensorView(denseBuffer, shape: [rows, Int64(widths.dense)])
-                                        case .sequences: ORTTensorView(sequenceBuffer, shape: [rows, Int64(widths.sequences)])
-                                        }
-                                    }
-                                    let outputs = [ORTTensorView(outputBuffer, shape: outputShape)]
                                     while true {
                                         let phase = measuring.load(ordering: .relaxed)
                                         if phase == 2 { break }
-                                        do throws(ORTError) { try session.run(inputs: inputs, outputs: outputs) } catch {
+                                        if let error = layout.run(session, ids: idBuffer, dense: denseBuffer, sequences: sequenceBuffer,
+                                                                  output: outputBuffer, rows: batchSize) {
                                             failure.withLock { $0 = error.message }
                                             return
                                         }
@@ -135,24 +130,6 @@ extension BenchCommand {
             print("batch \(batchSize), \(threadCount) threads, \(sharedSession ? "one shared session" : "one session each"), intra \(intraThreads), \(String(format: "%.1f", elapsed)) s")
             print(String(format: "ceiling_rows_per_s %.0f   runs %d   µs/row (wall, all threads) %.2f   CPU µs/row %.2f   CPU s/s %.2f",
                          rowsPerSecond, runs, 1e6 / rowsPerSecond, cpu * 1e6 / max(rows, 1), cpu / elapsed))
-        }
-
-        /// The buffer each of the session's inputs reads, in the session's input order, matched by name to features.json's signature.
-        static func inputParts(of session: ORTSession, signature: ModelSignature, modelPath: String) throws -> [InputLayout.Part] {
-            let declared = signature.inputs.map(\.name)
-            let parts = try session.inputs.map { input -> InputLayout.Part in
-                switch signature.inputs.first(where: { $0.name == input.name })?.role {
-                case .categoricalIDs: return .ids
-                case .numericValues: return .dense
-                case .sequenceIDs: return .sequences
-                case .probability, nil:
-                    throw CLIError("\(modelPath): input \(input.name) is not among features.json's inputs (\(declared.joined(separator: ", ")))")
-                }
-            }
-            guard parts.count == declared.count else {
-                throw CLIError("\(modelPath) takes \(session.inputs.map(\.name)); features.json declares \(declared)")
-            }
-            return parts
         }
 
         /// User+system CPU of this process so far, in seconds.

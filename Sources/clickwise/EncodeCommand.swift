@@ -34,9 +34,6 @@ struct EncodeCommand: ParsableCommand {
         let url = URL(fileURLWithPath: bundle).appendingPathComponent("features.json")
         do {
             let map = try FeatureMap(contentsOf: url)
-            guard map.encoding == .clickwise else {
-                throw CLIError("\(bundle) was imported from FuxiCTR (one ONNX input per feature); encode writes the inputs of bundles trained here only")
-            }
             let rows = try EncodedRowsWriter.write(dataPath: data, encoder: FeatureEncoder(map: map), maxRows: maxRows, prefix: out)
             let names = map.signature.inputs.map(\.name) + ["labels"]
             print("wrote \(rows) encoded rows to \(out).{\(names.joined(separator: ","))}.npy")

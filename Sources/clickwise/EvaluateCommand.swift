@@ -2,6 +2,7 @@ import ArgumentParser
 import CTRData
 import CTRFeatures
 import CTRModels
+import CTRServing
 import Foundation
 import ONNXRuntime
 
@@ -52,9 +53,6 @@ struct EvaluateCommand: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        guard map.encoding == .clickwise else {
-            throw CLIError("\(bundle) was imported from FuxiCTR (one ONNX input per feature); evaluate reads bundles trained here only: serve it and post rows to the CTR API")
-        }
         let runtime = try runtimeOptions.loadRuntime()
         let predictor: ORTBatchPredictor
         do {
@@ -62,12 +60,11 @@ struct EvaluateCommand: ParsableCommand {
             let options = try ORTSessionOptions(runtime: runtime)
             try options.setIntraOpThreads(threads)
             let session = try ORTSession(path: modelPath, options: options, environment: environment)
-            predictor = ORTBatchPredictor(session: session)
+            predictor = try ORTBatchPredictor(session: session, map: map, path: modelPath)
+        } catch let error as ServingError {
+            throw CLIError(error.message)
         } catch {
-            throw CLIError(InspectCommand.firstLine(error.message))
-        }
-        if let fingerprint = predictor.session.metadata.custom["feature_map_fingerprint"], fingerprint != map.fingerprint {
-            throw CLIError("\(modelPath) was trained with feature map \(fingerprint), but features.json is \(map.fingerprint)")
+            throw CLIError(InspectCommand.firstLine((error as? ORTError)?.message ?? "\(error)"))
         }
         let defaultTruth = SyntheticCriteo.defaultTruthPath(for: data)
         let truthPath = truth ?? (FileManager.default.fileExists(atPath: defaultTruth) ? defaultTruth : nil)
@@ -87,7 +84,11 @@ struct EvaluateCommand: ParsableCommand {
         let architecture = predictor.session.metadata.custom["architecture"] ?? "unknown"
         print("model:          \(modelPath) (\(architecture))")
         print("data:           \(data)")
-        print("rows:           \(report.rows)" + (report.malformedLines > 0 ? " (\(report.malformedLines) malformed lines skipped)" : ""))
+        let skipped = report.malformedLines > 0
+            ? " (\(report.malformedLines) malformed lines skipped: " + (report.malformedSamples ?? []).joined(separator: "; ")
+                + (report.malformedLines > (report.malformedSamples?.count ?? 0) ? "; ...)" : ")")
+            : ""
+        print("rows:           \(report.rows)" + skipped)
         print("AUC:            \(formatMetric(report.auc))")
         print("logloss:        \(String(format: "%.5f", report.logLoss))")
         print("positive rate:  \(String(format: "%.4f", report.positiveRate)), mean prediction \(String(format: "%.4f", report.meanPrediction))")

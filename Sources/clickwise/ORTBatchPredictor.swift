@@ -1,26 +1,35 @@
+import CTRFeatures
 import CTRModels
+import CTRServing
 import ONNXRuntime
 
-/// Runs encoded batches through an ONNX Runtime session, reading and writing caller memory (no copies).
+/// Runs encoded batches through a bundle's ONNX Runtime session the way the server does: by the bundle's
+/// signature, through ``InputLayout`` (an input with no fields is absent; imported models get one input per
+/// feature), reading and writing caller memory.
 struct ORTBatchPredictor: BatchPredictor {
-    /// The session; its inputs are (sparse ids, dense[, sequence ids]) and its first output the probability.
     let session: ORTSession
+    let layout: InputLayout
+
+    /// Checks `session` against `map`'s signature, as loading a bundle for serving does.
+    init(session: ORTSession, map: FeatureMap, path: String) throws(ServingError) {
+        try InputLayout.checkSignature(of: session, map: map, path: path)
+        self.session = session
+        layout = InputLayout(signature: map.signature)
+    }
 
     func predict(_ batch: BatchBuffer, into probabilities: UnsafeMutablePointer<Float>) throws {
-        let n = Int64(batch.count)
-        var inputs = [
-            ORTTensorView(UnsafeMutableBufferPointer(start: batch.ids, count: batch.count * batch.sparseFields),
-                          shape: [n, Int64(batch.sparseFields)]),
-            ORTTensorView(UnsafeMutableBufferPointer(start: batch.dense.pointer, count: batch.count * batch.denseFields),
-                          shape: [n, Int64(batch.denseFields)]),
-        ]
-        // Models with sequence fields take a third input; Criteo batches have no sequence columns.
-        if batch.sequenceLength > 0 {
-            inputs.append(ORTTensorView(UnsafeMutableBufferPointer(start: batch.sequences, count: batch.count * batch.sequenceLength),
-                                        shape: [n, Int64(batch.sequenceLength)]))
+        let rows = batch.count
+        // The batch and the layout come from the same map, so their widths agree; say so if they ever do not.
+        guard batch.sparseFields == layout.sparseWidth, batch.denseFields == layout.denseWidth,
+              batch.sequenceLength == layout.sequenceWidth else {
+            throw ServingError(.inference, "the batch has \(batch.sparseFields)/\(batch.denseFields)/\(batch.sequenceLength) columns, the model's signature \(layout.sparseWidth)/\(layout.denseWidth)/\(layout.sequenceWidth)")
         }
-        try session.run(
-            inputs: inputs,
-            outputs: [ORTTensorView(UnsafeMutableBufferPointer(start: probabilities, count: batch.count), shape: [n, 1])])
+        if let error = layout.run(
+            session, ids: UnsafeMutableBufferPointer(start: batch.ids, count: rows * batch.sparseFields),
+            dense: UnsafeMutableBufferPointer(start: batch.dense.pointer, count: rows * batch.denseFields),
+            sequences: UnsafeMutableBufferPointer(start: batch.sequences, count: rows * batch.sequenceLength),
+            output: UnsafeMutableBufferPointer(start: probabilities, count: rows), rows: rows) {
+            throw error
+        }
     }
 }

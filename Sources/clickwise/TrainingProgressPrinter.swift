@@ -1,3 +1,4 @@
+import CTRData
 import CTRModels
 import Foundation
 
@@ -13,6 +14,9 @@ final class TrainingProgressPrinter {
         switch event {
         case let .fittedFeatureMap(rows, vocabulary, seconds):
             emit("feature map: \(rows) training rows, \(vocabulary) embedding rows (\(String(format: "%.1f", seconds)) s)")
+        case let .skippedLines(path, stats):
+            emit("skipped \(stats.malformedCount) malformed lines of \(path): " + stats.malformedSamples.prefix(3).map(\.description).joined(separator: "; ")
+                 + (stats.malformedCount > 3 ? "; ..." : ""))
         case let .progress(p):
             let line = String(format: "epoch %d  %d/%d rows  %.0f rows/s  loss %.5f  ETA %@",
                               p.epoch, p.rows, p.expectedRows, p.rowsPerSecond, p.loss, Self.duration(p.etaSeconds))

@@ -64,7 +64,8 @@ private func parseDataset(_ yaml: String, id: String) throws -> [String: Any] {
         #expect(price.reason.contains("StandardScaler"))
         let userid = try #require(schema["userid"])
         #expect(userid.distinctCount == 5)
-        #expect(userid.reason == "all 120 values integers, 5 distinct, name looks like an id/level/code")
+        #expect(userid.reason == "all 120 values integers, 5 distinct; rule 5a: name looks like an id/level/code")
+        #expect(try #require(schema["click_count"]).reason.contains("rule 5b"))
         let sequence = try #require(schema["click_sequence"])
         #expect(sequence.splitter == "^")
         #expect(sequence.maxLength == 3)
@@ -150,6 +151,55 @@ private func parseDataset(_ yaml: String, id: String) throws -> [String: Any] {
         #expect(request.kind == .categorical && !request.active)
         #expect(try #require(schema["user"]).active)
         #expect(try #require(schema["shop_id"]).active)
+    }
+
+    /// Issue 21: integer columns are ids unless their name or their values say quantity; the reason names the rule.
+    @Test func integerColumnsAreIdsUnlessTheyLookLikeQuantities() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var rng = SplitMix64(seed: 21)
+        func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        // Frappe-like: a city numbered 1...221 in thousands of rows, a two-valued cost flag, an age, cents, a day count.
+        var lines = ["label,city,cost,age,cents,weekday,days"]
+        for _ in 0..<5_000 {
+            lines.append("\(pick(2)),\(1 + pick(221)),\(pick(2)),\(15 + pick(60)),\(pick(2_000_000)),\(pick(7)),\(pick(3000))")
+        }
+        let path = try writeFile(lines.joined(separator: "\n") + "\n", named: "ids.csv", in: directory)
+        let schema = try SchemaInference(label: "label").infer(path: path)
+        func decided(_ name: String) throws -> (InferredColumn.Kind, String) {
+            let column = try #require(schema[name])
+            return (column.kind, column.reason)
+        }
+        let city = try decided("city")
+        #expect(city.0 == .categorical)
+        #expect(city.1.contains("rule 6") && city.1.contains("values repeat"))
+        #expect(try decided("cost").0 == .categorical)  // a quantity word, but two values: a flag
+        let age = try decided("age")
+        #expect(age.0 == .numeric && age.1.contains("rule 5b"))
+        let cents = try decided("cents")
+        #expect(cents.0 == .numeric && cents.1.contains("rule 5c"))
+        #expect(try decided("weekday").0 == .categorical)
+        #expect(try decided("days").0 == .numeric)  // "days" says quantity
+
+        // Dense numbering with many distinct values is still an id: 4,000 buckets 1...4,000 over 5,000 rows.
+        var dense = ["y,bucket"]
+        for i in 0..<5_000 { dense.append("\(i % 2),\(1 + i % 4000)") }
+        let densePath = try writeFile(dense.joined(separator: "\n") + "\n", named: "dense.csv", in: directory)
+        let code = try #require(try SchemaInference(label: "y").infer(path: densePath)["bucket"])
+        #expect(code.kind == .categorical, "\(code.reason)")
+    }
+
+    /// Issue 21: unnamed columns (a pandas index, a trailing separator) are left out; names are trimmed; a
+    /// true/false label is read as 1/0.
+    @Test func realFileQuirks() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = "\u{FEFF},clk, user id ,price,\r\n0,true,u1,2.5,\r\n1,False,u2,3.5,\r\n"
+        let path = try writeFile(text, named: "quirks.csv", in: directory)
+        let schema = try SchemaInference(label: "clk").infer(path: path)
+        #expect(schema.columns.map(\.name) == ["clk", "user id", "price"])
+        #expect(schema["clk"]?.reason.contains("true/false") == true)
+        #expect(schema["clk"]?.reason.contains("warning") == false)
     }
 
     @Test func tabSeparatedDataWritesAQuotedTab() throws {

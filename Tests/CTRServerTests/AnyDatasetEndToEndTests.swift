@@ -196,4 +196,48 @@ struct AnyDatasetEndToEndTests {
             if !path.hasSuffix("missing.yaml") { #expect(errors.first?.contains(path) == true || errors.first?.contains("data.csv") == true) }
         }
     }
+
+    /// MovieLens-100K (scripts/make_movielens.py, from the recbole wheel) as FuxiCTR's Frappe-style all-categorical
+    /// schema, the dataset shape that once crashed evaluate (issue 21): train, evaluate, serve the test rows.
+    @Test("real data, all categorical (MovieLens-100K ids): train, evaluate, serve; HTTP equals evaluate")
+    func movieLensAllCategorical() throws {
+        let dataset = ServeProcess.packageRoot + "/Tests/Fixtures/movielens"
+        try #require(FileManager.default.fileExists(atPath: dataset + "/test.csv"), "run `make fixtures` (scripts/make_movielens.py)")
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bundle = directory + "/ml/1"
+        let train = try Self.run(["train", "--dataset-config", dataset + "/dataset_config.yaml", "--dataset-id", "ml100k_cat",
+                                  "--model", "deepfm", "--out", bundle, "--epochs", "1", "--max-rows", "30000",
+                                  "--threads", "1", "--no-progress"])
+        #expect(train.status == 0, "\(train.output)")
+        let map = try FeatureMap(contentsOf: URL(fileURLWithPath: bundle + "/features.json"))
+        #expect(map.signature.inputs.map(\.name) == ["sparse_ids"])
+        #expect(map.schema.categoricalFields.count == 7 && map.schema.numericFields.isEmpty && map.schema.sequenceFields.isEmpty)
+
+        let test = directory + "/test.csv"
+        let lines = try String(contentsOfFile: dataset + "/test.csv", encoding: .utf8).split(separator: "\n").prefix(2001)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: test, atomically: true, encoding: .utf8)
+        let predictionsPath = directory + "/predictions.txt"
+        let evaluate = try Self.run(["evaluate", bundle, "--data", test, "--predictions", predictionsPath])
+        #expect(evaluate.status == 0, "\(evaluate.output)")
+        let auc = evaluate.output.first { $0.hasPrefix("AUC:") }.flatMap { Double($0.dropFirst(4).trimmingCharacters(in: .whitespaces)) }
+        #expect((auc ?? 0) > 0.7, "\(evaluate.output)")  // one epoch on 30,000 rows: a real signal, not a coin
+        let expected = try String(contentsOfFile: predictionsPath, encoding: .utf8).split(separator: "\n").map { Double($0)! }
+        let rows = try Self.instances(csv: test, schema: map.schema)
+        #expect(rows.count == expected.count)
+
+        let (served, port) = try ServeProcessTests.serve(["--model", directory + "/ml"])
+        defer { served.stop() }
+        let client = HTTPTestClient(port: port)
+        var answered: [Double] = []
+        for start in stride(from: 0, to: rows.count, by: 250) {
+            let body = try JSONSerialization.data(withJSONObject: ["instances": Array(rows[start..<min(start + 250, rows.count)])])
+            let response = try client.send("POST", "/v1/models/ml:predict", body: Array(body))
+            try #require(response.status == 200, "\(response.text)")
+            answered += try #require(response.json?["predictions"] as? [Double])
+        }
+        #expect(answered.count == expected.count)
+        let worst = zip(answered, expected).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5, "largest difference between HTTP and evaluate: \(worst)")
+    }
 }

@@ -38,12 +38,27 @@ struct FuxiCTRImportTests {
         #expect(map.schema.field(named: "score")?.fillNA == "-1.0")
         #expect(FileManager.default.fileExists(atPath: directory + "/bundle/model.onnx"))
 
-        // evaluate and encode read our three-input bundles only: a clear refusal, not a shape error from ONNX Runtime.
-        for command in [["evaluate", directory + "/bundle", "--data", directory + "/raw.csv"],
-                        ["encode", directory + "/bundle", "--data", directory + "/raw.csv", "--out", directory + "/enc"]] {
-            let refused = try Self.run(command)
-            #expect(refused.status != 0)
-            #expect(refused.output.contains { $0.contains("imported from FuxiCTR") }, "\(refused.output)")
+        // evaluate and encode read imported bundles too (issue 21: one input per feature, fed as the server feeds
+        // them): FuxiCTR's own predictions for the fixture's raw rows, from a CSV of those rows.
+        let raw = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/raw_rows.json"))) as? [String: Any]
+        let rows = try #require(raw?["instances"] as? [[String: Any]])
+        let columns = ["user_id", "item_id", "cate", "ctx_plain", "price", "age", "score", "note", "click_items", "tags"]
+        let csv = (["clk," + columns.joined(separator: ",")] + rows.map { row in
+            "0," + columns.map { row[$0].map { "\($0)" } ?? "" }.joined(separator: ",")
+        }).joined(separator: "\n") + "\n"
+        try csv.write(toFile: directory + "/raw.csv", atomically: true, encoding: .utf8)
+        let evaluate = try Self.run(["evaluate", directory + "/bundle", "--data", directory + "/raw.csv", "--predictions", directory + "/p.txt"])
+        #expect(evaluate.status == 0, "\(evaluate.output)")
+        let expectedObject = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/expected_predictions.json"))) as? [String: Any]
+        let expected = try #require(expectedObject?["predictions"] as? [Double])
+        let predicted = try String(contentsOfFile: directory + "/p.txt", encoding: .utf8).split(separator: "\n").map { Double($0)! }
+        #expect(predicted.count == expected.count)
+        let worst = zip(predicted, expected).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5, "evaluate on the imported bundle vs FuxiCTR's predictions: \(worst)")
+        let encode = try Self.run(["encode", directory + "/bundle", "--data", directory + "/raw.csv", "--out", directory + "/enc"])
+        #expect(encode.status == 0, "\(encode.output)")
+        for input in map.signature.inputs where input.role != .probability {
+            #expect(FileManager.default.fileExists(atPath: directory + "/enc.\(input.name).npy"), "\(input.name)")
         }
     }
 

@@ -32,12 +32,30 @@ public enum EncodedRowsWriter {
         }
         guard !labels.isEmpty else { throw .noData(path: dataPath) }
         let n = labels.count
+        // Inputs of one role take consecutive columns of that role's rows: the whole row for bundles trained here,
+        // one feature's columns each for imported ones (as the server's InputLayout feeds them).
+        var next = (ids: 0, dense: 0, sequences: 0)
+        func columns<T>(_ values: [T], stride: Int, first: Int, width: Int) -> [T] {
+            guard first != 0 || width != stride else { return values }
+            var out: [T] = []
+            out.reserveCapacity(n * width)
+            for row in 0..<n { out += values[(row * stride + first)..<(row * stride + first + width)] }
+            return out
+        }
         for input in encoder.map.signature.inputs {
             let path = prefix + "." + input.name + ".npy"
+            let shape = [n] + Array(input.shape.dropFirst())
             switch input.role {
-            case .categoricalIDs: try writeNPY(ids, descriptor: "<i8", shape: [n, input.width], to: path)
-            case .numericValues: try writeNPY(dense, descriptor: "<f4", shape: [n, input.width], to: path)
-            case .sequenceIDs: try writeNPY(sequences, descriptor: "<i8", shape: [n, input.width], to: path)
+            case .categoricalIDs:
+                try writeNPY(columns(ids, stride: one.sparseFields, first: next.ids, width: input.width), descriptor: "<i8", shape: shape, to: path)
+                next.ids += input.width
+            case .numericValues:
+                try writeNPY(columns(dense, stride: one.denseFields, first: next.dense, width: input.width), descriptor: "<f4", shape: shape, to: path)
+                next.dense += input.width
+            case .sequenceIDs:
+                try writeNPY(columns(sequences, stride: one.sequenceLength, first: next.sequences, width: input.width),
+                             descriptor: "<i8", shape: shape, to: path)
+                next.sequences += input.width
             case .probability: continue
             }
         }

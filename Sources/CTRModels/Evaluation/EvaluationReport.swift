@@ -4,6 +4,8 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public var rows: Int
     /// Malformed lines skipped.
     public var malformedLines: Int
+    /// The first skipped lines, `line N: reason` (at most three).
+    public var malformedSamples: [String]? = nil
     /// ROC AUC (nil with one class only).
     public var auc: Double?
     /// Mean log loss.

@@ -73,6 +73,7 @@ public enum Evaluator {
         let predicted = scores.reduce(0.0) { $0 + Double($1) }
         return EvaluationReport(
             rows: labels.count, malformedLines: stats.malformedCount,
+            malformedSamples: stats.malformedSamples.isEmpty ? nil : stats.malformedSamples.prefix(3).map(\.description),
             auc: BinaryMetrics.auc(labels: labels, scores: scores),
             logLoss: BinaryMetrics.logLoss(labels: labels, probabilities: scores),
             positiveRate: positives / Double(labels.count), meanPrediction: predicted / Double(labels.count),

@@ -69,6 +69,7 @@ public final class Trainer {
             trainRows += 1
             if (row.label ?? 0) > 0.5 { positives += 1 }
         }
+        if stats.malformedCount > 0 { onEvent(.skippedLines(path: train.path, stats: stats)) }
         guard trainRows > 0 else { throw .noData(path: train.path) }
         var featureMap = builder.build()
         featureMap.dataLayout = DataLayout(separator: dataset.separator, columnNames: dataset.columnNames)

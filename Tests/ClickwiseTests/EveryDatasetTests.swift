@@ -1,0 +1,72 @@
+import CTRFeatures
+import ClickwiseTestSupport
+import Foundation
+import Testing
+
+/// Issue 21 as a user meets it, with the real binary: every schema evaluates, and evaluate's predictions equal
+/// serving's; real files with their quirks train and evaluate; a real all-categorical dataset end to end.
+@Suite("every valid dataset works (real binary)")
+struct EveryDatasetTests {
+    static let python = ServeProcess.packageRoot + "/.venv/bin/python"
+
+    static func run(_ executable: String, _ arguments: [String], timeout: Double = 600) throws -> (status: Int32, output: [String]) {
+        let process = try ServeProcess(executable, arguments)
+        let status = try process.waitForExit(timeout: timeout)
+        return (status, process.output)
+    }
+
+    static func clickwise(_ arguments: [String], timeout: Double = 600) throws -> (status: Int32, output: [String]) {
+        try run(try ServeProcess.clickwiseBinary, arguments, timeout: timeout)
+    }
+
+    static func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("clickwise-every-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test("25 seeded random schemas and the two smallest: synth, train, evaluate, encode, serve all agree (scripts/random_schemas_check.py)")
+    func randomSchemas() throws {
+        let work = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let result = try Self.run(Self.python, [ServeProcess.packageRoot + "/scripts/random_schemas_check.py",
+                                                "--clickwise", try ServeProcess.clickwiseBinary, "--work", work])
+        #expect(result.status == 0, "\(result.output.suffix(40).joined(separator: "\n"))")
+        #expect(result.output.contains("random schemas: 27 of 27 passed"), "\(result.output.suffix(10))")
+    }
+
+    @Test("a real file: BOM, CRLF, unnamed columns, spaced header, true/false labels, no valid or test split; bad lines named")
+    func realFileQuirks() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var lines = [",clk, user id ,price,city,"]  // a pandas index column and a trailing separator: two unnamed columns
+        for i in 0..<600 {
+            let label = [["false", "true"], ["0.0", "1.0"], ["0", "1"]][i % 3][(i * 7 + i / 5) % 3 == 0 ? 1 : 0]
+            lines.append("\(i),\(label),u\(i % 37),\(i % 11 == 0 ? "" : String(Double(i % 50) / 4)),\(1 + i % 221),")
+        }
+        lines.insert("600,maybe,u1,2.5,7,", at: 4)  // line 5: a label that is neither a number nor true/false
+        let data = directory + "/data.csv"
+        try Data(("\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n").utf8).write(to: URL(fileURLWithPath: data))
+
+        let config = directory + "/dataset_config.yaml"
+        let infer = try Self.clickwise(["schema", "infer", "--data", data, "--label", "clk", "--out", config])
+        #expect(infer.status == 0, "\(infer.output)")
+        let inferred = try DatasetConfig(contentsOf: URL(fileURLWithPath: config))
+        #expect(inferred.schema.fields.map(\.name) == ["user id", "price", "city"])
+        #expect(inferred.schema.field(named: "city")?.kind == .categorical)  // 221 ids repeating in 600 rows
+        #expect(inferred.validData == nil && inferred.testData == nil)
+
+        let bundle = directory + "/bundle"
+        let train = try Self.clickwise(["train", "--dataset-config", config, "--model", "deepfm", "--out", bundle, "--epochs", "1",
+                                        "--batch-size", "64", "--threads", "1", "--no-progress"])
+        #expect(train.status == 0, "\(train.output)")
+        let skipped = train.output.first { $0.hasPrefix("skipped") }
+        #expect(skipped?.contains(data) == true && skipped?.contains("line 5") == true && skipped?.contains("label \"maybe\"") == true,
+                "\(train.output)")
+
+        let evaluate = try Self.clickwise(["evaluate", bundle, "--data", data])
+        #expect(evaluate.status == 0, "\(evaluate.output)")
+        let rows = evaluate.output.first { $0.hasPrefix("rows:") } ?? ""
+        #expect(rows.contains("600") && rows.contains("line 5: label \"maybe\""), "\(evaluate.output)")
+    }
+}
