@@ -140,6 +140,9 @@ if Context.environment["CLICKWISE_FUZZ"] == "1" {
         ("FuzzInferJSON", ["CTRServer", "CTRServing", "CTRFeatures"]),
         ("FuzzInferBinary", ["CTRServer", "CTRServing", "CTRFeatures"]),
         ("FuzzGRPCInfer", ["CTRServer", "CTRServing", "CTRFeatures"]),
+        ("FuzzCSVReader", ["CTRData", "CTRFeatures"]),
+        ("FuzzCriteoReader", ["CTRData", "CTRFeatures"]),
+        ("FuzzEncoder", ["CTRFeatures"]),
         ("FuzzHTTPHandler", ["CTRServer", "CTRServing", .product(name: "NIOCore", package: "swift-nio"),
                              .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
     ]

@@ -192,5 +192,46 @@ def main():
     (ROOT / "Fuzz" / "grpc.dict").write_text("# names and values a ModelInferRequest carries, and a 10-byte varint (libFuzzer -dict)\n"
                                              + "\n".join(grpc_tokens) + "\n")
 
+    data_seeds()
+
+
+def data_seeds():
+    """Issue 21's data-path targets: CSV files as users write them, Criteo lines, and encoder fit/query inputs."""
+    def put(target, name, data):
+        directory = CORPUS / target
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_bytes(data)
+
+    # FuzzCSVReader: the first byte picks separator (low 2 bits: , ; TAB |) and buffer size (next 2 bits: 4 7 64 64K).
+    put("FuzzCSVReader", "taobao", bytes([0]) + b"clk,time_stamp,userid,adgroup_id,price,click_sequence\n"
+        b"0,1494137644,u1,a1,23.26,a1^a2^a3\n1,1494137645,u2,a2,,\n0,,u1,\"a,3\",1e2,a3\n")
+    put("FuzzCSVReader", "quirks", bytes([5]) + "\ufeff;clk; user id ;price;\r\n0;true;u1;2.5;\r\n1;False;\"u\"\"2\";-.5;\r\n"
+        "2;1.0;\"multi\nline\";+3;\r\n".encode())
+    put("FuzzCSVReader", "tabs", bytes([2 | 12]) + b"y\tcount\ttags\n1\t17\tx|y\n0\t\t\n1\t3000000\tz\n")
+    put("FuzzCSVReader", "unicode", bytes([3 | 4]) + "label|名前|値\n1|東京|1.5\n0|é|\n".encode())
+    put("FuzzCSVReader", "bad_rows", bytes([0]) + b"a,b,c\n1,2\n1,\"x\"y,3\n1,2,3,4\n\"open,1,2\n")
+
+    # FuzzCriteoReader: bit 0 set = no label column; bits 1-2 pick the buffer size (5 64 4096 64K).
+    dense = "\t".join(["1", "", "-1", "5", "1623", "50", "210", "15", "22", "", "6", "", "19"])
+    cats = "\t".join(["1502b4ff", "e82ad043", "", "c8f71022"] + ["long-value-4-3"] + ["%08x" % (400 + i) for i in range(21)])
+    line = f"1\t{dense}\t{cats}\n"
+    put("FuzzCriteoReader", "rows", bytes([2]) + (line * 3 + "0\t" + "\t" * 38 + "\n").encode())
+    put("FuzzCriteoReader", "no_label", bytes([1 | 4]) + f"{dense}\t{cats}\r\n".encode() * 2)
+    put("FuzzCriteoReader", "malformed", bytes([0]) + b"1\t2\n2\t" + b"x\t" * 38 + b"\n" + line.encode()[:-1])
+
+    # FuzzEncoder: fit values (0x00-separated, cycling c0, c1, n0, s0, s1) up to 0xFE, then queries.
+    fit = [b"u1", b"a", b"1.5", b"u1^u2^u3^u4", b"t1||t2||t3", b"a-long-user-id-value", b"", b"", b"", b"",
+           b"u2", b"b", b"2", b"x^^y", b"||"]
+    queries = [b"u1", b"a-long-user-id-value", b"nope", b"", b"u1^u9^a-long-user-id-value", b"t1||t2||t3||t4",
+               b"\xff\xfe", b"\xc3"]
+    put("FuzzEncoder", "fit_and_query", b"\x00".join(fit) + b"\xfe" + b"\x00".join(queries))
+
+    data_tokens = ['","', '";"', '"\\x09"', '"\\x22"', '"\\x22\\x22"', '"\\x0d\\x0a"', '"\\x0a"', '"\\xef\\xbb\\xbf"',
+                   '"^"', '"||"', '"true"', '"false"', '"1e-3"', '"-0.5"', '"+7"', '".5"', '"nan"', '"inf"', '"label"',
+                   '"clk"', '"user_id"', '"price"', '"\\x00"', '"\\xfe"', '"\\xff"']
+    (ROOT / "Fuzz" / "csv.dict").write_text("# CSV syntax, number and label notations, sequence splitters (libFuzzer -dict)\n"
+                                            + "\n".join(data_tokens) + "\n")
+
+
 if __name__ == "__main__":
     main()

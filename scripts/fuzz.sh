@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSONScanner FuzzPredictDecoder FuzzInferJSON FuzzInferBinary FuzzGRPCInfer FuzzHTTPHandler)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSONScanner FuzzPredictDecoder FuzzInferJSON FuzzInferBinary FuzzGRPCInfer FuzzHTTPHandler
+                                 FuzzCSVReader FuzzCriteoReader FuzzEncoder)
 
 scripts/setup.sh   # the HTTP target serves models/deepfm with the .venv's ONNX Runtime
 
@@ -46,6 +47,7 @@ for target in "${targets[@]}"; do
   dict=Fuzz/json.dict
   [ "$target" = FuzzHTTPHandler ] && dict=Fuzz/http.dict
   [ "$target" = FuzzGRPCInfer ] && dict=Fuzz/grpc.dict
+  case "$target" in FuzzCSVReader|FuzzCriteoReader|FuzzEncoder) dict=Fuzz/csv.dict ;; esac
   mkdir -p "$work/$target"
   echo "fuzz: $target for ${seconds} s"
   # -timeout: one input may wait for ONNX Runtime, never for seconds; -rss_limit_mb: leave room for the other jobs.

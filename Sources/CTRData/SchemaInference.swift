@@ -194,7 +194,9 @@ public struct SchemaInference: Sendable {
     }
 
     static func shortNumber(_ value: Double) -> String {
-        value.isFinite ? String(Int64(value)) : "?"
+        // Integers past 2^53 parse to doubles beyond Int64's range (found by FuzzCSVReader): print those as doubles.
+        guard value.isFinite else { return "?" }
+        return value.magnitude < 1e15 ? String(Int64(value)) : "\(value)"
     }
 
     static func percent(_ share: Double) -> String {

@@ -189,6 +189,17 @@ private func parseDataset(_ yaml: String, id: String) throws -> [String: Any] {
         #expect(code.kind == .categorical, "\(code.reason)")
     }
 
+    /// FuzzCSVReader's first find: integers too large for Int64 in a column's reason crashed `schema infer`.
+    @Test func integersBeyondInt64AreDescribedNotTrapped() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var lines = ["label|big"]
+        for i in 1...300 { lines.append("\(i % 2)|\(i)222222222222222222222222222") }
+        let path = try writeFile(lines.joined(separator: "\n") + "\n", named: "big.csv", in: directory)
+        let column = try #require(try SchemaInference(label: "label", separator: UInt8(ascii: "|")).infer(path: path)["big"])
+        #expect(column.reason.contains("e+"), "\(column.reason)")
+    }
+
     /// Issue 21: unnamed columns (a pandas index, a trailing separator) are left out; names are trimmed; a
     /// true/false label is read as 1/0.
     @Test func realFileQuirks() throws {

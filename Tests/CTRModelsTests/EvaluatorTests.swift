@@ -24,6 +24,26 @@ struct EvaluatorTests {
         #expect(abs(report.meanPrediction - 0.5) < 0.01)
     }
 
+    /// Issue 21's crash: a predictor failing on a file longer than one batch once left the batch full, and the
+    /// next rows were encoded past its end (SIGSEGV in the encoder). Now the first failure is the error.
+    @Test func aFailingPredictorOnManyBatchesIsAnErrorNotAWritePastTheBatch() throws {
+        struct Refusing: BatchPredictor {
+            func predict(_ batch: BatchBuffer, into probabilities: UnsafeMutablePointer<Float>) throws {
+                throw CTRModelsError.predictionFailed("the model takes 1 inputs, got 2")
+            }
+        }
+        let directory = TinyCriteo.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data.tsv")
+        try TinyCriteo.write(rows: 1_000, seed: 8, to: data)
+        let map = FeatureMap.fit(try CriteoReader(path: data.path), minCount: 1)
+        #expect {
+            try Evaluator.evaluate(dataPath: data.path, encoder: FeatureEncoder(map: map), predictor: Refusing(), batchSize: 16)
+        } throws: { error in
+            "\(error)".contains("the model takes 1 inputs, got 2")
+        }
+    }
+
     @Test func shortTruthFileIsAMismatch() throws {
         let directory = TinyCriteo.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

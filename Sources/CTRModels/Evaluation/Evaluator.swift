@@ -24,7 +24,10 @@ public enum Evaluator {
             do {
                 try predictor.predict(batch, into: output.pointer)
             } catch {
+                // Empty the batch all the same: rows appended after a failed flush would otherwise land past its end
+                // (issue 21: a model refusing its inputs turned into a write out of bounds on files over one batch).
                 failure = error
+                batch.count = 0
                 return
             }
             for i in 0..<batch.count {
@@ -36,6 +39,7 @@ public enum Evaluator {
         let stats: ReadStats
         do {
             stats = try reader.forEachRow(limit: maxRows ?? .max) { row in
+                guard failure == nil else { return }
                 batch.append(row, encoder: encoder)
                 if batch.isFull { flush() }
             }

@@ -64,6 +64,8 @@ public final class BatchBuffer {
     /// Encodes a dataset row into the next slot.
     @inline(__always)
     public func append(_ row: DatasetRow, encoder: FeatureEncoder) {
+        // A full buffer would be written past its end: trap instead (one compare per row).
+        precondition(count < capacity, "BatchBuffer.append: \(capacity) rows already")
         row.encode(with: encoder, ids: ids + count * sparseFields, dense: dense.pointer + count * denseFields,
                    sequences: sequenceLength > 0 ? sequences + count * sequenceLength : nil)
         labels[count] = row.label ?? 0
@@ -73,6 +75,7 @@ public final class BatchBuffer {
     /// Encodes `row` into the next slot (Criteo rows: ids and dense values; sequence columns are left as they are).
     @inline(__always)
     public func append(_ row: RowView, encoder: FeatureEncoder) {
+        precondition(count < capacity, "BatchBuffer.append: \(capacity) rows already")
         row.encode(with: encoder, ids: ids + count * sparseFields, dense: dense.pointer + count * denseFields)
         labels[count] = row.label ?? 0
         count += 1
