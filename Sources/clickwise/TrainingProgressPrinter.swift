@@ -30,8 +30,10 @@ final class TrainingProgressPrinter {
         case let .epochFinished(r):
             emit(String(format: "epoch %d: train logloss %.5f, validation AUC %@ logloss %.5f, %.0f rows/s, %.1f s",
                         r.epoch, r.trainLogLoss, formatMetric(r.validationAUC), r.validationLogLoss, r.rowsPerSecond, r.trainSeconds))
+        case let .learningRateReduced(rate):
+            emit("validation did not improve: learning rate reduced to \(rate)")
         case let .stoppedEarly(bestEpoch):
-            emit("stopping early: validation AUC has not improved since epoch \(bestEpoch)")
+            emit("stopping early: the monitored validation metric has not improved since epoch \(bestEpoch)")
         }
     }
 

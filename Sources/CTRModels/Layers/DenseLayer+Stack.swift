@@ -1,12 +1,15 @@
 extension [DenseLayer] {
-    /// ReLU hidden layers of the given widths, then one linear output unit (FuxiCTR's `MLP_Block`, output 1).
+    /// ReLU hidden layers of the given widths, then one linear output unit (FuxiCTR's `MLP_Block`, output 1);
+    /// hidden layers get batch normalization and dropout as FuxiCTR's `batch_norm` and `net_dropout` say.
     ///
     /// Parameters are named `dnn0_…`, `dnn1_…`, …, `dnn_out_…`, the names the ONNX initializers take.
-    static func perceptron(inputSize: Int, hiddenUnits: [Int], maxBatch: Int) -> [DenseLayer] {
+    static func perceptron(inputSize: Int, hiddenUnits: [Int], maxBatch: Int, batchNorm: Bool = false,
+                           dropout: Float = 0, seed: UInt64 = 0) -> [DenseLayer] {
         var layers: [DenseLayer] = []
         var width = inputSize
         for (index, units) in hiddenUnits.enumerated() {
-            layers.append(DenseLayer(name: "dnn\(index)", inputSize: width, outputSize: units, activation: .relu, maxBatch: maxBatch))
+            layers.append(DenseLayer(name: "dnn\(index)", inputSize: width, outputSize: units, activation: .relu, maxBatch: maxBatch,
+                                     batchNorm: batchNorm, dropout: dropout, seed: seed &+ UInt64(index)))
             width = units
         }
         layers.append(DenseLayer(name: "dnn_out", inputSize: width, outputSize: 1, activation: .none, maxBatch: maxBatch))

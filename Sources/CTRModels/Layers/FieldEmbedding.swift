@@ -51,7 +51,7 @@ public final class FieldEmbedding {
             bucketTable = EmbeddingTable(name: "dense_bucket_embedding", rows: buckets.rows, dimension: dimension,
                                          expectedTouchedRows: min(buckets.rows, maxBatch * denseFields))
         } else {
-            denseEmbedding = Parameter(name: "dense_embedding", shape: [denseFields, dimension])
+            denseEmbedding = Parameter(name: "dense_embedding", shape: [denseFields, dimension], isEmbedding: true)
             bucketTable = nil
         }
         output = FloatBuffer(count: maxBatch * (sparseFields + denseFields + sequenceFields.count) * dimension)

@@ -43,7 +43,7 @@ public final class LinearPart {
             bucketTable = EmbeddingTable(name: "linear_dense_bucket_weight", rows: buckets.rows, dimension: 1,
                                          expectedTouchedRows: min(buckets.rows, maxBatch * denseFields))
         } else {
-            denseWeight = Parameter(name: "linear_dense_weight", shape: [denseFields, 1])
+            denseWeight = Parameter(name: "linear_dense_weight", shape: [denseFields, 1], isEmbedding: true)
             bucketTable = nil
         }
         bias = Parameter(name: "linear_bias", shape: [1])

@@ -50,7 +50,8 @@ public final class AutoInt: CTRModel {
                          sequenceFields: shape.sequenceFields)
             : nil
         network = hyperparameters.autoIntHiddenUnits.isEmpty
-            ? [] : .perceptron(inputSize: fields * d, hiddenUnits: hyperparameters.autoIntHiddenUnits, maxBatch: maxBatch)
+            ? [] : .perceptron(inputSize: fields * d, hiddenUnits: hyperparameters.autoIntHiddenUnits, maxBatch: maxBatch,
+                               batchNorm: hyperparameters.batchNorm, dropout: hyperparameters.netDropout, seed: seed)
         embeddingGradient = FloatBuffer(count: network.isEmpty ? 0 : maxBatch * fields * d)
         logits = FloatBuffer(count: maxBatch)
 
@@ -64,10 +65,12 @@ public final class AutoInt: CTRModel {
 
     public var parameters: [Parameter] {
         embedding.parameters + attention.map(\.projection) + [outputLayer.weight, outputLayer.bias]
-            + (linear?.parameters ?? []) + network.flatMap { [$0.weight, $0.bias] }
+            + (linear?.parameters ?? []) + network.flatMap(\.parameters)
     }
 
     public var embeddingTables: [EmbeddingTable] { embedding.tables + (linear?.tables ?? []) }
+
+    public var denseLayers: [DenseLayer] { network }
 
     public func forward(_ inputs: ModelInputs, count: Int) {
         precondition(count <= maxBatch, "batch larger than the model's work buffers")

@@ -18,6 +18,8 @@ public protocol CTRModel: AnyObject {
     var parameters: [Parameter] { get }
     /// Sparsely updated tables, in a fixed order.
     var embeddingTables: [EmbeddingTable] { get }
+    /// The fully connected layers (they hold the train-only parts: dropout, batch statistics).
+    var denseLayers: [DenseLayer] { get }
     /// Forward result, one logit per row.
     var logits: FloatBuffer { get }
     /// Threads for the parts of a step that are split by row.
@@ -32,6 +34,19 @@ public protocol CTRModel: AnyObject {
 }
 
 extension CTRModel {
+    /// No fully connected layers (LR).
+    public var denseLayers: [DenseLayer] { [] }
+
+    /// Switches dropout and batch statistics on (training steps) or off (validation, prediction, export).
+    public func setTraining(_ training: Bool) {
+        for layer in denseLayers { layer.isTraining = training }
+    }
+
+    /// Running statistics that are state but not trained by gradient (batch norm's), in a fixed order.
+    public var stateBuffers: [FloatBuffer] {
+        denseLayers.compactMap(\.batchNorm).flatMap { [$0.runningMean, $0.runningVariance] }
+    }
+
     /// Zeroes every dense gradient and forgets sparse ones.
     public func zeroGradients() {
         for parameter in parameters { parameter.gradient.zero() }
@@ -64,7 +79,8 @@ extension CTRModel {
 
     /// A copy of every trainable value (for keeping the best epoch).
     public func snapshot() -> ModelSnapshot {
-        ModelSnapshot(parameters: parameters.map(\.value.array), tables: embeddingTables.map(\.value.array))
+        ModelSnapshot(parameters: parameters.map(\.value.array), tables: embeddingTables.map(\.value.array),
+                      buffers: stateBuffers.map(\.array))
     }
 
     /// Restores values from a `snapshot()` of this model.
@@ -75,6 +91,9 @@ extension CTRModel {
         for (table, values) in zip(embeddingTables, snapshot.tables) {
             values.withUnsafeBufferPointer { table.value.pointer.update(from: $0.baseAddress!, count: values.count) }
         }
+        for (buffer, values) in zip(stateBuffers, snapshot.buffers) {
+            values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: values.count) }
+        }
     }
 }
 
@@ -84,4 +103,6 @@ public struct ModelSnapshot: Sendable {
     public var parameters: [[Float]]
     /// Values of `CTRModel.embeddingTables`, same order.
     public var tables: [[Float]]
+    /// Values of `CTRModel.stateBuffers` (batch norm's running statistics), same order.
+    public var buffers: [[Float]] = []
 }

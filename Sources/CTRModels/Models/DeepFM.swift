@@ -31,7 +31,8 @@ public final class DeepFM: CTRModel {
                             denseFields: shape.denseFields, maxBatch: maxBatch, buckets: shape.denseBuckets,
                             sequenceFields: shape.sequenceFields)
         factorizationMachine = FactorizationMachine(fields: fields, dimension: d, maxBatch: maxBatch)
-        network = .perceptron(inputSize: fields * d, hiddenUnits: hyperparameters.hiddenUnits, maxBatch: maxBatch)
+        network = .perceptron(inputSize: fields * d, hiddenUnits: hyperparameters.hiddenUnits, maxBatch: maxBatch,
+                              batchNorm: hyperparameters.batchNorm, dropout: hyperparameters.netDropout, seed: seed)
         logits = FloatBuffer(count: maxBatch)
         embeddingGradient = FloatBuffer(count: maxBatch * fields * d)
 
@@ -42,10 +43,12 @@ public final class DeepFM: CTRModel {
     }
 
     public var parameters: [Parameter] {
-        embedding.parameters + linear.parameters + network.flatMap { [$0.weight, $0.bias] }
+        embedding.parameters + linear.parameters + network.flatMap(\.parameters)
     }
 
     public var embeddingTables: [EmbeddingTable] { embedding.tables + linear.tables }
+
+    public var denseLayers: [DenseLayer] { network }
 
     public func forward(_ inputs: ModelInputs, count: Int) {
         precondition(count <= maxBatch, "batch larger than the model's work buffers")

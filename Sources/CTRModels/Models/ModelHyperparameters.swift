@@ -19,12 +19,17 @@ public struct ModelHyperparameters: Codable, Sendable, Equatable {
     /// AutoInt's parallel DNN over the flattened embeddings, AutoInt+ when not empty (FuxiCTR `dnn_hidden_units`).
     public var autoIntHiddenUnits: [Int] = []
 
+    /// Dropout after each hidden DNN layer while training (FuxiCTR `net_dropout`, 0 by default).
+    public var netDropout: Float = 0
+    /// Batch normalization after each hidden DNN layer's affine map (FuxiCTR `batch_norm`, off by default).
+    public var batchNorm = false
+
     /// The FuxiCTR/BARS defaults.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
         case embeddingDimension, hiddenUnits, attentionLayers, attentionHeads, attentionDimension
-        case useResidual, useScale, useWide, autoIntHiddenUnits
+        case useResidual, useScale, useWide, autoIntHiddenUnits, netDropout, batchNorm
     }
 
     /// Decodes hyper-parameters; model.json written before AutoInt+ existed has no DNN.
@@ -39,5 +44,7 @@ public struct ModelHyperparameters: Codable, Sendable, Equatable {
         useScale = try c.decode(Bool.self, forKey: .useScale)
         useWide = try c.decode(Bool.self, forKey: .useWide)
         autoIntHiddenUnits = try c.decodeIfPresent([Int].self, forKey: .autoIntHiddenUnits) ?? []
+        netDropout = try c.decodeIfPresent(Float.self, forKey: .netDropout) ?? 0
+        batchNorm = try c.decodeIfPresent(Bool.self, forKey: .batchNorm) ?? false
     }
 }

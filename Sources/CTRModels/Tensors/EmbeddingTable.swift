@@ -63,6 +63,13 @@ public final class EmbeddingTable {
         return Array(UnsafeBufferPointer(start: slotGradients.pointer + Int(slot) * dimension, count: dimension))
     }
 
+    /// The accumulated gradient of `row` in this batch, or nil when the batch did not use it (no allocation).
+    @inline(__always)
+    func batchGradient(ofRow row: Int) -> UnsafeMutablePointer<Float>? {
+        let slot = slotOfRow[row]
+        return slot >= 0 ? slotGradients.pointer + Int(slot) * dimension : nil
+    }
+
     /// Gradient storage of the `index`-th touched row.
     @inline(__always)
     func gradient(slot index: Int) -> UnsafeMutablePointer<Float> { slotGradients.pointer + index * dimension }

@@ -14,11 +14,15 @@ public final class Parameter {
     let firstMoment: FloatBuffer
     /// Adam second moment.
     let secondMoment: FloatBuffer
+    /// Whether FuxiCTR counts it as part of the embedding module (numeric-field embeddings): its L2 term is the
+    /// embedding regularizer's, not the network's.
+    public let isEmbedding: Bool
 
     /// Creates a zero-valued parameter of `shape`.
-    public init(name: String, shape: [Int]) {
+    public init(name: String, shape: [Int], isEmbedding: Bool = false) {
         self.name = name
         self.shape = shape
+        self.isEmbedding = isEmbedding
         let count = shape.reduce(1, *)
         value = FloatBuffer(count: count)
         gradient = FloatBuffer(count: count)

@@ -102,6 +102,8 @@ public final class Trainer {
             var lastReport = epochStart
             func step() {
                 let n = batch.count
+                model.setTraining(true)
+                defer { model.setTraining(false) }
                 model.zeroGradients()
                 model.forward(batch.inputs(), count: n)
                 let scale = 1 / Float(n)
@@ -145,13 +147,18 @@ public final class Trainer {
             reports.append(report)
             onEvent(.epochFinished(report))
 
-            let score = auc ?? -report.validationLogLoss
-            if best == nil || score > best!.auc {
+            // FuxiCTR's checkpoint_and_earlystop: an epoch counts as better only by more than 1e-6; every epoch that
+            // is not divides the learning rate by 10 (reduce_lr_on_plateau) and advances the patience counter.
+            let score = config.monitor.score(auc: auc, logLoss: report.validationLogLoss)
+            if best == nil || score > best!.auc + 1e-6 {
                 best = (epoch, score, model.snapshot())
                 epochsWithoutImprovement = 0
             } else {
                 epochsWithoutImprovement += 1
-                if epochsWithoutImprovement > config.patience || epoch == config.epochs {
+                if config.reduceLearningRateOnPlateau {
+                    onEvent(.learningRateReduced(to: Double(optimizer.reduceLearningRate())))
+                }
+                if epochsWithoutImprovement >= max(config.patience, 1) {
                     if epoch < config.epochs { onEvent(.stoppedEarly(bestEpoch: best!.epoch)) }
                     break
                 }

@@ -18,8 +18,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var denseEncoding = DenseEncoding.buckets
     /// Use at most this many training rows (nil: all).
     public var maxRows: Int?
-    /// Stop after this many epochs without a better validation AUC (FuxiCTR: 2).
+    /// Stop after this many epochs in a row without a better monitored metric (FuxiCTR `early_stop_patience`: 2).
     public var patience = 2
+    /// What decides the best epoch: validation AUC (FuxiCTR's default), logloss, or a weighted sum.
+    public var monitor = TrainingMonitor.auc
+    /// Divide the learning rate by 10 after every epoch that does not improve the monitored metric (FuxiCTR: on).
+    public var reduceLearningRateOnPlateau = true
     /// Threads for BLAS and row-split work.
     public var threads = 2
     /// Without a validation file, every `holdoutEvery`-th training row is held out for validation.
@@ -34,7 +38,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case architecture, hyperparameters, optimizer, epochs, batchSize, seed, minCount, denseEncoding, maxRows
-        case patience, threads, holdoutEvery, maxValidationRows
+        case patience, threads, holdoutEvery, maxValidationRows, monitor, reduceLearningRateOnPlateau
     }
 
     /// Decodes a configuration; one written before `denseEncoding` existed trained numeric embeddings.
@@ -53,6 +57,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         threads = try c.decode(Int.self, forKey: .threads)
         holdoutEvery = try c.decode(Int.self, forKey: .holdoutEvery)
         maxValidationRows = try c.decodeIfPresent(Int.self, forKey: .maxValidationRows)
+        // model.json written before the FuxiCTR schedule kept the last AUC-best epoch and a constant learning rate.
+        monitor = try c.decodeIfPresent(TrainingMonitor.self, forKey: .monitor) ?? .auc
+        reduceLearningRateOnPlateau = try c.decodeIfPresent(Bool.self, forKey: .reduceLearningRateOnPlateau) ?? false
     }
 
     /// Checks ranges; the message names the offending option.

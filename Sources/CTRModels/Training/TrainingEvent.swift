@@ -11,6 +11,8 @@ public enum TrainingEvent: Sendable {
     case progress(TrainingProgress)
     /// An epoch ended and was evaluated.
     case epochFinished(EpochReport)
+    /// The validation metric did not improve, so the learning rate was divided (FuxiCTR's reduce_lr_on_plateau).
+    case learningRateReduced(to: Double)
     /// Training stopped before `epochs` because validation AUC stopped improving.
     case stoppedEarly(bestEpoch: Int)
 }
