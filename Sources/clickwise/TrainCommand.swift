@@ -20,10 +20,17 @@ struct TrainCommand: ParsableCommand {
             override them); without it, --train is Criteo TSV (configs/criteo/dataset_config.yaml).
             """)
 
-    @Option(help: "Architecture: deepfm, autoint or lr.")
-    var model: ModelArchitecture
+    @Option(name: [.customLong("architecture"), .customLong("model")],
+            help: "Architecture: deepfm, autoint or lr (default: the model config's `model`). --model is the older name.")
+    var architecture: ModelArchitecture?
 
     @OptionGroup var datasetOptions: DatasetOptions
+
+    @Option(help: "A FuxiCTR model_config.yaml: its --experiment (over its Base entry) sets the architecture and hyper-parameters; flags given here override it (docs/TRAINING.md).")
+    var modelConfig: String?
+
+    @Option(help: "The experiment id (FuxiCTR's expid, a top-level key) within --model-config (needed when the file holds several).")
+    var experiment: String?
 
     @Option(help: "Training file (default: the config's train_data; Criteo TSV without a config).")
     var train: String?
@@ -34,29 +41,40 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output bundle directory.")
     var out: String
 
-    @Option(help: "Maximum epochs.") var epochs = 10
-    @Option(help: "Rows per step.") var batchSize = 2048
-    @Option(help: "Adam learning rate.") var lr: Float = 1e-3
-    @Option(help: "L2 on embedding rows.") var embeddingL2: Float = 1e-5
-    @Option(help: "Seed for weight initialisation.") var seed: UInt64 = 2024
+    // Each setting below is optional: nil keeps the model config's value, or the default named in its help.
+    @Option(help: "Maximum epochs (default 10).") var epochs: Int?
+    @Option(help: "Rows per step (default 2048).") var batchSize: Int?
+    @Option(help: "Adam learning rate (default 1e-3).") var lr: Float?
+    @Option(help: "Lazy L2 on the embedding rows each batch uses (default 1e-5; 0 with --embedding-regularizer).") var embeddingL2: Float?
+    @Option(help: "FuxiCTR's embedding_regularizer: L2 over whole embedding tables every step (default 0: off).")
+    var embeddingRegularizer: Float?
+    @Option(help: "FuxiCTR's net_regularizer: L2 on every other parameter (default 0).") var netRegularizer: Float?
+    @Option(help: "Dropout after each hidden DNN layer while training (FuxiCTR net_dropout; default 0).") var netDropout: Float?
+    @Flag(inversion: .prefixedNo, help: "Batch normalization after each hidden DNN layer (FuxiCTR batch_norm; default off).")
+    var batchNorm: Bool?
+    @Flag(inversion: .prefixedNo, help: "Divide the learning rate by 10 after an epoch without improvement (FuxiCTR's reduce_lr_on_plateau; default on).")
+    var reduceLrOnPlateau: Bool?
+    @Option(help: "The validation metric that picks the best epoch: AUC (default), logloss, or AUC-logloss (FuxiCTR's {AUC: 1, logloss: -1}).")
+    var monitor: String?
+    @Option(help: "Seed for weight initialisation (default 2024).") var seed: UInt64?
     @Option(help: "Minimum count for a categorical value to get its own id (default: the config's min_categr_count; 10 for Criteo).")
     var minCount: Int?
     @Option(help: "convert_to_bucket fields: buckets (an embedding per transformed value) or numeric (value × vector); other numeric fields are always value × vector.")
     var denseEncoding = DenseEncoding.buckets
     @Option(help: "Use at most this many rows of the training file.") var maxRows: Int?
     @Option(help: "Evaluate on at most this many validation rows per epoch.") var maxValidationRows: Int?
-    @Option(help: "Epochs without a better validation AUC before stopping.") var patience = 2
+    @Option(help: "Epochs in a row without a better monitored metric before stopping (default 2).") var patience: Int?
     @Option(help: "Threads (OpenBLAS and row-split work).") var threads = 2
     @Option(help: "Without --valid, hold out every N-th training row.") var holdoutEvery = 10
-    @Option(help: "Embedding width.") var embeddingDim = 16
-    @Option(help: "DeepFM hidden layers, comma-separated.") var hiddenUnits = "400,400,400"
-    @Option(help: "AutoInt attention layers.") var attentionLayers = 3
-    @Option(help: "AutoInt heads.") var attentionHeads = 2
-    @Option(help: "AutoInt attention width (all heads).") var attentionDim = 64
-    @Flag(help: "AutoInt: divide attention scores by √head_dim.") var useScale = false
-    @Flag(help: "AutoInt: add the linear (wide) part.") var useWide = false
-    @Option(help: "AutoInt: hidden layers of a parallel DNN (AutoInt+), comma-separated; empty for plain AutoInt.")
-    var autointHiddenUnits = ""
+    @Option(help: "Embedding width (default 16).") var embeddingDim: Int?
+    @Option(help: "DeepFM hidden layers, comma-separated (default 400,400,400).") var hiddenUnits: String?
+    @Option(help: "AutoInt attention layers (default 3).") var attentionLayers: Int?
+    @Option(help: "AutoInt heads (default 2).") var attentionHeads: Int?
+    @Option(help: "AutoInt attention width, all heads (default 64).") var attentionDim: Int?
+    @Flag(inversion: .prefixedNo, help: "AutoInt: divide attention scores by √head_dim (default off).") var useScale: Bool?
+    @Flag(inversion: .prefixedNo, help: "AutoInt: add the linear (wide) part (default off).") var useWide: Bool?
+    @Option(help: "AutoInt: hidden layers of a parallel DNN (AutoInt+), comma-separated; empty for plain AutoInt (default).")
+    var autointHiddenUnits: String?
     @Flag(help: "Plain log lines even on a terminal.") var noProgress = false
     @Option(help: "ONNX external data (weights in model.onnx.data beside model.onnx): auto (when the weights pass 1 GiB; protobuf cannot hold 2 GB), always or never.")
     var externalData = "auto"
@@ -76,33 +94,83 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// The model config's experiment, when --model-config is given; a bad file is a one-line CLI error.
+    func loadModelConfig() throws -> ModelConfig? {
+        guard let modelConfig else {
+            if experiment != nil { throw ValidationError("--experiment needs --model-config") }
+            return nil
+        }
+        do {
+            return try ModelConfig(contentsOf: URL(fileURLWithPath: modelConfig), experimentID: experiment)
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+
+    /// Defaults, then the model config's experiment, then the flags given here.
     func trainingConfiguration() throws -> TrainingConfiguration {
-        var config = TrainingConfiguration(architecture: model)
-        config.epochs = epochs
-        config.batchSize = batchSize
-        config.optimizer = .init(learningRate: lr, embeddingL2: embeddingL2)
-        config.seed = seed
-        config.minCount = minCount ?? 10
+        var config: TrainingConfiguration
+        if let file = try loadModelConfig() {
+            do {
+                config = try TrainingConfiguration(modelConfig: file)
+            } catch {
+                throw CLIError(error.description)
+            }
+            if let architecture, architecture != config.architecture {
+                throw ValidationError("--architecture \(architecture.rawValue) contradicts \(file.path)'s model \(file.model)")
+            }
+        } else {
+            guard let architecture else { throw ValidationError("--architecture (deepfm, autoint or lr) or --model-config is required") }
+            config = TrainingConfiguration(architecture: architecture)
+            config.minCount = 10
+        }
+        if let epochs { config.epochs = epochs }
+        if let batchSize { config.batchSize = batchSize }
+        if let lr { config.optimizer.learningRate = lr }
+        if let embeddingRegularizer {
+            config.optimizer.embeddingRegularizer = embeddingRegularizer
+            if embeddingL2 == nil { config.optimizer.embeddingL2 = 0 }
+        }
+        if let embeddingL2 { config.optimizer.embeddingL2 = embeddingL2 }
+        if let netRegularizer { config.optimizer.weightL2 = netRegularizer }
+        if let netDropout { config.hyperparameters.netDropout = netDropout }
+        if let batchNorm { config.hyperparameters.batchNorm = batchNorm }
+        if let reduceLrOnPlateau { config.reduceLearningRateOnPlateau = reduceLrOnPlateau }
+        if let monitor { config.monitor = try Self.monitor(monitor) }
+        if let seed { config.seed = seed }
+        if let minCount { config.minCount = minCount }
         config.denseEncoding = denseEncoding
         config.maxRows = maxRows
         config.maxValidationRows = maxValidationRows
-        config.patience = patience
+        if let patience { config.patience = patience }
         config.threads = threads
         config.holdoutEvery = holdoutEvery
-        config.hyperparameters.embeddingDimension = embeddingDim
-        config.hyperparameters.hiddenUnits = try Self.units(hiddenUnits, option: "--hidden-units")
-        config.hyperparameters.autoIntHiddenUnits = try Self.units(autointHiddenUnits, option: "--autoint-hidden-units")
-        config.hyperparameters.attentionLayers = attentionLayers
-        config.hyperparameters.attentionHeads = attentionHeads
-        config.hyperparameters.attentionDimension = attentionDim
-        config.hyperparameters.useScale = useScale
-        config.hyperparameters.useWide = useWide
+        if let embeddingDim { config.hyperparameters.embeddingDimension = embeddingDim }
+        if let hiddenUnits { config.hyperparameters.hiddenUnits = try Self.units(hiddenUnits, option: "--hidden-units") }
+        if let autointHiddenUnits {
+            config.hyperparameters.autoIntHiddenUnits = try Self.units(autointHiddenUnits, option: "--autoint-hidden-units")
+        }
+        if let attentionLayers { config.hyperparameters.attentionLayers = attentionLayers }
+        if let attentionHeads { config.hyperparameters.attentionHeads = attentionHeads }
+        if let attentionDim { config.hyperparameters.attentionDimension = attentionDim }
+        if let useScale { config.hyperparameters.useScale = useScale }
+        if let useWide { config.hyperparameters.useWide = useWide }
         do {
             try config.validate()
         } catch {
             throw ValidationError(error.description)
         }
         return config
+    }
+
+    /// `--monitor AUC|logloss|AUC-logloss`.
+    static func monitor(_ text: String) throws -> TrainingMonitor {
+        switch text.lowercased() {
+        case "auc": return .auc
+        case "logloss": return .logLoss
+        case "auc-logloss": return TrainingMonitor(aucWeight: 1, logLossWeight: -1)
+        default: throw ValidationError("--monitor must be AUC, logloss or AUC-logloss, got \(text)")
+        }
     }
 
     /// Parses a comma-separated list of layer widths ("" is no layers).
@@ -114,10 +182,15 @@ struct TrainCommand: ParsableCommand {
         return units.compactMap { $0 }
     }
 
-    /// The dataset: the given config file, or the Criteo preset.
+    /// The dataset: the given config file, or the Criteo preset. Without --dataset-id, the model config's
+    /// `dataset_id` picks the dataset when the file has one by that name.
     func dataset() throws -> DatasetConfig {
         if datasetOptions.datasetConfig == nil, datasetOptions.datasetId != nil {
             throw ValidationError("--dataset-id needs --dataset-config")
+        }
+        if let path = datasetOptions.datasetConfig, datasetOptions.datasetId == nil, let id = try loadModelConfig()?.datasetID,
+           let named = try? DatasetConfig(contentsOf: URL(fileURLWithPath: path), datasetID: id) {
+            return named
         }
         return try datasetOptions.load() ?? .criteoPreset
     }
@@ -136,7 +209,8 @@ struct TrainCommand: ParsableCommand {
         let progress = TrainingProgressPrinter(interactive: !noProgress && isatty(STDERR_FILENO) == 1)
         do {
             let trainer = try Trainer(configuration: config, dataset: dataset, trainPath: trainPath, validationPath: validPath)
-            logLine("training \(model.rawValue) on \(trainPath) (dataset \(dataset.schema.datasetID): \(dataset.schema.categoricalFields.count) categorical, \(dataset.schema.numericFields.count) numeric, \(dataset.schema.sequenceFields.count) sequence fields; batch \(batchSize), lr \(lr), \(threads) threads)")
+            let experimentNote = config.modelConfigSource.map { " (\($0))" } ?? ""
+            logLine("training \(config.architecture.rawValue)\(experimentNote) on \(trainPath) (dataset \(dataset.schema.datasetID): \(dataset.schema.categoricalFields.count) categorical, \(dataset.schema.numericFields.count) numeric, \(dataset.schema.sequenceFields.count) sequence fields; batch \(config.batchSize), lr \(config.optimizer.learningRate), \(threads) threads)")
             let outcome = try trainer.run { progress.handle($0) }
             let directory = URL(fileURLWithPath: out)
             try ModelBundleWriter.write(outcome, to: directory, externalDataAbove: externalDataLimit)

@@ -22,6 +22,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var patience = 2
     /// What decides the best epoch: validation AUC (FuxiCTR's default), logloss, or a weighted sum.
     public var monitor = TrainingMonitor.auc
+    /// The FuxiCTR model config and experiment the settings came from, when they did (`FILE (experiment ID)`).
+    public var modelConfigSource: String?
     /// Divide the learning rate by 10 after every epoch that does not improve the monitored metric (FuxiCTR: on).
     public var reduceLearningRateOnPlateau = true
     /// Threads for BLAS and row-split work.
@@ -38,7 +40,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case architecture, hyperparameters, optimizer, epochs, batchSize, seed, minCount, denseEncoding, maxRows
-        case patience, threads, holdoutEvery, maxValidationRows, monitor, reduceLearningRateOnPlateau
+        case patience, threads, holdoutEvery, maxValidationRows, monitor, reduceLearningRateOnPlateau, modelConfigSource
     }
 
     /// Decodes a configuration; one written before `denseEncoding` existed trained numeric embeddings.
@@ -60,6 +62,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         // model.json written before the FuxiCTR schedule kept the last AUC-best epoch and a constant learning rate.
         monitor = try c.decodeIfPresent(TrainingMonitor.self, forKey: .monitor) ?? .auc
         reduceLearningRateOnPlateau = try c.decodeIfPresent(Bool.self, forKey: .reduceLearningRateOnPlateau) ?? false
+        modelConfigSource = try c.decodeIfPresent(String.self, forKey: .modelConfigSource)
     }
 
     /// Checks ranges; the message names the offending option.
