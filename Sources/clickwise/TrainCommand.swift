@@ -21,7 +21,7 @@ struct TrainCommand: ParsableCommand {
             """)
 
     @Option(name: [.customLong("architecture"), .customLong("model")],
-            help: "Architecture: deepfm, autoint or lr (default: the model config's `model`). --model is the older name.")
+            help: "Architecture: deepfm, autoint, dcnv2 or lr (default: the model config's `model`). --model is the older name.")
     var architecture: ModelArchitecture?
 
     @OptionGroup var datasetOptions: DatasetOptions
@@ -73,8 +73,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "AutoInt attention width, all heads (default 64).") var attentionDim: Int?
     @Flag(inversion: .prefixedNo, help: "AutoInt: divide attention scores by √head_dim (default off).") var useScale: Bool?
     @Flag(inversion: .prefixedNo, help: "AutoInt: add the linear (wide) part (default off).") var useWide: Bool?
+    @Flag(inversion: .prefixedNo, help: "AutoInt: layer normalization after each attention layer (FuxiCTR layer_norm; default off).")
+    var layerNorm: Bool?
     @Option(help: "AutoInt: hidden layers of a parallel DNN (AutoInt+), comma-separated; empty for plain AutoInt (default).")
     var autointHiddenUnits: String?
+    @Option(help: "DCNv2: cross layers (default 3).") var crossLayers: Int?
+    @Option(help: "DCNv2: crossnet_only, stacked, parallel (default; its DNN is --hidden-units) or stacked_parallel.")
+    var crossStructure: DCNv2.Structure?
+    @Option(help: "DCNv2: hidden layers of the DNN stacked on the cross network, comma-separated.") var stackedHiddenUnits: String?
     @Flag(help: "Plain log lines even on a terminal.") var noProgress = false
     @Option(help: "ONNX external data (weights in model.onnx.data beside model.onnx): auto (when the weights pass 1 GiB; protobuf cannot hold 2 GB), always or never.")
     var externalData = "auto"
@@ -120,7 +126,7 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("--architecture \(architecture.rawValue) contradicts \(file.path)'s model \(file.model)")
             }
         } else {
-            guard let architecture else { throw ValidationError("--architecture (deepfm, autoint or lr) or --model-config is required") }
+            guard let architecture else { throw ValidationError("--architecture (deepfm, autoint, dcnv2 or lr) or --model-config is required") }
             config = TrainingConfiguration(architecture: architecture)
             config.minCount = 10
         }
@@ -155,6 +161,12 @@ struct TrainCommand: ParsableCommand {
         if let attentionDim { config.hyperparameters.attentionDimension = attentionDim }
         if let useScale { config.hyperparameters.useScale = useScale }
         if let useWide { config.hyperparameters.useWide = useWide }
+        if let layerNorm { config.hyperparameters.layerNorm = layerNorm }
+        if let crossLayers { config.hyperparameters.crossLayers = crossLayers }
+        if let crossStructure { config.hyperparameters.crossStructure = crossStructure }
+        if let stackedHiddenUnits {
+            config.hyperparameters.stackedHiddenUnits = try Self.units(stackedHiddenUnits, option: "--stacked-hidden-units")
+        }
         do {
             try config.validate()
         } catch {

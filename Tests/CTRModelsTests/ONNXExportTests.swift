@@ -76,14 +76,19 @@ struct ONNXExportTests {
         try Self.check(architecture.makeModel(shape: shape, hyperparameters: hyperparameters, maxBatch: 256, seed: 7))
     }
 
-    static func check(_ model: any CTRModel) throws {
-        let architecture = model.architecture
-        // Spread the weights so that every term moves the output (FuxiCTR's 1e-4 init leaves p ≈ 0.5).
+    /// Spreads the weights so that every term moves the output (FuxiCTR's 1e-4 init leaves p ≈ 0.5).
+    static func spreadWeights(_ model: any CTRModel) {
         var generator = SeededGenerator(seed: 8)
         for table in model.embeddingTables { table.fillNormal(std: 0.3, using: &generator) }
         for parameter in model.parameters {
             parameter.fillNormal(std: 1 / Double(parameter.shape.first ?? 1).squareRoot(), using: &generator)
         }
+    }
+
+    /// Exports `model` (its weights spread first unless `spread` is false) and compares ORT with the Swift pass.
+    static func check(_ model: any CTRModel, spread spreading: Bool = true) throws {
+        let architecture = model.architecture
+        if spreading { spreadWeights(model) }
         let count = 1000
         let sequenceFields = model.shape.sequenceFields, width = model.shape.totalSequenceLength
         let (ids, dense, sequences) = Self.rows(count, seed: 9, sequenceFields: sequenceFields)

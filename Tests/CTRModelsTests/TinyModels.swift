@@ -37,6 +37,7 @@ enum TinyModels {
         case .deepfm: DeepFM(shape: shape, hyperparameters: hyperparameters, maxBatch: maxBatch, seed: seed)
         case .autoint: AutoInt(shape: shape, hyperparameters: hyperparameters, maxBatch: maxBatch, seed: seed)
         case .lr: LogisticRegression(shape: shape, hyperparameters: hyperparameters, maxBatch: maxBatch, seed: seed)
+        case .dcnv2: DCNv2(shape: shape, hyperparameters: hyperparameters, maxBatch: maxBatch, seed: seed)
         }
     }
 

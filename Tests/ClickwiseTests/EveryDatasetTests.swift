@@ -70,3 +70,72 @@ struct EveryDatasetTests {
         #expect(rows.contains("600") && rows.contains("line 5: label \"maybe\""), "\(evaluate.output)")
     }
 }
+
+/// Issue 22: a BARS experiment copied from the benchmark trains unchanged, flags override it, and DCNv2 trains.
+@Suite("FuxiCTR model configs through the CLI (real binary)")
+struct ModelConfigCommandTests {
+    static let movielens = ServeProcess.packageRoot + "/Tests/Fixtures/movielens"
+
+    static func modelJSON(_ bundle: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: bundle + "/model.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test("BARS' DeepFM experiment trains as written (batch norm, dropout, embedding regularizer); a flag overrides it")
+    func barsExperimentTrains() throws {
+        try #require(FileManager.default.fileExists(atPath: Self.movielens + "/train.csv"), "run `make fixtures`")
+        let directory = try EveryDatasetTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bundle = directory + "/deepfm"
+        let train = try EveryDatasetTests.clickwise([
+            "train", "--dataset-config", Self.movielens + "/dataset_config.yaml",
+            "--model-config", ServeProcess.packageRoot + "/configs/movielens/model_config.yaml", "--experiment", "DeepFM_frappe_x1_001",
+            "--out", bundle, "--epochs", "2", "--max-rows", "8000", "--max-validation-rows", "2000", "--net-dropout", "0.1",
+            "--threads", "1", "--no-progress"])
+        #expect(train.status == 0, "\(train.output)")
+        #expect(train.output.contains { $0.contains("training deepfm") && $0.contains("experiment DeepFM_frappe_x1_001") && $0.contains("dataset ml100k_x1") },
+                "\(train.output)")
+        let configuration = try #require(try Self.modelJSON(bundle)["configuration"] as? [String: Any])
+        let hyperparameters = try #require(configuration["hyperparameters"] as? [String: Any])
+        let optimizer = try #require(configuration["optimizer"] as? [String: Any])
+        #expect(hyperparameters["batch_norm"] as? Bool == true)
+        #expect((hyperparameters["net_dropout"] as? Double).map { abs($0 - 0.1) < 1e-6 } == true)  // the flag won
+        #expect(hyperparameters["embedding_dimension"] as? Int == 10)
+        #expect((optimizer["embedding_regularizer"] as? Double).map { abs($0 - 0.05) < 1e-6 } == true)
+        #expect(optimizer["embedding_l2"] as? Double == 0)
+        #expect(configuration["batch_size"] as? Int == 4096 && configuration["seed"] as? Int == 2021)
+
+        let evaluate = try EveryDatasetTests.clickwise(["evaluate", bundle, "--data", Self.movielens + "/test.csv", "--max-rows", "2000"])
+        #expect(evaluate.status == 0, "\(evaluate.output)")
+    }
+
+    @Test("DCNv2 (stacked_parallel) trains, exports and evaluates from flags")
+    func dcnv2Trains() throws {
+        try #require(FileManager.default.fileExists(atPath: Self.movielens + "/train.csv"), "run `make fixtures`")
+        let directory = try EveryDatasetTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bundle = directory + "/dcnv2"
+        let train = try EveryDatasetTests.clickwise([
+            "train", "--dataset-config", Self.movielens + "/dataset_config.yaml", "--dataset-id", "ml100k_x1",
+            "--architecture", "dcnv2", "--cross-structure", "stacked_parallel", "--stacked-hidden-units", "32", "--hidden-units", "64,32",
+            "--batch-norm", "--embedding-dim", "8", "--out", bundle, "--epochs", "1", "--max-rows", "8000", "--max-validation-rows", "2000",
+            "--threads", "1", "--no-progress"])
+        #expect(train.status == 0, "\(train.output)")
+        let evaluate = try EveryDatasetTests.clickwise(["evaluate", bundle, "--data", Self.movielens + "/test.csv", "--max-rows", "2000"])
+        #expect(evaluate.status == 0, "\(evaluate.output)")
+        #expect(evaluate.output.contains { $0.contains("(dcnv2)") }, "\(evaluate.output)")
+    }
+
+    @Test("a model config error is one line naming the file, the experiment and the key")
+    func errors() throws {
+        let directory = try EveryDatasetTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/m.yaml"
+        try "x:\n  model: DeepFM\n  hiden_units: [8]\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try EveryDatasetTests.clickwise(["train", "--model-config", path, "--out", directory + "/b", "--train", "/dev/null"])
+        #expect(result.status != 0)
+        let errors = result.output.filter { $0.contains("rror") }
+        #expect(errors.count == 1 && errors[0].contains(path) && errors[0].contains("experiment x") && errors[0].contains("did you mean hidden_units?"),
+                "\(result.output)")
+    }
+}

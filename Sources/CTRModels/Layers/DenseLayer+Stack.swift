@@ -16,6 +16,20 @@ extension [DenseLayer] {
         return layers
     }
 
+    /// ReLU hidden layers of the given widths and no output unit (FuxiCTR's `MLP_Block` with `output_dim=None`),
+    /// named `\(name)0_…`, `\(name)1_…`; empty widths give no layers (the input passes through).
+    static func hidden(name: String, inputSize: Int, hiddenUnits: [Int], maxBatch: Int, batchNorm: Bool = false,
+                       dropout: Float = 0, seed: UInt64 = 0) -> [DenseLayer] {
+        var layers: [DenseLayer] = []
+        var width = inputSize
+        for (index, units) in hiddenUnits.enumerated() {
+            layers.append(DenseLayer(name: "\(name)\(index)", inputSize: width, outputSize: units, activation: .relu, maxBatch: maxBatch,
+                                     batchNorm: batchNorm, dropout: dropout, seed: seed &+ UInt64(index)))
+            width = units
+        }
+        return layers
+    }
+
     /// Runs the layers in order on `input`; returns the last layer's output.
     func forward(input: UnsafePointer<Float>, count: Int) -> UnsafePointer<Float> {
         var hidden = input

@@ -39,7 +39,8 @@ public final class AutoInt: CTRModel {
             layers.append(MultiHeadSelfAttention(
                 name: "attention\(index)", fields: fields, inputDimension: width,
                 attentionDimension: hyperparameters.attentionDimension, heads: hyperparameters.attentionHeads,
-                useResidual: hyperparameters.useResidual, useScale: hyperparameters.useScale, maxBatch: maxBatch))
+                useResidual: hyperparameters.useResidual, useScale: hyperparameters.useScale, maxBatch: maxBatch,
+                layerNorm: hyperparameters.layerNorm))
             width = hyperparameters.attentionDimension
         }
         attention = layers
@@ -64,7 +65,7 @@ public final class AutoInt: CTRModel {
     }
 
     public var parameters: [Parameter] {
-        embedding.parameters + attention.map(\.projection) + [outputLayer.weight, outputLayer.bias]
+        embedding.parameters + attention.flatMap(\.parameters) + [outputLayer.weight, outputLayer.bias]
             + (linear?.parameters ?? []) + network.flatMap(\.parameters)
     }
 

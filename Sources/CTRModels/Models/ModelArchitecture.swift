@@ -6,4 +6,6 @@ public enum ModelArchitecture: String, Codable, Sendable, CaseIterable {
     case autoint
     /// Logistic regression: the linear part only (baseline).
     case lr
+    /// DCNv2: a cross network over the flattened embeddings with a DNN (parallel by default).
+    case dcnv2
 }

@@ -23,13 +23,23 @@ public struct ModelHyperparameters: Codable, Sendable, Equatable {
     public var netDropout: Float = 0
     /// Batch normalization after each hidden DNN layer's affine map (FuxiCTR `batch_norm`, off by default).
     public var batchNorm = false
+    /// AutoInt: layer normalization after each attention layer's residual sum (FuxiCTR `layer_norm`, off by default).
+    public var layerNorm = false
+
+    /// DCNv2: cross layers (FuxiCTR `num_cross_layers`: 3).
+    public var crossLayers = 3
+    /// DCNv2: where the DNN sits (FuxiCTR `model_structure`, default parallel); its parallel DNN is `hiddenUnits`.
+    public var crossStructure = DCNv2.Structure.parallel
+    /// DCNv2: the DNN stacked on the cross network (FuxiCTR `stacked_dnn_hidden_units`).
+    public var stackedHiddenUnits: [Int] = []
 
     /// The FuxiCTR/BARS defaults.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
         case embeddingDimension, hiddenUnits, attentionLayers, attentionHeads, attentionDimension
-        case useResidual, useScale, useWide, autoIntHiddenUnits, netDropout, batchNorm
+        case useResidual, useScale, useWide, autoIntHiddenUnits, netDropout, batchNorm, layerNorm
+        case crossLayers, crossStructure, stackedHiddenUnits
     }
 
     /// Decodes hyper-parameters; model.json written before AutoInt+ existed has no DNN.
@@ -46,5 +56,9 @@ public struct ModelHyperparameters: Codable, Sendable, Equatable {
         autoIntHiddenUnits = try c.decodeIfPresent([Int].self, forKey: .autoIntHiddenUnits) ?? []
         netDropout = try c.decodeIfPresent(Float.self, forKey: .netDropout) ?? 0
         batchNorm = try c.decodeIfPresent(Bool.self, forKey: .batchNorm) ?? false
+        layerNorm = try c.decodeIfPresent(Bool.self, forKey: .layerNorm) ?? false
+        crossLayers = try c.decodeIfPresent(Int.self, forKey: .crossLayers) ?? 3
+        crossStructure = try c.decodeIfPresent(DCNv2.Structure.self, forKey: .crossStructure) ?? .parallel
+        stackedHiddenUnits = try c.decodeIfPresent([Int].self, forKey: .stackedHiddenUnits) ?? []
     }
 }

@@ -7,8 +7,9 @@ extension TrainingConfiguration {
         case "deepfm": return .deepfm
         case "autoint", "autoint+", "autointplus": return .autoint
         case "lr", "logisticregression": return .lr
+        case "dcnv2", "dcn_v2", "dcn-v2": return .dcnv2
         default:
-            throw .invalidConfiguration("\(config.path): experiment \(config.experimentID): model: \(config.model) is not trained here (DeepFM, AutoInt, LR)")
+            throw .invalidConfiguration("\(config.path): experiment \(config.experimentID): model: \(config.model) is not trained here (DeepFM, AutoInt, DCNv2, LR)")
         }
     }
 
@@ -21,9 +22,6 @@ extension TrainingConfiguration {
         modelConfigSource = "\(config.path) (experiment \(config.experimentID))"
         func refuse(_ key: String, _ detail: String) -> CTRModelsError {
             .invalidConfiguration("\(config.path): experiment \(config.experimentID): \(key): \(detail)")
-        }
-        if config.layerNorm == true {
-            throw refuse("layer_norm", "true is not supported yet: AutoInt's attention layers have no layer normalization here")
         }
         if let value = config.embeddingDimension { hyperparameters.embeddingDimension = value }
         if let units = config.hiddenUnits {
@@ -49,6 +47,28 @@ extension TrainingConfiguration {
         if let value = config.useResidual { hyperparameters.useResidual = value }
         if let value = config.useScale { hyperparameters.useScale = value }
         if let value = config.useWide { hyperparameters.useWide = value }
+        if let value = config.layerNorm { hyperparameters.layerNorm = value }
+        if architecture == .dcnv2 {
+            if config.useLowRankMixture == true {
+                throw refuse("use_low_rank_mixture", "true is not supported: DCNv2 trains its full-rank cross network (CrossNetV2)")
+            }
+            if let text = config.modelStructure {
+                guard let structure = DCNv2.Structure(rawValue: text) else {
+                    throw refuse("model_structure", "\(text): expected crossnet_only, stacked, parallel or stacked_parallel")
+                }
+                hyperparameters.crossStructure = structure
+            }
+            if let value = config.crossLayers { hyperparameters.crossLayers = value }
+            if let units = config.parallelHiddenUnits { hyperparameters.hiddenUnits = units }
+            if let units = config.stackedHiddenUnits { hyperparameters.stackedHiddenUnits = units }
+            let h = hyperparameters
+            if (h.crossStructure == .parallel || h.crossStructure == .stackedParallel) && h.hiddenUnits.isEmpty {
+                throw refuse("parallel_dnn_hidden_units", "the \(h.crossStructure.rawValue) structure needs at least one layer")
+            }
+            if (h.crossStructure == .stacked || h.crossStructure == .stackedParallel) && h.stackedHiddenUnits.isEmpty {
+                throw refuse("stacked_dnn_hidden_units", "the \(h.crossStructure.rawValue) structure needs at least one layer")
+            }
+        }
         do {
             try validate()
         } catch {

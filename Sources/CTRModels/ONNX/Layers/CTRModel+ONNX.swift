@@ -38,3 +38,31 @@ extension LogisticRegression {
         linear.exportGraph(into: &graph)
     }
 }
+
+extension DCNv2 {
+    /// Cross layers as Gemm, Mul by x₀ and Add; the DNNs as Gemm(+Relu) chains; Concat; one Gemm to the logit.
+    public func exportLogit(into graph: inout ONNXGraphBuilder) -> String {
+        let embeddings = embedding.exportGraph(into: &graph)
+        let flatShape = graph.constant("shape_flat", int64s: [-1, Int64(embedding.fieldCount * embedding.dimension)])
+        let x0 = graph.node("Reshape", [embeddings, flatShape])
+        var c = x0
+        for layer in cross {
+            let z = layer.exportGraph(into: &graph, input: c)
+            c = graph.node("Add", [c, graph.node("Mul", [x0, z])])
+        }
+        func chain(_ layers: [DenseLayer], _ input: String) -> String {
+            var hidden = input
+            for layer in layers { hidden = layer.exportGraph(into: &graph, input: hidden) }
+            return hidden
+        }
+        let final: String
+        switch hyperparameters.crossStructure {
+        case .crossnetOnly: final = c
+        case .stacked: final = chain(stackedNetwork, c)
+        case .parallel: final = graph.node("Concat", [c, chain(parallelNetwork, x0)], attributes: [.int("axis", 1)])
+        case .stackedParallel:
+            final = graph.node("Concat", [chain(stackedNetwork, c), chain(parallelNetwork, x0)], attributes: [.int("axis", 1)])
+        }
+        return outputLayer.exportGraph(into: &graph, input: final)
+    }
+}

@@ -1,5 +1,6 @@
 extension MultiHeadSelfAttention {
-    /// MatMul projections, heads via Reshape/Transpose, MatMul·Softmax·MatMul, residual Add, Relu.
+    /// MatMul projections, heads via Reshape/Transpose, MatMul·Softmax·MatMul, residual Add, LayerNormalization
+    /// (opset 17) when the layer has one, Relu.
     func exportGraph(into graph: inout ONNXGraphBuilder, input: String) -> String {
         let a = attentionDimension, hd = headDimension, width = projectionWidth
         // Split the side-by-side projection into one [input, A] initializer per block.
@@ -34,6 +35,12 @@ extension MultiHeadSelfAttention {
             output = graph.node("Add", [output, residual])
         } else if useResidual {
             output = graph.node("Add", [output, input])
+        }
+        if let layerNorm {
+            let gamma = graph.initializer(layerNorm.gamma.name, dimensions: [a], values: layerNorm.gamma.value.array)
+            let beta = graph.initializer(layerNorm.beta.name, dimensions: [a], values: layerNorm.beta.value.array)
+            output = graph.node("LayerNormalization", [output, gamma, beta],
+                                attributes: [.int("axis", -1), .float("epsilon", Self.layerNormEpsilon)])
         }
         return graph.node("Relu", [output])
     }
