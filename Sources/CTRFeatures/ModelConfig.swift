@@ -37,6 +37,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var monitor: MonitorWeights?
     public var seed: UInt64?
     public var reduceLearningRateOnPlateau: Bool?
+    /// Whether the training rows are visited in a new order every epoch (`shuffle`).
+    public var shuffle: Bool?
     public var attentionLayers: Int?
     public var attentionHeads: Int?
     public var attentionDimension: Int?
@@ -80,12 +82,12 @@ public struct ModelConfig: Sendable, Equatable {
         "patience", "early_stop_patience", "monitor", "monitor_mode", "seed", "reduce_lr_on_plateau", "attention_layers",
         "num_heads", "attention_dim", "use_residual", "use_scale", "use_wide", "layer_norm", "model_structure",
         "num_cross_layers", "stacked_dnn_hidden_units", "parallel_dnn_hidden_units", "use_low_rank_mixture", "low_rank",
-        "num_experts", "task", "loss", "optimizer", "embedding_initializer", "regularizer",
+        "num_experts", "task", "loss", "optimizer", "embedding_initializer", "regularizer", "shuffle",
     ]
     /// Keys that steer only FuxiCTR's own pipeline; reading them changes nothing here.
     static let ignoredKeys: Set<String> = [
         "gpu", "num_workers", "verbose", "model_root", "model_id", "save_best_only", "every_x_epochs", "eval_interval",
-        "eval_steps", "debug", "debug_mode", "shuffle", "pickle_feature_encoder", "use_hdf5", "metrics", "feature_specs",
+        "eval_steps", "debug", "debug_mode", "pickle_feature_encoder", "use_hdf5", "metrics", "feature_specs",
         "feature_config", "group_id", "ordered_features", "use_features", "max_gradient_norm", "accumulation_steps",
     ]
 
@@ -253,6 +255,7 @@ public struct ModelConfig: Sendable, Equatable {
                 case "monitor_mode": monitorMode = try string(node, key).lowercased()
                 case "seed": config.seed = UInt64(try int(node, key, minimum: 0))
                 case "reduce_lr_on_plateau": config.reduceLearningRateOnPlateau = try bool(node, key)
+                case "shuffle": config.shuffle = try bool(node, key)
                 case "attention_layers": config.attentionLayers = try int(node, key)
                 case "num_heads": config.attentionHeads = try int(node, key)
                 case "attention_dim": config.attentionDimension = try int(node, key)

@@ -54,6 +54,8 @@ struct TrainCommand: ParsableCommand {
     var batchNorm: Bool?
     @Flag(inversion: .prefixedNo, help: "Divide the learning rate by 10 after an epoch without improvement (FuxiCTR's reduce_lr_on_plateau; default on).")
     var reduceLrOnPlateau: Bool?
+    @Flag(inversion: .prefixedNo, help: "Visit the training rows in a new seeded order every epoch, in memory when they fit in 2 GiB (FuxiCTR's shuffle; default on).")
+    var shuffle: Bool?
     @Option(help: "The validation metric that picks the best epoch: AUC (default), logloss, or AUC-logloss (FuxiCTR's {AUC: 1, logloss: -1}).")
     var monitor: String?
     @Option(help: "Seed for weight initialisation (default 2024).") var seed: UInt64?
@@ -142,6 +144,7 @@ struct TrainCommand: ParsableCommand {
         if let netDropout { config.hyperparameters.netDropout = netDropout }
         if let batchNorm { config.hyperparameters.batchNorm = batchNorm }
         if let reduceLrOnPlateau { config.reduceLearningRateOnPlateau = reduceLrOnPlateau }
+        if let shuffle { config.shuffle = shuffle }
         if let monitor { config.monitor = try Self.monitor(monitor) }
         if let seed { config.seed = seed }
         if let minCount { config.minCount = minCount }

@@ -96,6 +96,12 @@ public final class Trainer {
         var best: (epoch: Int, auc: Double, snapshot: ModelSnapshot)?
         var validationRows = 0
         var epochsWithoutImprovement = 0
+        // Shuffle each epoch in memory when the encoded rows fit (FuxiCTR shuffles every epoch); otherwise stream
+        // the file in its order every epoch, as a file larger than memory must be.
+        let rowBytes = EncodedRows.bytesPerRow(sparseFields: shape.sparseFields, denseFields: shape.denseFields,
+                                               sequenceLength: shape.totalSequenceLength)
+        let shuffleInMemory = config.shuffle && trainRows * rowBytes <= config.shuffleMemoryLimitBytes
+        let inMemory = shuffleInMemory ? try encodeTrainingRows(encoder: encoder, batch: batch, limit: limit, rows: trainRows) : nil
         for epoch in 1...config.epochs {
             let epochStart = ContinuousClock.now
             var seen = 0, lossSum = 0.0, rowIndex = 0
@@ -128,11 +134,22 @@ public final class Trainer {
                         rowsPerSecond: rate, etaSeconds: Double(max(trainRows - seen, 0)) / max(rate, 1e-9))))
                 }
             }
-            try readRows(train, limit: limit) { row in
-                defer { rowIndex += 1 }
-                guard !isHoldout(rowIndex) else { return }
-                batch.append(row, encoder: encoder)
-                if batch.isFull { step() }
+            if let memory = inMemory {
+                // A new order every epoch, from the seed: FuxiCTR's shuffled data loader, reproducibly.
+                var order = Array(0..<memory.count)
+                var shuffler = SeededGenerator(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
+                order.shuffle(using: &shuffler)
+                for row in order {
+                    memory.copy(row: row, into: batch)
+                    if batch.isFull { step() }
+                }
+            } else {
+                try readRows(train, limit: limit) { row in
+                    defer { rowIndex += 1 }
+                    guard !isHoldout(rowIndex) else { return }
+                    batch.append(row, encoder: encoder)
+                    if batch.isFull { step() }
+                }
             }
             if batch.count > 0 { step() }
             let trainSeconds = epochStart.duration(to: .now).seconds
@@ -180,6 +197,26 @@ public final class Trainer {
             parameterCount: model.parameterCount, sparseInput: featureMap.sparseInputName,
             denseInput: featureMap.denseInputName, output: featureMap.outputName)
         return Outcome(model: model, featureMap: featureMap, card: card)
+    }
+
+    /// The training rows (holdout excluded), encoded into memory in file order.
+    private func encodeTrainingRows(encoder: FeatureEncoder, batch: BatchBuffer, limit: Int, rows: Int) throws(CTRModelsError) -> EncodedRows {
+        let memory = EncodedRows(sparseFields: batch.sparseFields, denseFields: batch.denseFields,
+                                 sequenceLength: batch.sequenceLength, reserving: rows)
+        batch.count = 0
+        var index = 0
+        try readRows(train, limit: limit) { row in
+            defer { index += 1 }
+            guard !isHoldout(index) else { return }
+            batch.append(row, encoder: encoder)
+            if batch.isFull {
+                memory.append(batch)
+                batch.count = 0
+            }
+        }
+        memory.append(batch)
+        batch.count = 0
+        return memory
     }
 
     /// Labels and predicted probabilities of the validation rows.

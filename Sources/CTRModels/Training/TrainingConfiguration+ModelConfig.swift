@@ -41,6 +41,7 @@ extension TrainingConfiguration {
         if let weights = config.monitor { monitor = TrainingMonitor(aucWeight: weights.auc, logLossWeight: weights.logLoss) }
         if let value = config.seed { seed = value }
         if let value = config.reduceLearningRateOnPlateau { reduceLearningRateOnPlateau = value }
+        if let value = config.shuffle { shuffle = value }
         if let value = config.attentionLayers { hyperparameters.attentionLayers = value }
         if let value = config.attentionHeads { hyperparameters.attentionHeads = value }
         if let value = config.attentionDimension { hyperparameters.attentionDimension = value }

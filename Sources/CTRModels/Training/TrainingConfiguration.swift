@@ -22,6 +22,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var patience = 2
     /// What decides the best epoch: validation AUC (FuxiCTR's default), logloss, or a weighted sum.
     public var monitor = TrainingMonitor.auc
+    /// Visit the training rows in a new (seeded) order every epoch, FuxiCTR's `shuffle: true`; done in memory, so
+    /// only when the encoded rows take at most `shuffleMemoryLimitBytes` (otherwise the file's order every epoch).
+    public var shuffle = true
+    /// The most memory the encoded training rows may take for shuffling (default 2 GiB).
+    public var shuffleMemoryLimitBytes = 2 << 30
     /// The FuxiCTR model config and experiment the settings came from, when they did (`FILE (experiment ID)`).
     public var modelConfigSource: String?
     /// Divide the learning rate by 10 after every epoch that does not improve the monitored metric (FuxiCTR: on).
@@ -40,7 +45,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case architecture, hyperparameters, optimizer, epochs, batchSize, seed, minCount, denseEncoding, maxRows
-        case patience, threads, holdoutEvery, maxValidationRows, monitor, reduceLearningRateOnPlateau, modelConfigSource
+        case patience, threads, holdoutEvery, maxValidationRows, monitor, reduceLearningRateOnPlateau, modelConfigSource, shuffle
     }
 
     /// Decodes a configuration; one written before `denseEncoding` existed trained numeric embeddings.
@@ -63,6 +68,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         monitor = try c.decodeIfPresent(TrainingMonitor.self, forKey: .monitor) ?? .auc
         reduceLearningRateOnPlateau = try c.decodeIfPresent(Bool.self, forKey: .reduceLearningRateOnPlateau) ?? false
         modelConfigSource = try c.decodeIfPresent(String.self, forKey: .modelConfigSource)
+        shuffle = try c.decodeIfPresent(Bool.self, forKey: .shuffle) ?? false
     }
 
     /// Checks ranges; the message names the offending option.
