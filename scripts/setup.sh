@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 
 # protobuf-compiler: protoc for scripts/gen_grpc.sh and its CI check; libb64-0d: perf_analyzer's one
 # system library that Debian has (its libcudart comes from a wheel, below).
-debs=(pkg-config libopenblas-dev wrk nginx-light curl bc protobuf-compiler libb64-0d)
+# chromium: the headless browser that renders evaluate's HTML report in a test.
+debs=(pkg-config libopenblas-dev wrk nginx-light curl bc protobuf-compiler libb64-0d chromium)
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

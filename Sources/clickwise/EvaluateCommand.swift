@@ -33,6 +33,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Write each row's predicted probability to this file, one per line in row order.")
     var predictions: String?
 
+    @Option(help: "Write a self-contained HTML page: ROC curve, calibration plot, the numbers and model.json's training curves.")
+    var report: String?
+
     @Option(help: "Rows per ONNX Runtime call.") var batchSize = 4096
     @Option(help: "Evaluate at most this many rows.") var maxRows: Int?
     @Option(help: "ONNX Runtime intra-op threads.") var threads = 2
@@ -75,10 +78,21 @@ struct EvaluateCommand: ParsableCommand {
         }
         let report: EvaluationReport
         do {
-            report = try Evaluator.evaluate(dataPath: data, truthPath: truthPath, dataset: dataset, encoder: FeatureEncoder(map: map),
-                                            predictor: predictor, batchSize: batchSize, maxRows: maxRows,
-                                            predictionsPath: predictions)
-        } catch {
+            let result = try Evaluator.evaluateKeepingScores(
+                dataPath: data, truthPath: truthPath, dataset: dataset, encoder: FeatureEncoder(map: map), predictor: predictor,
+                batchSize: batchSize, maxRows: maxRows, predictionsPath: predictions)
+            report = result.report
+            if let reportPath = self.report {
+                let card = try? ModelCard(contentsOf: directory.appendingPathComponent("model.json"))
+                let page = QualityReportPage(title: "\(bundle): quality on \(URL(fileURLWithPath: data).lastPathComponent)", dataPath: data,
+                                             report: report, card: card, labels: result.labels, scores: result.scores)
+                do {
+                    try page.html().write(toFile: reportPath, atomically: true, encoding: .utf8)
+                } catch {
+                    throw CLIError("cannot write \(reportPath): \(error.localizedDescription)")
+                }
+            }
+        } catch let error as CTRModelsError {
             throw CLIError(error.description)
         }
         let architecture = predictor.session.metadata.custom["architecture"] ?? "unknown"
@@ -97,5 +111,6 @@ struct EvaluateCommand: ParsableCommand {
             print("oracle logloss: \(formatMetric(report.oracleLogLoss))")
         }
         print("time:           \(String(format: "%.1f", report.seconds)) s (\(Int(Double(report.rows) / max(report.seconds, 1e-9))) rows/s)")
+        if let reportPath = self.report { print("report:         \(reportPath)") }
     }
 }

@@ -139,3 +139,53 @@ struct ModelConfigCommandTests {
                 "\(result.output)")
     }
 }
+
+/// Issue 22: `evaluate --report` writes a page a real browser renders with its plots.
+@Suite("evaluate's HTML quality report in headless Chromium")
+struct QualityReportTests {
+    @Test("the report renders: a non-blank screenshot, the ROC curve, 10 calibration buckets and the training curves")
+    func rendersInChromium() throws {
+        let movielens = ModelConfigCommandTests.movielens
+        try #require(FileManager.default.fileExists(atPath: movielens + "/train.csv"), "run `make fixtures`")
+        let directory = try EveryDatasetTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bundle = directory + "/deepfm"
+        let train = try EveryDatasetTests.clickwise([
+            "train", "--dataset-config", movielens + "/dataset_config.yaml", "--dataset-id", "ml100k_x1", "--architecture", "deepfm",
+            "--hidden-units", "32", "--embedding-dim", "8", "--out", bundle, "--epochs", "3", "--max-rows", "10000",
+            "--max-validation-rows", "2000", "--threads", "1", "--no-progress"])
+        try #require(train.status == 0, "\(train.output)")
+        let page = directory + "/report.html"
+        let evaluate = try EveryDatasetTests.clickwise(["evaluate", bundle, "--data", movielens + "/test.csv", "--max-rows", "3000",
+                                                        "--report", page])
+        try #require(evaluate.status == 0, "\(evaluate.output)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        // Self-contained: no script and nothing fetched from elsewhere.
+        #expect(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"))
+
+        // The DOM as Chromium built it, and a screenshot.
+        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let browser = try #require(chromium, "chromium is not installed (scripts/setup.sh installs it)")
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,1300"]
+        let dump = try EveryDatasetTests.run(browser, flags + ["--dump-dom", "file://" + page], timeout: 120)
+        let dom = dump.output.joined(separator: "\n")
+        #expect(dom.contains("class=\"roc\""), "no ROC curve in the rendered DOM")
+        #expect(dom.components(separatedBy: "class=\"bucket\"").count - 1 == 10, "expected 10 calibration buckets")
+        #expect(dom.contains("class=\"valid-auc\"") && dom.contains("class=\"train-loss\""), "no training curves")
+        let screenshot = directory + "/report.png"
+        let shot = try EveryDatasetTests.run(browser, flags + ["--screenshot=" + screenshot, "file://" + page], timeout: 120)
+        #expect(FileManager.default.fileExists(atPath: screenshot), "\(shot.output)")
+        // Pixels: a blank page is one color; the plots put blue (ROC) and red (calibration) on white.
+        let check = try EveryDatasetTests.run(EveryDatasetTests.python, ["-c", """
+            import sys
+            from PIL import Image
+            image = Image.open(sys.argv[1]).convert("RGB")
+            colors = image.getcolors(maxcolors=1 << 20) or []
+            blue = sum(n for n, (r, g, b) in colors if b > 150 and r < 80)
+            red = sum(n for n, (r, g, b) in colors if r > 180 and g < 80 and b < 80)
+            print(f"size {image.size} colors {len(colors)} blue {blue} red {red}")
+            sys.exit(0 if len(colors) > 50 and blue > 200 and red > 200 else 1)
+            """, screenshot])
+        #expect(check.status == 0, "\(check.output)")
+    }
+}

@@ -11,6 +11,16 @@ public enum Evaluator {
         dataPath: String, truthPath: String? = nil, dataset: DatasetConfig? = nil, encoder: FeatureEncoder,
         predictor: some BatchPredictor, batchSize: Int = 4096, maxRows: Int? = nil, predictionsPath: String? = nil
     ) throws(CTRModelsError) -> EvaluationReport {
+        try evaluateKeepingScores(dataPath: dataPath, truthPath: truthPath, dataset: dataset, encoder: encoder, predictor: predictor,
+                                  batchSize: batchSize, maxRows: maxRows, predictionsPath: predictionsPath).report
+    }
+
+    /// As ``evaluate(dataPath:truthPath:dataset:encoder:predictor:batchSize:maxRows:predictionsPath:)``, also returning
+    /// every row's label and predicted probability (for the quality report's curves).
+    public static func evaluateKeepingScores(
+        dataPath: String, truthPath: String? = nil, dataset: DatasetConfig? = nil, encoder: FeatureEncoder,
+        predictor: some BatchPredictor, batchSize: Int = 4096, maxRows: Int? = nil, predictionsPath: String? = nil
+    ) throws(CTRModelsError) -> (report: EvaluationReport, labels: [Float], scores: [Float]) {
         let start = ContinuousClock.now
         let reader = try Trainer.open(dataPath, dataset ?? encoder.map.datasetConfig)
         let truth = try truthPath.map { (path) throws(CTRModelsError) in try readTruth(path) }
@@ -75,13 +85,14 @@ public enum Evaluator {
         }
         let positives = labels.reduce(0.0) { $0 + Double($1) }
         let predicted = scores.reduce(0.0) { $0 + Double($1) }
-        return EvaluationReport(
+        let report = EvaluationReport(
             rows: labels.count, malformedLines: stats.malformedCount,
             malformedSamples: stats.malformedSamples.isEmpty ? nil : stats.malformedSamples.prefix(3).map(\.description),
             auc: BinaryMetrics.auc(labels: labels, scores: scores),
             logLoss: BinaryMetrics.logLoss(labels: labels, probabilities: scores),
             positiveRate: positives / Double(labels.count), meanPrediction: predicted / Double(labels.count),
             oracleAUC: oracleAUC, oracleLogLoss: oracleLogLoss, seconds: start.duration(to: .now).seconds)
+        return (report, labels, scores)
     }
 
     /// One probability per line.

@@ -14,4 +14,11 @@ public struct EpochReport: Codable, Sendable, Equatable {
     public var rowsPerSecond: Double
     /// Wall time of the epoch's training part.
     public var trainSeconds: Double
+
+    // See ModelCard: the acronym must survive model.json's snake_case round trip.
+    private enum CodingKeys: String, CodingKey {
+        case epoch, trainRows, trainLogLoss
+        case validationAUC = "validationAuc"
+        case validationLogLoss, rowsPerSecond, trainSeconds
+    }
 }

@@ -37,6 +37,15 @@ public struct ModelCard: Codable, Sendable, Equatable {
     /// ISO-8601 time the bundle was written.
     public var created: String
 
+    // model.json is snake_case: "validationAUC" encodes as "validation_auc", which decodes back as
+    // "validationAuc", so that key is spelled so here, or reading model.json would drop the AUC.
+    private enum CodingKeys: String, CodingKey {
+        case formatVersion, architecture, configuration, data, epochs, bestEpoch
+        case validationAUC = "validationAuc"
+        case validationLogLoss, trainRowsPerSecond, parameterCount, featureMapFingerprint, sparseInput, denseInput, output
+        case opset, producer, created
+    }
+
     /// Reads a model.json.
     public init(contentsOf url: URL) throws(CTRModelsError) {
         do {
