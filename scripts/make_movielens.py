@@ -10,7 +10,7 @@ fields; rows are shuffled with a fixed seed and split 80/10/10 into train.csv, v
 
 Columns: clk, user_id, item_id, age, gender, occupation, zip_code, release_year, genres (`^`-joined), and
 timestamp (not a feature). DIR/dataset_config.yaml declares two datasets over the same files:
-- `ml100k_cat`: ten-style all-categorical ids (user_id, item_id, age, gender, occupation, zip_code,
+- `ml100k_cat`: all-categorical ids (user_id, item_id, age, gender, occupation, zip_code,
   release_year), like FuxiCTR's Frappe_x1 / MovielensLatest_x1 presets: the schema that once crashed evaluate.
 - `ml100k_x1`: the same plus `genres` as a sequence field sharing nothing, max_len 6.
 
@@ -30,35 +30,23 @@ WHEEL = "recbole==1.2.1"
 PREFIX = "recbole/dataset_example/ml-100k/"
 SEED = 20261207
 
-CONFIG = """\
-# MovieLens-100K as a CTR task (rating >= 4 is a click), built by scripts/make_movielens.py.
-ml100k_cat:
+DATASET = """\
+{id}:
   data_root: ./
   data_format: csv
   train_data: train.csv
   valid_data: valid.csv
   test_data: test.csv
   min_categr_count: 1
-  label_col: {name: clk, dtype: float}
+  label_col: {{name: clk, dtype: float}}
   feature_cols:
-    - {name: timestamp, active: false, dtype: str, type: categorical}
-    - {name: [user_id, age, gender, occupation, zip_code], active: true, dtype: str, type: categorical, source: user}
-    - {name: [item_id, release_year], active: true, dtype: str, type: categorical}
-    - {name: genres, active: false, dtype: str, type: sequence, splitter: ^, max_len: 6}
-ml100k_x1:
-  data_root: ./
-  data_format: csv
-  train_data: train.csv
-  valid_data: valid.csv
-  test_data: test.csv
-  min_categr_count: 1
-  label_col: {name: clk, dtype: float}
-  feature_cols:
-    - {name: timestamp, active: false, dtype: str, type: categorical}
-    - {name: [user_id, age, gender, occupation, zip_code], active: true, dtype: str, type: categorical, source: user}
-    - {name: [item_id, release_year], active: true, dtype: str, type: categorical}
-    - {name: genres, active: true, dtype: str, type: sequence, splitter: ^, max_len: 6, padding: post}
+    - {{name: timestamp, active: false, dtype: str, type: categorical}}
+    - {{name: [user_id, age, gender, occupation, zip_code], active: true, dtype: str, type: categorical, source: user}}
+    - {{name: [item_id, release_year], active: true, dtype: str, type: categorical}}
+    - {{name: genres, active: {genres_active}, dtype: str, type: sequence, splitter: ^, max_len: 6, padding: post}}
 """
+CONFIG = ("# MovieLens-100K as a CTR task (rating >= 4 is a click), built by scripts/make_movielens.py.\n"
+          + DATASET.format(id="ml100k_cat", genres_active="false") + DATASET.format(id="ml100k_x1", genres_active="true"))
 
 
 def wheel_path(cache):

@@ -73,26 +73,18 @@ public struct DatasetConfig: Sendable, Equatable {
     /// Reads dataset `datasetID` (or the file's only dataset) from a config file.
     public init(contentsOf url: URL, datasetID: String? = nil) throws(FeatureSchemaError) {
         let path = url.path
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "no such file"
-            throw FeatureSchemaError(.unreadable, reason, path: path)
+        switch ConfigYAML.text(of: url) {
+        case .success(let text): try self.init(yaml: text, path: path, datasetID: datasetID)
+        case .failure(let failure): throw FeatureSchemaError(.unreadable, failure.reason, path: path)
         }
-        try self.init(yaml: text, path: path, datasetID: datasetID)
     }
 
     /// Reads dataset `datasetID` (or the only dataset) from YAML text; `path` labels errors and anchors relative paths.
     public init(yaml text: String, path: String, datasetID: String? = nil) throws(FeatureSchemaError) {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw FeatureSchemaError(.malformedYAML, "\(error)".replacingOccurrences(of: "\n", with: " "), path: path)
-        }
-        guard let top = root?.mapping else {
-            throw FeatureSchemaError(.malformedYAML, "expected a mapping of dataset ids at the top level", path: path)
+        let top: Node.Mapping
+        switch ConfigYAML.topMapping(text, expected: "dataset ids") {
+        case .success(let mapping): top = mapping
+        case .failure(let failure): throw FeatureSchemaError(.malformedYAML, failure.reason, path: path)
         }
         let datasets = top.compactMap { $0.key.string }
         let chosen: String

@@ -94,26 +94,18 @@ public struct ModelConfig: Sendable, Equatable {
     /// Reads experiment `experimentID` (or the file's only experiment besides `Base`) from a model config file.
     public init(contentsOf url: URL, experimentID: String? = nil) throws(ModelConfigError) {
         let path = url.path
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "no such file"
-            throw ModelConfigError(.unreadable, reason, path: path)
+        switch ConfigYAML.text(of: url) {
+        case .success(let text): try self.init(yaml: text, path: path, experimentID: experimentID)
+        case .failure(let failure): throw ModelConfigError(.unreadable, failure.reason, path: path)
         }
-        try self.init(yaml: text, path: path, experimentID: experimentID)
     }
 
     /// Reads experiment `experimentID` from YAML text; `path` labels errors.
     public init(yaml text: String, path: String, experimentID: String? = nil) throws(ModelConfigError) {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw ModelConfigError(.malformedYAML, "\(error)".replacingOccurrences(of: "\n", with: " "), path: path)
-        }
-        guard let top = root?.mapping else {
-            throw ModelConfigError(.malformedYAML, "expected a mapping of experiment ids at the top level", path: path)
+        let top: Node.Mapping
+        switch ConfigYAML.topMapping(text, expected: "experiment ids") {
+        case .success(let mapping): top = mapping
+        case .failure(let failure): throw ModelConfigError(.malformedYAML, failure.reason, path: path)
         }
         let experiments = top.compactMap { $0.key.string }.filter { $0 != "Base" }
         let chosen: String

@@ -5,14 +5,9 @@ extension [DenseLayer] {
     /// Parameters are named `dnn0_…`, `dnn1_…`, …, `dnn_out_…`, the names the ONNX initializers take.
     static func perceptron(inputSize: Int, hiddenUnits: [Int], maxBatch: Int, batchNorm: Bool = false,
                            dropout: Float = 0, seed: UInt64 = 0) -> [DenseLayer] {
-        var layers: [DenseLayer] = []
-        var width = inputSize
-        for (index, units) in hiddenUnits.enumerated() {
-            layers.append(DenseLayer(name: "dnn\(index)", inputSize: width, outputSize: units, activation: .relu, maxBatch: maxBatch,
-                                     batchNorm: batchNorm, dropout: dropout, seed: seed &+ UInt64(index)))
-            width = units
-        }
-        layers.append(DenseLayer(name: "dnn_out", inputSize: width, outputSize: 1, activation: .none, maxBatch: maxBatch))
+        var layers = hidden(name: "dnn", inputSize: inputSize, hiddenUnits: hiddenUnits, maxBatch: maxBatch, batchNorm: batchNorm,
+                            dropout: dropout, seed: seed)
+        layers.append(DenseLayer(name: "dnn_out", inputSize: hiddenUnits.last ?? inputSize, outputSize: 1, activation: .none, maxBatch: maxBatch))
         return layers
     }
 
