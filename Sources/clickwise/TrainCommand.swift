@@ -12,7 +12,9 @@ struct TrainCommand: ParsableCommand {
             Defaults are FuxiCTR/BARS Criteo_x4 values: embedding 16, DeepFM hidden [400,400,400], AutoInt \
             3 layers × 2 heads × 64 (no DNN; --autoint-hidden-units adds AutoInt+'s), integers as \
             categories of their transformed value (buckets), Adam lr 1e-3, embedding L2 1e-5, min count 10, \
-            early stopping on validation AUC (patience 2). Batch 2048 (BARS uses 10,000; smaller batches give \
+            FuxiCTR's schedule (lr ÷10 after an epoch without a better validation AUC, stop after 2 such epochs, \
+            best epoch restored), rows reshuffled every epoch. --model-config reads a FuxiCTR model_config.yaml \
+            (docs/TRAINING.md). Batch 2048 (BARS uses 10,000; smaller batches give \
             more updates per pass on CPU). Without --valid, every 10th training row is held out for validation. \
             scripts/train_default_models.sh holds the recipe of the shipped bundles. \
             With --dataset-config, a FuxiCTR-style dataset_config.yaml declares the columns (categorical, \
