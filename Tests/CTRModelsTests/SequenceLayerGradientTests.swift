@@ -1,7 +1,7 @@
 import Testing
 @testable import CTRModels
 
-@Suite("Pooled sequence fields: masked means and their gradients match finite differences")
+@Suite("Pooled sequence fields: masked means (embeddings) and sums (linear part) and their gradients match finite differences")
 struct SequenceLayerGradientTests {
     static let tolerance = 2e-2
     /// Two fields over a 12-row table: length 4 padded with 0, length 3 padded with 11.
@@ -87,8 +87,9 @@ struct SequenceLayerGradientTests {
             }
             return (0..<2).reduce(0) { $0 + layer.denseWeight!.value[$1] * dense[b * 2 + $1] }
         }
-        // Row 1 adds the means of (5, 2) and (6); row 2 has no sequence elements, so only bias, ids and dense remain.
-        #expect(abs(layer.output[1] - (0.3 + w[3] + w[1] + denseTerm(1) + (w[5] + w[2]) / 2 + w[6])) < 1e-5)
+        // Row 1 adds the sums of (5, 2) and (6) (FuxiCTR sum-pools one-wide sequence embeddings); row 2 has no
+        // sequence elements, so only bias, ids and dense remain.
+        #expect(abs(layer.output[1] - (0.3 + w[3] + w[1] + denseTerm(1) + (w[5] + w[2]) + w[6])) < 1e-5)
         #expect(abs(layer.output[2] - (0.3 + w[6] + w[3] + denseTerm(2))) < 1e-5)
 
         ModelInputs.withArrays(ids: Self.ids, dense: dense, sequences: Self.sequences) { inputs in
@@ -104,8 +105,8 @@ struct SequenceLayerGradientTests {
                                                analytic: { parameter.gradient[$0] }, loss: loss)
             #expect(error < Self.tolerance, "\(parameter.name)")
         }
-        // Id 7 appears once, in row 0's first field of four elements: weight × 1/4.
-        #expect(abs(layer.table.gradient(ofRow: 7)[0] - weights[0] / 4) < 1e-6)
+        // Id 7 appears once, in row 0's first field of four elements: the weight itself (a sum, not a mean).
+        #expect(abs(layer.table.gradient(ofRow: 7)[0] - weights[0]) < 1e-6)
         #expect(!layer.table.touchedRows.contains(0) && !layer.table.touchedRows.contains(11))
     }
 }

@@ -71,6 +71,7 @@ public final class ServeProcess: Sendable {
                 }
             }
             close(readEnd)
+            log.finished.withLock { $0 = true }
         }
     }
 
@@ -122,6 +123,10 @@ public final class ServeProcess: Sendable {
             guard Date() < deadline else { throw Failure.message("\(label) still running after \(timeout) s") }
             usleep(20_000)
         }
+        // The reader thread may not have taken the last lines yet (a loaded machine): wait for its end of file, a
+        // few seconds at most (a grandchild could hold the pipe open).
+        let drained = Date().addingTimeInterval(5)
+        while !log.finished.withLock({ $0 }), Date() < drained { usleep(5_000) }
         return exitStatus.withLock { $0 ?? -1 }
     }
 
@@ -145,6 +150,8 @@ public final class ServeProcess: Sendable {
 /// Lines a child printed, shared with the threads reading its pipes.
 final class LineLog: Sendable {
     let lines = Mutex<[String]>([])
+    /// Set when the pipe reached end of file: every line the child printed is in `lines`.
+    let finished = Mutex(false)
 }
 
 extension ServeProcess {

@@ -1,7 +1,8 @@
 /// The first-order (logistic-regression) term: a weight per id, per dense field (or per dense bucket), a bias.
 ///
 /// FuxiCTR's `LR_Layer`: a one-wide embedding of every feature, summed, plus a bias. A sequence field adds
-/// the masked mean of its elements' weights, as FuxiCTR pools the one-wide sequence embedding.
+/// the masked sum of its elements' weights, as FuxiCTR's `FeatureEmbeddingDict` pools one-wide sequence
+/// embeddings (`MaskedSumPooling`).
 public final class LinearPart {
     /// Number of id columns per row.
     public let sparseFields: Int
@@ -35,7 +36,7 @@ public final class LinearPart {
         self.sparseFields = sparseFields
         self.denseFields = denseFields
         self.buckets = buckets
-        pooling = SequencePooling(fields: sequenceFields)
+        pooling = SequencePooling(fields: sequenceFields, average: false)
         table = EmbeddingTable(name: "linear_weight", rows: vocabularySize, dimension: 1,
                                expectedTouchedRows: maxBatch * (sparseFields + pooling.width))
         if let buckets {

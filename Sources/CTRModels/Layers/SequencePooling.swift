@@ -1,7 +1,8 @@
-/// Masked average pooling of sequence fields over one table, row by row (FuxiCTR's default `feature_encoder`).
+/// Masked pooling of sequence fields over one table, row by row: the average (FuxiCTR's default
+/// `feature_encoder`, for ``FieldEmbedding``'s d-wide table) or the sum (FuxiCTR's `MaskedSumPooling`, which its
+/// `FeatureEmbeddingDict` uses for one-wide embeddings: ``LinearPart``'s weights).
 ///
-/// Shared by ``FieldEmbedding`` (the d-wide shared table) and ``LinearPart`` (the one-wide linear weights), so
-/// both see the same mask: an element equal to its field's padding id adds nothing and is not counted.
+/// Both see the same mask: an element equal to its field's padding id adds nothing and is not counted.
 struct SequencePooling {
     /// The fields, in column order.
     let fields: [SequenceField]
@@ -9,9 +10,12 @@ struct SequencePooling {
     let offsets: [Int]
     /// Columns per row (all fields).
     let width: Int
+    /// Whether the pooled value is divided by the non-padding count (average) or not (sum).
+    let average: Bool
 
-    init(fields: [SequenceField]) {
+    init(fields: [SequenceField], average: Bool = true) {
         self.fields = fields
+        self.average = average
         var offsets: [Int] = [], next = 0
         for field in fields {
             offsets.append(next)
@@ -41,16 +45,17 @@ struct SequencePooling {
             let source = table.row(id)
             for k in 0..<d { target[k] += source[k] }
         }
+        guard average else { return }
         // Divide (not multiply by the reciprocal) as the exported graph's Div does, for the same rounding.
         let denominator = denominator(field: s, row: row)
         for k in 0..<d { target[k] /= denominator }
     }
 
-    /// Adds ∂loss/∂(pooled vector) ÷ denominator to the gradient row of every non-padding element of field `s`.
+    /// Adds ∂loss/∂(pooled vector) (÷ denominator when averaging) to the gradient row of every non-padding element of field `s`.
     @inline(__always)
     func accumulateGradient(field s: Int, row: UnsafePointer<Int64>, table: EmbeddingTable, outputGradient source: UnsafePointer<Float>) {
         let field = fields[s], elements = row + offsets[s], d = table.dimension
-        let scale = 1 / denominator(field: s, row: row)
+        let scale = average ? 1 / denominator(field: s, row: row) : 1
         for t in 0..<field.length where elements[t] != field.paddingID {
             let target = table.gradientRow(Int(elements[t]))
             for k in 0..<d { target[k] += source[k] * scale }

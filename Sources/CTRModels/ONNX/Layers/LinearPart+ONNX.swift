@@ -1,6 +1,6 @@
 extension LinearPart {
     /// Gather·ReduceSum for the ids; MatMul (numeric) or Gather·ReduceSum (buckets) for the dense values;
-    /// masked mean pooling per sequence field; plus bias → [batch, 1].
+    /// masked sum pooling per sequence field; plus bias → [batch, 1].
     func exportGraph(into graph: inout ONNXGraphBuilder) -> String {
         let weights = graph.initializer(
             table.name, dimensions: [table.rows, 1],

@@ -40,7 +40,7 @@ extension SequencePooling {
         }
     }
 
-    /// One pooled [batch, width of `table`] tensor per field: Gather·Mul(mask)·Slice·ReduceSum·Div.
+    /// One pooled [batch, width of `table`] tensor per field: Gather·Mul(mask)·Slice·ReduceSum(·Div when averaging).
     ///
     /// `table` is an initializer [rows, width] (the shared embedding table or the linear weights).
     func exportPooled(table: String, into graph: inout ONNXGraphBuilder) -> [String] {
@@ -57,7 +57,7 @@ extension SequencePooling {
         for s in fields.indices {
             let columns = exportSlice(field: s, of: masked, into: &graph)
             let sum = graph.node("ReduceSum", [columns, axes], attributes: [.int("keepdims", 0)])
-            pooled.append(graph.node("Div", [sum, exportDenominator(field: s, into: &graph)]))
+            pooled.append(average ? graph.node("Div", [sum, exportDenominator(field: s, into: &graph)]) : sum)
         }
         return pooled
     }
