@@ -111,6 +111,15 @@ public struct InputLayout: Sendable {
         }
     }
 
+    /// ``run(_:ids:dense:sequences:output:rows:)`` on row-major buffers of this layout's widths (`rows` rows each).
+    public func run(_ session: ORTSession, rows: Int, ids: UnsafeMutablePointer<Int64>, dense: UnsafeMutablePointer<Float>,
+                    sequences: UnsafeMutablePointer<Int64>, output: UnsafeMutablePointer<Float>) -> ORTError? {
+        run(session, ids: UnsafeMutableBufferPointer(start: ids, count: rows * sparseWidth),
+            dense: UnsafeMutableBufferPointer(start: dense, count: rows * denseWidth),
+            sequences: UnsafeMutableBufferPointer(start: sequences, count: rows * sequenceWidth),
+            output: UnsafeMutableBufferPointer(start: output, count: rows), rows: rows)
+    }
+
     /// Runs with `views` holding the inputs followed by the output.
     private static func run(_ session: ORTSession, _ views: UnsafeMutableBufferPointer<ORTTensorView>) throws(ORTError) {
         let inputs = views.count - 1

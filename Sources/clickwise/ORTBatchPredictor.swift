@@ -24,11 +24,8 @@ struct ORTBatchPredictor: BatchPredictor {
               batch.sequenceLength == layout.sequenceWidth else {
             throw ServingError(.inference, "the batch has \(batch.sparseFields)/\(batch.denseFields)/\(batch.sequenceLength) columns, the model's signature \(layout.sparseWidth)/\(layout.denseWidth)/\(layout.sequenceWidth)")
         }
-        if let error = layout.run(
-            session, ids: UnsafeMutableBufferPointer(start: batch.ids, count: rows * batch.sparseFields),
-            dense: UnsafeMutableBufferPointer(start: batch.dense.pointer, count: rows * batch.denseFields),
-            sequences: UnsafeMutableBufferPointer(start: batch.sequences, count: rows * batch.sequenceLength),
-            output: UnsafeMutableBufferPointer(start: probabilities, count: rows), rows: rows) {
+        if let error = layout.run(session, rows: rows, ids: batch.ids, dense: batch.dense.pointer, sequences: batch.sequences,
+                                  output: probabilities) {
             throw error
         }
     }

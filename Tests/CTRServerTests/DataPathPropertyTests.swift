@@ -150,12 +150,8 @@ struct LayoutPredictor: BatchPredictor {
     }
 
     func predict(_ batch: BatchBuffer, into probabilities: UnsafeMutablePointer<Float>) throws {
-        let rows = batch.count
-        if let error = layout.run(
-            session, ids: UnsafeMutableBufferPointer(start: batch.ids, count: rows * batch.sparseFields),
-            dense: UnsafeMutableBufferPointer(start: batch.dense.pointer, count: rows * batch.denseFields),
-            sequences: UnsafeMutableBufferPointer(start: batch.sequences, count: rows * batch.sequenceLength),
-            output: UnsafeMutableBufferPointer(start: probabilities, count: rows), rows: rows) {
+        if let error = layout.run(session, rows: batch.count, ids: batch.ids, dense: batch.dense.pointer, sequences: batch.sequences,
+                                  output: probabilities) {
             throw error
         }
     }

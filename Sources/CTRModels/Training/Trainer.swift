@@ -61,10 +61,8 @@ public final class Trainer {
         // Pass 1: the feature map, from training rows only.
         let fitStart = ContinuousClock.now
         var builder = FeatureMapBuilder(schema: dataset.schema, minCount: config.minCount)
-        var trainRows = 0, positives = 0, index = 0
-        let stats = try readRows(train, limit: limit) { row in
-            defer { index += 1 }
-            guard !isHoldout(index) else { return }
+        var trainRows = 0, positives = 0
+        let stats = try forEachTrainingRow(limit: limit) { row in
             row.add(to: &builder)
             trainRows += 1
             if (row.label ?? 0) > 0.5 { positives += 1 }
@@ -93,7 +91,7 @@ public final class Trainer {
         let gradient = FloatBuffer(count: config.batchSize)
 
         var reports: [EpochReport] = []
-        var best: (epoch: Int, auc: Double, snapshot: ModelSnapshot)?
+        var best: (epoch: Int, score: Double, snapshot: ModelSnapshot)?
         var validationRows = 0
         var epochsWithoutImprovement = 0
         // Shuffle each epoch in memory when the encoded rows fit (FuxiCTR shuffles every epoch); otherwise stream
@@ -104,7 +102,7 @@ public final class Trainer {
         let inMemory = shuffleInMemory ? try encodeTrainingRows(encoder: encoder, batch: batch, limit: limit, rows: trainRows) : nil
         for epoch in 1...config.epochs {
             let epochStart = ContinuousClock.now
-            var seen = 0, lossSum = 0.0, rowIndex = 0
+            var seen = 0, lossSum = 0.0
             var lastReport = epochStart
             func step() {
                 let n = batch.count
@@ -144,9 +142,7 @@ public final class Trainer {
                     if batch.isFull { step() }
                 }
             } else {
-                try readRows(train, limit: limit) { row in
-                    defer { rowIndex += 1 }
-                    guard !isHoldout(rowIndex) else { return }
+                try forEachTrainingRow(limit: limit) { row in
                     batch.append(row, encoder: encoder)
                     if batch.isFull { step() }
                 }
@@ -167,7 +163,7 @@ public final class Trainer {
             // FuxiCTR's checkpoint_and_earlystop: an epoch counts as better only by more than 1e-6; every epoch that
             // is not divides the learning rate by 10 (reduce_lr_on_plateau) and advances the patience counter.
             let score = config.monitor.score(auc: auc, logLoss: report.validationLogLoss)
-            if best == nil || score > best!.auc + 1e-6 {
+            if best == nil || score > best!.score + 1e-6 {
                 best = (epoch, score, model.snapshot())
                 epochsWithoutImprovement = 0
             } else {
@@ -204,10 +200,7 @@ public final class Trainer {
         let memory = EncodedRows(sparseFields: batch.sparseFields, denseFields: batch.denseFields,
                                  sequenceLength: batch.sequenceLength, reserving: rows)
         batch.count = 0
-        var index = 0
-        try readRows(train, limit: limit) { row in
-            defer { index += 1 }
-            guard !isHoldout(index) else { return }
+        try forEachTrainingRow(limit: limit) { row in
             batch.append(row, encoder: encoder)
             if batch.isFull {
                 memory.append(batch)
@@ -217,6 +210,17 @@ public final class Trainer {
         memory.append(batch)
         batch.count = 0
         return memory
+    }
+
+    /// Calls `body` with each training row of the file in order, skipping the rows held out for validation.
+    @discardableResult
+    private func forEachTrainingRow(limit: Int, _ body: (DatasetRow) -> Void) throws(CTRModelsError) -> ReadStats {
+        var index = 0
+        return try readRows(train, limit: limit) { row in
+            defer { index += 1 }
+            guard !isHoldout(index) else { return }
+            body(row)
+        }
     }
 
     /// Labels and predicted probabilities of the validation rows.
