@@ -90,6 +90,9 @@ def main():
         sessions[model] = session
         metadata = as_dict(client.get_model_metadata(model))
         expected_inputs = [(t.name, V2[NUMPY[t.type]], [d if isinstance(d, int) else -1 for d in t.shape]) for t in session.get_inputs()]
+        if all(not isinstance(t.shape[0], int) for t in session.get_inputs() + session.get_outputs()):
+            # Triton shows a batching model's [batch] input as its config's dims [1] (reshape []): [-1, 1].
+            expected_inputs = [(name, datatype, [-1, 1] if shape == [-1] else shape) for name, datatype, shape in expected_inputs]
         expected_outputs = [(t.name, V2[NUMPY[t.type]], [d if isinstance(d, int) else -1 for d in t.shape]) for t in session.get_outputs()]
         got_inputs = [(t["name"], t["datatype"], [int(d) for d in t["shape"]]) for t in metadata["inputs"]]
         got_outputs = [(t["name"], t["datatype"], [int(d) for d in t["shape"]]) for t in metadata["outputs"]]
@@ -131,7 +134,8 @@ def main():
         wrong_type = dict(arrays)
         wrong_type[first.name] = arrays[first.name].astype(np.float64 if arrays[first.name].dtype != np.float64 else np.float32)
         wrong_shape = dict(arrays)
-        wrong_shape[first.name] = arrays[first.name].reshape(arrays[first.name].shape + (1,))
+        # Two more dimensions: [n] -> [n, 1] is the config's own shape for a [batch] input, which Triton accepts.
+        wrong_shape[first.name] = arrays[first.name].reshape(arrays[first.name].shape + (1, 1))
         for label, bad in (("datatype", wrong_type), ("shape", wrong_shape)):
             try:
                 infer(model, bad, True)

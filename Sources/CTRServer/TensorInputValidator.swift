@@ -1,24 +1,30 @@
 import CTRServing
 
-/// Checks a KServe v2 request against a plain ONNX model's own inputs and copies it into a tensor job.
+/// Checks a KServe v2 request against a model's own inputs and copies it into a job: the one v2 validator,
+/// for plain ONNX models and CTR bundles alike.
 ///
 /// Every check runs before the job is queued, so a bad request never fails a batch it would be merged into:
 /// input names, datatypes (exactly the model's, as Triton requires), ranks, every fixed dimension, and, when
-/// the model batches, one shared first dimension of at most `maxRows`.
+/// the model batches, one shared first dimension of at most `maxRows`. A CTR bundle's stage adds what it
+/// knows: ids inside their field's vocabulary, finite numbers, and INT32 ids accepted for its INT64 inputs
+/// (widened on copy; clients that build id tensors from 32-bit arrays need not convert).
 struct TensorInputValidator: Sendable {
     let model: String
     let inputs: [TensorDescription]
     let datatypes: [InferDatatype]
     let batchable: Bool
     let maxRows: Int
+    /// The CTR bundle's stage, whose value checks run after the copy; nil for a plain ONNX model.
+    let encoding: FeatureEncodingStage?
     /// The most elements one request may carry: the inputs' fixed size times `maxRows` (for a model that does
     /// not batch too, so a wrong shape gets its shape error rather than a size limit), the decoder's default
     /// cap when a dimension other than the batch is dynamic.
     let maxElements: Int
 
     /// A validator for `inputs` (the model's order).
-    init(model: String, inputs: [TensorDescription], batchable: Bool, maxRows: Int) {
+    init(model: String, inputs: [TensorDescription], batchable: Bool, maxRows: Int, encoding: FeatureEncodingStage? = nil) {
         self.model = model
+        self.encoding = encoding
         self.inputs = inputs
         self.batchable = batchable
         self.maxRows = maxRows
@@ -46,12 +52,20 @@ struct TensorInputValidator: Sendable {
         var ordered: [InferInputTensor] = []
         var rows: Int64?
         for (index, tensor) in inputs.enumerated() {
-            guard let input = request.input(named: tensor.name) else {
+            guard let requested = request.input(named: tensor.name) else {
                 return .failure(RequestDecodeError(.invalidRequest, "missing input \"\(tensor.name)\" (\(describe(index)))"))
             }
-            guard input.datatype == datatypes[index] else {
+            var input = requested
+            let widened = encoding != nil && datatypes[index] == .int64 && input.datatype == .int32
+            guard input.datatype == datatypes[index] || widened else {
+                let allowed = encoding != nil && datatypes[index] == .int64 ? "INT64 (or INT32)" : datatypes[index].rawValue
                 return .failure(RequestDecodeError(.invalidRequest,
-                    "input \"\(input.name)\" must be \(datatypes[index].rawValue), got \(input.datatype.rawValue)"))
+                    "input \"\(input.name)\" must be \(allowed), got \(input.datatype.rawValue)"))
+            }
+            if batchable && tensor.shape.count == 1 && input.shape.count == 2 && input.shape[1] == 1 {
+                // The model config shows a [batch] input as dims [1] with reshape [] (Triton's way), so Triton's
+                // tools send [batch, 1]: the same elements, reshaped to the model's [batch] as Triton does.
+                input.shape = [input.shape[0]]
             }
             let fits = input.shape.count == tensor.shape.count && zip(input.shape, tensor.shape).allSatisfy { $1 < 0 || $0 == $1 }
             guard fits else {
@@ -74,15 +88,34 @@ struct TensorInputValidator: Sendable {
         return .success((count, ordered))
     }
 
-    /// Copies the checked inputs (model order) into `job`'s buffers; nil when all is well.
-    func fill(_ job: TensorJob, from inputs: [InferInputTensor], bytes: UnsafeRawBufferPointer) -> RequestDecodeError? {
-        for (input, destination) in zip(inputs, job.inputs) {
-            guard Self.copy(input.data, into: destination.bytes, bytes: bytes) else {
+    /// Copies the checked inputs (model order) into `job`'s buffers and checks their values; nil when all is well.
+    func fill(_ job: InferenceJob, from inputs: [InferInputTensor], bytes: UnsafeRawBufferPointer) -> RequestDecodeError? {
+        for (index, (input, destination)) in zip(inputs, job.inputs).enumerated() {
+            let copied = input.datatype == datatypes[index]
+                ? Self.copy(input.data, into: destination.bytes, bytes: bytes)
+                : Self.widen(input.data, into: destination.elements(Int64.self), bytes: bytes)
+            guard copied else {
                 return RequestDecodeError(.invalidRequest,
                     "input \"\(input.name)\" holds data that does not match \(input.datatype.rawValue) \(input.shape) (\(destination.bytes.count) bytes)")
             }
         }
+        if let problem = encoding?.checkValues(job) { return RequestDecodeError(.invalidRequest, problem) }
         return nil
+    }
+
+    /// INT32 elements (JSON or binary) widened into an INT64 buffer of exactly their count.
+    private static func widen(_ data: InferTensorData, into destination: UnsafeMutableBufferPointer<Int64>, bytes: UnsafeRawBufferPointer) -> Bool {
+        switch data {
+        case .int32(let values) where values.count == destination.count:
+            for (index, value) in values.enumerated() { destination[index] = Int64(value) }
+        case .binary(let range) where range.count == destination.count * 4 && range.upperBound <= bytes.count:
+            for index in 0..<destination.count {
+                destination[index] = Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: range.lowerBound + index * 4, as: Int32.self)))
+            }
+        default:
+            return false
+        }
+        return true
     }
 
     /// Little-endian element bytes of a decoded tensor into `destination`, which has exactly the shape's size.

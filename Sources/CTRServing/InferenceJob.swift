@@ -1,54 +1,70 @@
-/// The rows of one request on their way through the queue: encoded inputs, room for the outputs, and whom to tell.
+/// One request on its way through a model's queue: its input tensors as bytes, and whom to tell.
 ///
-/// Owns one buffer holding its categorical ids (`rows × sparseWidth` Int64), numeric values (`rows × denseWidth`
-/// Float), sequence ids (`rows × sequenceWidth` Int64) and outputs (`rows` Float),
-/// freed in `deinit`. The creator fills the inputs before `submit`; after that only the inference thread touches
-/// the buffer until `completion` runs (the queue's lock orders the hand-over), hence `@unchecked Sendable`.
+/// Every model takes these: a plain ONNX model's v2 tensors are copied in as they came, a CTR bundle's raw
+/// rows are encoded into them by its ``FeatureEncodingStage``. Owns one buffer per input (`bytes`,
+/// little-endian elements, 64-byte aligned, filled by the creator before `submit`), freed in `deinit`; after
+/// `submit` only the inference thread touches them until `completion` runs (the queue's lock orders the
+/// hand-over), hence `@unchecked Sendable`. `rows` is the batch dimension when the model batches (every
+/// input's first dimension), 1 otherwise.
 public final class InferenceJob: QueuedJob, @unchecked Sendable {
-    /// What a job ends with; the output buffer is valid only during the completion call.
+    /// One input tensor in the model's input order.
+    public struct Input: @unchecked Sendable {
+        public let shape: [Int64]
+        public let bytes: UnsafeMutableRawBufferPointer
+
+        /// The buffer as elements of `type` (the input's element type; its storage is aligned for any).
+        public func elements<T>(_ type: T.Type) -> UnsafeMutableBufferPointer<T> {
+            UnsafeMutableBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: T.self), count: bytes.count / MemoryLayout<T>.stride)
+        }
+    }
+
+    /// One model output of this job's rows; `bytes` is valid only during the completion call.
+    public struct Output {
+        public let name: String
+        public let elementType: TensorElementType
+        public let shape: [Int64]
+        public let bytes: UnsafeRawBufferPointer
+
+        /// The bytes as FP32 elements (a CTR model's probabilities); only for an FP32 output.
+        public var floats: UnsafeBufferPointer<Float> {
+            UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: Float.self), count: bytes.count / MemoryLayout<Float>.stride)
+        }
+    }
+
+    /// What a job ends with: every model output, in the model's order.
     public enum Outcome {
-        case success(UnsafeBufferPointer<Float>)
+        case success([Output])
         case failure(ServingError)
     }
 
     public let rows: Int
-    public let sparseWidth: Int
-    public let denseWidth: Int
-    public let sequenceWidth: Int
-    public let ids: UnsafeMutableBufferPointer<Int64>
-    public let dense: UnsafeMutableBufferPointer<Float>
-    public let sequences: UnsafeMutableBufferPointer<Int64>
-    let output: UnsafeMutableBufferPointer<Float>
-    /// When the job entered the queue (monotonic ns).
-    var enqueuedAt: UInt64 = 0
+    public let inputs: [Input]
     /// Monotonic ns after which the job is dropped unrun; 0 = no deadline.
     public let deadline: UInt64
+    var enqueuedAt: UInt64 = 0
     let completion: @Sendable (Outcome) -> Void
     private let storage: UnsafeMutableRawPointer
 
-    /// Allocates room for `rows` rows; `completion` runs exactly once, on an inference thread.
-    public init(rows: Int, sparseWidth: Int, denseWidth: Int, sequenceWidth: Int = 0, deadline: UInt64 = 0,
-                completion: @escaping @Sendable (Outcome) -> Void) {
-        precondition(rows > 0, "a job needs at least one row")
+    /// Allocates an input buffer of each shape and element size (model order); `completion` runs exactly once,
+    /// on an inference thread.
+    public init(rows: Int, shapes: [[Int64]], elementSizes: [Int], deadline: UInt64 = 0, completion: @escaping @Sendable (Outcome) -> Void) {
+        precondition(rows > 0 && shapes.count == elementSizes.count, "a job needs rows and one element size per input")
         self.rows = rows
-        self.sparseWidth = sparseWidth
-        self.denseWidth = denseWidth
-        self.sequenceWidth = sequenceWidth
         self.deadline = deadline
         self.completion = completion
-        // Int64 parts first, so every part stays aligned to its element.
-        let idBytes = rows * sparseWidth * MemoryLayout<Int64>.stride
-        let sequenceBytes = rows * sequenceWidth * MemoryLayout<Int64>.stride
-        let denseBytes = rows * denseWidth * MemoryLayout<Float>.stride
-        storage = .allocate(byteCount: idBytes + sequenceBytes + denseBytes + rows * MemoryLayout<Float>.stride, alignment: 64)
-        ids = UnsafeMutableBufferPointer(start: storage.bindMemory(to: Int64.self, capacity: rows * sparseWidth), count: rows * sparseWidth)
-        sequences = UnsafeMutableBufferPointer(start: (storage + idBytes).bindMemory(to: Int64.self, capacity: rows * sequenceWidth),
-                                               count: rows * sequenceWidth)
-        dense = UnsafeMutableBufferPointer(start: (storage + idBytes + sequenceBytes).bindMemory(to: Float.self, capacity: rows * denseWidth),
-                                           count: rows * denseWidth)
-        output = UnsafeMutableBufferPointer(start: (storage + idBytes + sequenceBytes + denseBytes).bindMemory(to: Float.self, capacity: rows),
-                                            count: rows)
+        // One allocation for every input (a request's malloc count is a measured cost), each part 64-byte aligned.
+        let counts = zip(shapes, elementSizes).map { shape, size in shape.reduce(1) { $0 * Int($1) } * size }
+        let starts = counts.reduce(into: [0]) { $0.append($0.last! + ($1 + 63) & ~63) }
+        // Never zero bytes: ONNX Runtime wants a real address even for an empty tensor.
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: starts.last! + 64, alignment: 64)
+        self.storage = storage
+        inputs = zip(shapes, counts).enumerated().map { index, element in
+            Input(shape: element.0, bytes: UnsafeMutableRawBufferPointer(start: storage + starts[index], count: element.1))
+        }
     }
 
     deinit { storage.deallocate() }
+
+    /// The dimensions after the first of every input: requests merge into one run only when these agree.
+    var innerShapes: [ArraySlice<Int64>] { inputs.map { $0.shape.dropFirst() } }
 }

@@ -120,6 +120,25 @@ public struct InputLayout: Sendable {
             output: UnsafeMutableBufferPointer(start: output, count: rows), rows: rows)
     }
 
+    /// Copies each input's columns of the row-major buffers into `destinations` (model order, each exactly
+    /// `rows` rows of the input): how a per-feature model's job is filled from encoded rows.
+    func gather(ids: UnsafeMutableBufferPointer<Int64>, dense: UnsafeMutableBufferPointer<Float>,
+                sequences: UnsafeMutableBufferPointer<Int64>, rows: Int, into destinations: [UnsafeMutableRawBufferPointer]) {
+        precondition(destinations.count == inputs.count, "one destination per model input")
+        for (input, destination) in zip(inputs, destinations) {
+            precondition(destination.count >= rows * input.width * (input.part == .dense ? 4 : 8), "a destination holds the input's rows")
+            switch input.part {
+            case .ids, .sequences:
+                let block = UnsafeMutableBufferPointer(start: destination.baseAddress!.assumingMemoryBound(to: Int64.self), count: rows * input.width)
+                Self.gather(input.part == .ids ? ids : sequences, stride: input.part == .ids ? sparseWidth : sequenceWidth,
+                            first: input.firstColumn, width: input.width, rows: rows, into: block)
+            case .dense:
+                let block = UnsafeMutableBufferPointer(start: destination.baseAddress!.assumingMemoryBound(to: Float.self), count: rows * input.width)
+                Self.gather(dense, stride: denseWidth, first: input.firstColumn, width: input.width, rows: rows, into: block)
+            }
+        }
+    }
+
     /// Runs with `views` holding the inputs followed by the output.
     private static func run(_ session: ORTSession, _ views: UnsafeMutableBufferPointer<ORTTensorView>) throws(ORTError) {
         let inputs = views.count - 1

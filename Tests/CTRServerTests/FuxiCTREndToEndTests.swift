@@ -15,7 +15,7 @@ struct FuxiCTREndToEndTests {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixtures + "/" + name))) as? [String: Any])
     }
 
-    @Test("import, serve, post FuxiCTR's raw rows: FuxiCTR's predictions within 1e-5; v2 infer is a 400 saying why")
+    @Test("import, serve, post FuxiCTR's raw rows, and its per-feature tensors with Triton's clients and perf_analyzer: FuxiCTR's predictions within 1e-5")
     func importServeAndCompare() throws {
         let directory = try AnyDatasetEndToEndTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -31,7 +31,8 @@ struct FuxiCTREndToEndTests {
         #expect(rows.count == 200 && expected.count == 200)
 
         // Batching on, so rows of one request share a run and exercise the per-feature gather at several sizes.
-        let (served, port) = try ServeProcessTests.serve(["--model", bundle, "--max-rows-per-request", "64", "--max-queue-delay-us", "3000"])
+        let (served, port, grpcPort) = try ServeProcessTests.serveBoth(["--model", bundle, "--max-rows-per-request", "128",
+                                                                         "--max-batch-size", "64", "--max-queue-delay-us", "3000"])
         defer { served.stop() }
         let client = HTTPTestClient(port: port)
         var answered: [Double] = []
@@ -75,9 +76,37 @@ struct FuxiCTREndToEndTests {
         let inputs = try #require(metadata?["inputs"] as? [[String: Any]])
         #expect(inputs.compactMap { $0["name"] as? String } == map.signature.inputs.map(\.name))
 
-        let infer = try client.send("POST", "/v2/models/fuxi/infer", body: Array(
-            #"{"inputs":[{"name":"user_id","datatype":"INT64","shape":[1],"data":[1]}]}"#.utf8))
+        // The same model over KServe v2 with its per-feature inputs: Triton's own clients on HTTP and gRPC, then perf_analyzer.
+        let perfInput = directory + "/perf.json"
+        let check = try ServeProcess(ServeProcessTests.python, [
+            ServeProcess.packageRoot + "/scripts/fuxictr_v2_check.py", "127.0.0.1:\(port)", "127.0.0.1:\(grpcPort)", "fuxi", Self.fixtures,
+            "--perf-input", perfInput], label: "fuxictr-v2")
+        let status = try check.waitForExit(timeout: 120)
+        print(check.output.joined(separator: "\n"))
+        #expect(status == 0 && check.output.contains("0 failed"), "\(check.output)")
+        for (protocolName, url) in [("grpc", "127.0.0.1:\(grpcPort)"), ("http", "127.0.0.1:\(port)")] {
+            let perf = try ServeProcess(ServeProcess.packageRoot + "/scripts/perf_analyzer",
+                                        ["-m", "fuxi", "-u", url, "-i", protocolName, "--input-data", perfInput, "-b", "4",
+                                         "--concurrency-range", "2", "--measurement-interval", "1000", "--max-trials", "4",
+                                         "--stability-percentage", "1000"], label: "perf_analyzer-\(protocolName)")
+            let perfStatus = try perf.waitForExit(timeout: 120)
+            print(perf.output.suffix(8).joined(separator: "\n"))
+            #expect(perfStatus == 0, "\(perf.output)")
+            #expect(perf.output.contains { $0.contains("Throughput:") && $0.contains("infer/sec") }, "\(perf.output)")
+            #expect(!perf.output.contains { $0.lowercased().contains("error") }, "\(perf.output)")
+        }
+
+        // A wrong id is refused before it reaches a batch, naming the input and FuxiCTR's index range.
+        let encoded = try Self.json("encoded_rows.json")
+        var tensors: [[String: Any]] = []
+        for tensor in map.signature.inputs {
+            let first = try #require((encoded[tensor.name] as? [Any])?.first)
+            let values = tensor.name == "user_id" ? [100_000] : (first as? [Any] ?? [first])
+            tensors.append(["name": tensor.name, "datatype": tensor.elementType.rawValue,
+                            "shape": [1] + tensor.shape.dropFirst(), "data": values])
+        }
+        let infer = try client.send("POST", "/v2/models/fuxi/infer", body: Array(try JSONSerialization.data(withJSONObject: ["inputs": tensors])))
         #expect(infer.status == 400)
-        #expect(infer.text.contains("FuxiCTR") && infer.text.contains("/v1/models/fuxi:predict"), "\(infer.text)")
+        #expect(infer.text.contains("user_id") && infer.text.contains("100000") && infer.text.contains("range"), "\(infer.text)")
     }
 }

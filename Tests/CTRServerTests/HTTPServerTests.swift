@@ -272,7 +272,7 @@ struct HTTPServerTests {
         while server.application.metrics.runningBatches == 0 { usleep(500) }
         // The thread has taken the big job: one more fills the queue, the next is refused.
         sendOnThread(rows: 0..<1)
-        while endpoint.instance.queueDepth == 0 { usleep(500) }
+        while endpoint.pool.queueDepth == 0 { usleep(500) }
         let refused = try HTTPTestClient(port: port).send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: 0..<1))
         #expect(refused.status == 503)
         #expect(refused.headers["retry-after"] == "1")

@@ -153,8 +153,8 @@ struct ModelLifecycleTests {
         let index = try ModelVersions.index(port)
         #expect(index.map(\.state) == ["UNAVAILABLE", "READY"] && index[0].reason.contains("replaced by version 2"), "\(index)")
         // The old version was released: its pool takes no more work.
-        let job = InferenceJob(rows: 1, sparseWidth: 26, denseWidth: 13, sequenceWidth: 0) { _ in }
-        #expect(throws: ServingError.self) { try oldEndpoint?.featurePool?.submit(job) }
+        let job = InferenceJob(rows: 1, shapes: [[1, 26], [1, 13]], elementSizes: [8, 4]) { _ in }
+        #expect(throws: ServingError.self) { try oldEndpoint?.pool.submit(job) }
         // ...and nothing keeps it: its sessions are freed once this test lets go of it.
         weak let released = oldEndpoint
         oldEndpoint = nil
@@ -214,8 +214,8 @@ struct ModelLifecycleTests {
         #expect(try client.send("GET", "/v2/models/tiny/ready").status == 503)
         let index = try ModelVersions.index(server.port)
         #expect(index.map(\.state) == ["UNAVAILABLE"] && index[0].reason.contains("unloaded"), "\(index)")
-        let job = InferenceJob(rows: 1, sparseWidth: 26, denseWidth: 13, sequenceWidth: 0) { _ in }
-        #expect(throws: ServingError.self) { try endpoint.featurePool?.submit(job) }
+        let job = InferenceJob(rows: 1, shapes: [[1, 26], [1, 13]], elementSizes: [8, 4]) { _ in }
+        #expect(throws: ServingError.self) { try endpoint.pool.submit(job) }
         // Polling leaves an unloaded model unloaded.
         await InferenceCore.offPool(name: "test-poll") { server.application.pollRepository() }
         #expect(try client.send("GET", "/v2/models/tiny/ready").status == 503)
@@ -331,9 +331,4 @@ final class ManagedAtomicFlag: @unchecked Sendable {
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
-extension ModelEndpoint {
-    /// The session pool of a bundle with features.json (nil for a plain ONNX model).
-    var featurePool: SessionPool? {
-        if case .features(let pool) = instance { pool } else { nil }
-    }
-}
+

@@ -96,24 +96,30 @@ struct SchemaServingTests {
         let map = builder.build()
         let encoder = FeatureEncoder(map: map)
         let instances = try decode(#"{"instances":[{"user_id":"u1","price":2,"clicks":["b","zz"]},{"clicks":"a^b^a^b"}]}"#).get()
-        let job = InferenceJob(rows: 2, sparseWidth: 2, denseWidth: 2, sequenceWidth: 3) { _ in }
-        InferenceCore.encode(instances, with: encoder, into: job)
+        let stage = FeatureEncodingStage(map: map, encoder: encoder)
+        let job = stage.makeJob(rows: 2) { _ in }
+        stage.encode(into: job) { rows in InferenceCore.encode(instances, with: encoder, into: rows) }
+        #expect(job.inputs.map(\.shape) == [[2, 2], [2, 2], [2, 3]])
+        let ids = job.inputs[0].elements(Int64.self), dense = job.inputs[1].elements(Float.self)
+        let sequences = job.inputs[2].elements(Int64.self)
         let offsets = map.fieldOffsets.map(Int64.init)
-        #expect(job.ids[0] == encoder.categoricalID(field: 0, string: "u1"))
-        #expect(job.ids[2] == offsets[0] + 1)  // missing user_id
-        #expect(job.dense[0] == 2 && job.dense[2] == 0)  // missing price: FuxiCTR's fill 0
+        #expect(ids[0] == encoder.categoricalID(field: 0, string: "u1"))
+        #expect(ids[2] == offsets[0] + 1)  // missing user_id
+        #expect(dense[0] == 2 && dense[2] == 0)  // missing price: FuxiCTR's fill 0
         var expected = [Int64](repeating: 0, count: 3)
         encoder.encodeSequence(field: 0, utf8: nil, into: &expected)
         Array("b^zz".utf8).withUnsafeBytes { encoder.encodeSequence(field: 0, utf8: $0, into: &expected) }
-        #expect(Array(job.sequences[0..<3]) == expected)
+        #expect(Array(sequences[0..<3]) == expected)
         Array("a^b^a^b".utf8).withUnsafeBytes { encoder.encodeSequence(field: 0, utf8: $0, into: &expected) }
-        #expect(Array(job.sequences[3..<6]) == expected)
+        #expect(Array(sequences[3..<6]) == expected)
     }
 
     @Test("v2 limits count rows, not elements across inputs; wrong widths name the input")
     func v2LimitsAreInRows() throws {
         let map = TestServer.featureMap
-        let validator = InferInputValidator(map: map, model: "tiny", maxRows: 10)
+        let encoding = FeatureEncodingStage(map: map, encoder: FeatureEncoder(map: map))
+        let inputs = map.signature.inputs.map { TensorDescription(name: $0.name, elementType: $0.elementType == .int64 ? .int64 : .fp32, shape: $0.shape.map(Int64.init)) }
+        let validator = TensorInputValidator(model: "tiny", inputs: inputs, batchable: true, maxRows: 10, encoding: encoding)
         func request(rows: Int, width: Int = 26) -> InferRequest {
             InferRequest(inputs: [
                 InferInputTensor(name: "sparse_ids", datatype: .int64, shape: [Int64(rows), Int64(width)], parameters: [:],
@@ -122,15 +128,15 @@ struct SchemaServingTests {
                                  data: .fp32(Array(repeating: 0, count: rows * 13))),
             ])
         }
-        #expect(try validator.rows(of: request(rows: 7)).get() == 7)
-        #expect(try validator.rows(of: request(rows: 10)).get() == 10)
-        if case .failure(let error) = validator.rows(of: request(rows: 11)) {
+        #expect(try validator.check(request(rows: 7)).get().rows == 7)
+        #expect(try validator.check(request(rows: 10)).get().rows == 10)
+        if case .failure(let error) = validator.check(request(rows: 11)) {
             #expect(error.kind == .limitExceeded && error.message == "too many rows: 11 > 10")
         } else {
             Issue.record("11 rows passed a 10-row limit")
         }
-        if case .failure(let error) = validator.rows(of: request(rows: 2, width: 25)) {
-            #expect(error.message.contains("sparse_ids") && error.message.contains("[batch,26]"))
+        if case .failure(let error) = validator.check(request(rows: 2, width: 25)) {
+            #expect(error.message.contains("sparse_ids") && error.message.contains("[-1,26]"))
         } else {
             Issue.record("a 25-wide sparse_ids passed")
         }

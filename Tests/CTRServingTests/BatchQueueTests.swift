@@ -5,12 +5,12 @@ import Testing
 @Suite("BatchQueue forms batches, bounds memory and drains")
 struct BatchQueueTests {
     static func job(rows: Int, tag: Int = 0) -> InferenceJob {
-        let job = InferenceJob(rows: rows, sparseWidth: 26, denseWidth: 13) { _ in }
-        job.ids[0] = Int64(tag)
+        let job = InferenceJob(rows: rows, shapes: [[Int64(rows), 26], [Int64(rows), 13]], elementSizes: [8, 4]) { _ in }
+        job.inputs[0].elements(Int64.self)[0] = Int64(tag)
         return job
     }
 
-    static func tags(_ batch: [InferenceJob]) -> [Int64] { batch.map { $0.ids[0] } }
+    static func tags(_ batch: [InferenceJob]) -> [Int64] { batch.map { $0.inputs[0].elements(Int64.self)[0] } }
 
     @Test("a full queue refuses the next job")
     func fullQueue() {

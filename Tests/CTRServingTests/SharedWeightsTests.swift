@@ -64,20 +64,21 @@ struct SharedWeightsTests {
         let bundle = try ModelBundle(directory: directory, name: "m", version: "1")
         var configuration = PoolConfiguration()
         configuration.poolSize = poolSize
-        let pool = try SessionPool(bundle: bundle, configuration: configuration, environment: environment,
+        let pool = try ModelPool(bundle: bundle, configuration: configuration, environment: environment,
                                    metrics: ServingMetrics(routes: []))
         defer { pool.shutdown() }
         let rows = 200
         let result = Mutex<[Float]?>(nil)
         let done = DispatchSemaphore(value: 0)
-        let job = InferenceJob(rows: rows, sparseWidth: 26, denseWidth: 13) { outcome in
-            if case .success(let output) = outcome { result.withLock { $0 = Array(output) } }
+        let job = try #require(pool.encoding).makeJob(rows: rows) { outcome in
+            if case .success(let outputs) = outcome { result.withLock { $0 = Array(outputs[0].floats) } }
             done.signal()
         }
         var generator = SeededGenerator(seed: 3)
         // Ids inside the shipped vocabulary (2221 ids), dense values around the data's scale.
-        for index in 0..<(rows * 26) { job.ids[index] = Int64(generator.next() % 2221) }
-        for index in 0..<(rows * 13) { job.dense[index] = Float(generator.nextUnit() * 4 - 1) }
+        let ids = job.inputs[0].elements(Int64.self), dense = job.inputs[1].elements(Float.self)
+        for index in 0..<(rows * 26) { ids[index] = Int64(generator.next() % 2221) }
+        for index in 0..<(rows * 13) { dense[index] = Float(generator.nextUnit() * 4 - 1) }
         try pool.submit(job)
         #expect(done.wait(timeout: .now() + 30) == .success)
         return try #require(result.withLock { $0 })

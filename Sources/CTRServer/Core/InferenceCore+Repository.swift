@@ -55,7 +55,7 @@ extension InferenceCore {
                 return ServerError(.notFound, "no model \"\(model)\" in the repository \(configuration.modelPath); models: \(sources.map(\.name).joined(separator: ", "))")
             }
             _ = records.withLock { $0.unloaded.remove(model) }
-            defer { SessionPool.returnFreedHeapMemory() }
+            defer { ModelPool.returnFreedHeapMemory() }
             return update(source, retryingFailed: true)
         }
     }
@@ -74,7 +74,7 @@ extension InferenceCore {
                 return ServerError(.notFound, "no model \"\(model)\" in the repository; models: \(records.withLock { $0.models.keys.sorted() }.joined(separator: ", "))")
             }
             retire(model, reason: "unloaded by request")
-            SessionPool.returnFreedHeapMemory()
+            ModelPool.returnFreedHeapMemory()
             return nil
         }
     }
@@ -101,7 +101,7 @@ extension InferenceCore {
             for model in endpoints.keys where !names.contains(model) {
                 retire(model, reason: "removed from the repository \(configuration.modelPath)")
             }
-            SessionPool.returnFreedHeapMemory()
+            ModelPool.returnFreedHeapMemory()
         }
     }
 

@@ -64,9 +64,9 @@ public final class InferenceCore: Service, Sendable {
         let endpoint = try ModelEndpoint.make(bundle, backend: backend, configuration: configuration, metrics: metrics)
         if warm {
             do throws(ServingError) {
-                try endpoint.instance.warmUp()
+                try endpoint.pool.warmUp()
             } catch {
-                endpoint.instance.shutdown()
+                endpoint.pool.shutdown()
                 throw error
             }
         }
@@ -93,12 +93,11 @@ public final class InferenceCore: Service, Sendable {
 
     /// Whether `model` takes raw rows on the CTR API (it has a features.json), rather than only v2 tensors.
     public func takesRawRows(_ model: String) -> Bool {
-        guard case .features = endpoints[model]?.requests else { return false }
-        return true
+        endpoints[model]?.decoder != nil
     }
 
     /// Inference threads across every model's pool (the event loops take the cores they leave).
-    public var inferenceThreads: Int { endpoints.values.reduce(0) { $0 + $1.instance.configuration.threadCount } }
+    public var inferenceThreads: Int { endpoints.values.reduce(0) { $0 + $1.pool.configuration.threadCount } }
 
     /// Runs warm-up batches through every session, then reports ready.
     ///
@@ -107,7 +106,7 @@ public final class InferenceCore: Service, Sendable {
     public func warmUp() throws(ServingError) {
         guard !isReady.load(ordering: .acquiring) else { return }
         let endpoints = self.endpoints
-        for name in endpoints.keys.sorted() { try endpoints[name]!.instance.warmUp() }
+        for name in endpoints.keys.sorted() { try endpoints[name]!.pool.warmUp() }
         records.withLock { records in
             for endpoint in endpoints.values { records.set(endpoint.name, endpoint.bundle.version, .ready) }
         }
@@ -138,7 +137,7 @@ public final class InferenceCore: Service, Sendable {
     public func shutdownPools() {
         lifecycle.withLock { phase in
             phase = .stopped
-            for endpoint in endpoints.values { endpoint.instance.shutdown() }
+            for endpoint in endpoints.values { endpoint.pool.shutdown() }
         }
     }
 
@@ -219,7 +218,7 @@ public final class InferenceCore: Service, Sendable {
 
     /// The `/metrics` page: the gauges read from the state that owns them, then every series.
     public func renderMetrics() -> [UInt8] {
-        for endpoint in endpoints.values { endpoint.instance.statistics.metrics?.setPending(endpoint.instance.queueDepth) }
+        for endpoint in endpoints.values { endpoint.pool.statistics.metrics?.setPending(endpoint.pool.queueDepth) }
         return metrics.render(inFlightRequests: inFlight.count)
     }
 
@@ -285,7 +284,7 @@ public final class InferenceCore: Service, Sendable {
                  transportTimeoutNanoseconds: UInt64?,
                  completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> Result<Bool, ServerError> {
         guard ready else { return .failure(notReady(endpoint)) }
-        guard case .features(let pool, let decoder, _) = endpoint.requests else {
+        guard let encoding = endpoint.pool.encoding, let decoder = endpoint.decoder else {
             return .failure(ServerError(.notFound,
                 "model \"\(endpoint.name)\" has no features.json, so it takes tensors, not raw rows: send them to POST /v2/models/\(endpoint.name)/infer (GET /v2/models/\(endpoint.name) lists its inputs)"))
         }
@@ -301,10 +300,20 @@ public final class InferenceCore: Service, Sendable {
         case .success(let value): deadline = value
         case .failure(let error): return .failure(error)
         }
-        let job = Self.makeJob(pool, rows: rows, deadline: deadline, completion: completion)
-        Self.encode(scratch, with: pool.encoder, into: job)
+        let record = Self.recorder(endpoint.pool.statistics)
+        let job = encoding.makeJob(rows: rows, deadline: deadline) { outcome in
+            switch outcome {
+            case .success(let outputs):
+                record(true)
+                completion(.success(outputs[0].floats))
+            case .failure(let error):
+                record(false)
+                completion(.failure(ServerError(error)))
+            }
+        }
+        encoding.encode(into: job) { rows in Self.encode(scratch, with: encoding.encoder, into: rows) }
         do {
-            try pool.submit(job)
+            try endpoint.pool.submit(job)
         } catch {
             return .failure(ServerError(error))
         }
@@ -312,10 +321,9 @@ public final class InferenceCore: Service, Sendable {
     }
 
     /// Raw features to model inputs, with the bundle's own vocabulary.
-    static func encode(_ instances: DecodedInstances, with encoder: FeatureEncoder, into job: InferenceJob) {
+    static func encode(_ instances: DecodedInstances, with encoder: FeatureEncoder, into rows: FeatureEncodingStage.Rows) {
         let denseWidth = instances.numericWidth
-        let ids = job.ids.baseAddress!, dense = job.dense.baseAddress!
-        if denseWidth > 0 {
+        if denseWidth > 0, let dense = rows.dense.baseAddress {
             instances.withUnsafeDenseValues { values in
                 var field = 0
                 for index in 0..<(instances.count * denseWidth) {
@@ -326,11 +334,13 @@ public final class InferenceCore: Service, Sendable {
                 }
             }
         }
-        instances.forEachCategorical { index, field, bytes in
-            ids[index] = encoder.categoricalID(field: field, utf8: bytes)
+        if let ids = rows.ids.baseAddress {
+            instances.forEachCategorical { index, field, bytes in
+                ids[index] = encoder.categoricalID(field: field, utf8: bytes)
+            }
         }
         let width = encoder.sequenceWidth
-        guard width > 0, let sequences = job.sequences.baseAddress else { return }
+        guard width > 0, let sequences = rows.sequences.baseAddress else { return }
         instances.forEachSequence { row, field, value in
             let out = sequences + row * width + encoder.sequenceStarts[field]
             switch value {
@@ -341,23 +351,6 @@ public final class InferenceCore: Service, Sendable {
                     for i in 0..<count { body(token(i)) }
                 }
             }
-        }
-    }
-
-    /// A job of `rows` rows for `pool` whose outcome is counted in the model's statistics
-    /// (time from now to the answer) before `completion` sees it.
-    private static func makeJob(_ pool: SessionPool, rows: Int, deadline: UInt64,
-                                completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> InferenceJob {
-        let layout = pool.layout, record = Self.recorder(pool.statistics)
-        return InferenceJob(rows: rows, sparseWidth: layout.sparseWidth, denseWidth: layout.denseWidth,
-                            sequenceWidth: layout.sequenceWidth, deadline: deadline) { outcome in
-            let result: Result<UnsafeBufferPointer<Float>, ServerError>
-            switch outcome {
-            case .success(let predictions): result = .success(predictions)
-            case .failure(let error): result = .failure(ServerError(error))
-            }
-            record((try? result.get()) != nil)
-            completion(result)
         }
     }
 
@@ -386,55 +379,7 @@ public final class InferenceCore: Service, Sendable {
         } catch {
             return ServerError(error)
         }
-        switch endpoint.requests {
-        case .features(let pool, _, let validator):
-            return inferFeatures(endpoint, pool: pool, validator: validator, request: request, outputs: outputs, bytes: bytes,
-                                 transportTimeoutNanoseconds: transportTimeoutNanoseconds, completion: completion)
-        case .tensors(let pool, let validator):
-            return inferTensors(endpoint, pool: pool, validator: validator, request: request, outputs: outputs, bytes: bytes,
-                                transportTimeoutNanoseconds: transportTimeoutNanoseconds, completion: completion)
-        }
-    }
-
-    /// v2 infer on a CTR bundle: its signature's id and value tensors, one probability per row.
-    private func inferFeatures(_ endpoint: ModelEndpoint, pool: SessionPool, validator: InferInputValidator, request: InferRequest,
-                               outputs: [(name: String, binary: Bool)], bytes: UnsafeRawBufferPointer, transportTimeoutNanoseconds: UInt64?,
-                               completion: @escaping @Sendable (Result<InferResult, ServerError>) -> Void) -> ServerError? {
-        let rows: Int
-        switch validator.rows(of: request) {
-        case .success(let count): rows = count
-        case .failure(let error): return ServerError(error)
-        }
-        let deadline: UInt64
-        switch Self.deadline(transportTimeoutNanoseconds: transportTimeoutNanoseconds, parameters: request.parameters) {
-        case .success(let value): deadline = value
-        case .failure(let error): return error
-        }
-        let modelName = endpoint.name, version = endpoint.bundle.version, id = request.id
-        let job = Self.makeJob(pool, rows: rows, deadline: deadline) { outcome in
-            completion(outcome.map { predictions in
-                let tensors = outputs.map { output in
-                    InferResult.Output(name: output.name, datatype: .fp32, shape: [predictions.count, 1],
-                                       bytes: UnsafeRawBufferPointer(predictions), binary: output.binary)
-                }
-                return InferResult(modelName: modelName, modelVersion: version, id: id, outputs: tensors)
-            })
-        }
-        if let failure = validator.fill(job, from: request, bytes: bytes) {
-            return ServerError(failure)
-        }
-        do {
-            try pool.submit(job)
-        } catch {
-            return ServerError(error)
-        }
-        return nil
-    }
-
-    /// v2 infer on a plain ONNX model: the tensors its signature names, every selected output as the model gives it.
-    private func inferTensors(_ endpoint: ModelEndpoint, pool: TensorModelPool, validator: TensorInputValidator, request: InferRequest,
-                              outputs: [(name: String, binary: Bool)], bytes: UnsafeRawBufferPointer, transportTimeoutNanoseconds: UInt64?,
-                              completion: @escaping @Sendable (Result<InferResult, ServerError>) -> Void) -> ServerError? {
+        let validator = endpoint.validator, pool = endpoint.pool
         let checked: (rows: Int, inputs: [InferInputTensor])
         switch validator.check(request) {
         case .success(let value): checked = value
@@ -446,8 +391,8 @@ public final class InferenceCore: Service, Sendable {
         case .failure(let error): return error
         }
         let modelName = endpoint.name, version = endpoint.bundle.version, id = request.id, record = Self.recorder(pool.statistics)
-        let job = TensorJob(rows: checked.rows, shapes: checked.inputs.map(\.shape),
-                            elementSizes: pool.inputs.map { $0.elementType.byteSize ?? 1 }, deadline: deadline) { outcome in
+        let job = InferenceJob(rows: checked.rows, shapes: checked.inputs.map(\.shape),
+                               elementSizes: pool.inputs.map { $0.elementType.byteSize ?? 1 }, deadline: deadline) { outcome in
             switch outcome {
             case .success(let tensors):
                 record(true)
@@ -482,10 +427,10 @@ public final class InferenceCore: Service, Sendable {
             let endpoints = self.endpoints
             return .success(endpoints.keys.sorted().map { name in
                 let endpoint = endpoints[name]!
-                return (name, endpoint.bundle.version, endpoint.instance.statistics.snapshot)
+                return (name, endpoint.bundle.version, endpoint.pool.statistics.snapshot)
             })
         }
-        return endpoint(model, version).map { [($0.name, $0.bundle.version, $0.instance.statistics.snapshot)] }
+        return endpoint(model, version).map { [($0.name, $0.bundle.version, $0.pool.statistics.snapshot)] }
     }
 
     private func notReady(_ endpoint: ModelEndpoint) -> ServerError {

@@ -3,21 +3,16 @@ import CTRServing
 import Dispatch
 import Synchronization
 
-/// One served model: its bundle, its model instance, how its requests are checked, and the metadata answers
-/// computed once.
+/// One served model: its bundle, its pool, how its requests are checked, and the metadata answers computed once.
 final class ModelEndpoint: Sendable {
-    /// What the model takes: raw features by its features.json (the CTR API, and its signature's tensors over
-    /// v2), or any tensors its ONNX signature names (v2 only).
-    enum Requests: Sendable {
-        case features(pool: SessionPool, decoder: PredictRequestDecoder, validator: InferInputValidator)
-        case tensors(pool: TensorModelPool, validator: TensorInputValidator)
-    }
-
     let bundle: ModelBundle
-    let instance: ModelInstance
-    let requests: Requests
+    let pool: ModelPool
+    /// Checks v2 requests against the model's inputs (every model takes v2 infer).
+    let validator: TensorInputValidator
+    /// Decodes CTR API rows by the bundle's schema; nil for a plain ONNX model, which takes tensors only.
+    let decoder: PredictRequestDecoder?
     /// The most elements one v2 request may carry over all its inputs.
-    let maxElements: Int
+    var maxElements: Int { validator.maxElements }
     /// The v2 model metadata, and its JSON computed once.
     let metadata: ModelMetadata
     let metadataJSON: [UInt8]
@@ -33,33 +28,29 @@ final class ModelEndpoint: Sendable {
     /// Loads `bundle` with `backend` and makes it servable: the one place a bundle becomes an endpoint.
     static func make(_ bundle: ModelBundle, backend: InferenceBackend, configuration: ServerConfiguration,
                      metrics: ServingMetrics) throws(ServingError) -> ModelEndpoint {
-        ModelEndpoint(bundle: bundle, instance: try backend.makeInstance(bundle, configuration: configuration.pool, metrics: metrics),
+        ModelEndpoint(bundle: bundle, pool: try backend.makePool(bundle, configuration: configuration.pool, metrics: metrics),
                       maxRows: configuration.maxRowsPerRequest, ignoreUnknownFields: configuration.ignoreUnknownFields)
     }
 
-    init(bundle: ModelBundle, instance: ModelInstance, maxRows: Int, ignoreUnknownFields: Bool) {
+    init(bundle: ModelBundle, pool: ModelPool, maxRows: Int, ignoreUnknownFields: Bool) {
         self.bundle = bundle
-        self.instance = instance
-        let inputs = instance.inputs.map(TensorMetadata.init)
-        let outputs = instance.outputs.map(TensorMetadata.init)
-        metadata = ModelMetadata(name: bundle.name, versions: [bundle.version], inputs: inputs, outputs: outputs)
-        let pool = instance.configuration
+        self.pool = pool
+        let inputs = pool.inputs.map(TensorMetadata.init)
+        let outputs = pool.outputs.map(TensorMetadata.init)
+        let batchable = pool.batchable
+        // A batching model's [batch] input is dims [1] with reshape [] in its config, and Triton's metadata shows
+        // the config's dims: [-1, 1], which perf_analyzer and Triton's clients shape requests by. Both [n, 1]
+        // and the model's own [n] are accepted.
+        let shown = inputs.map { batchable && $0.shape == [-1] ? TensorMetadata(name: $0.name, datatype: $0.datatype, shape: [-1, 1]) : $0 }
+        metadata = ModelMetadata(name: bundle.name, versions: [bundle.version], inputs: shown, outputs: outputs)
         var parameters = [(key: "version", value: bundle.version)]
-        let batchable: Bool
-        switch instance {
-        case .features(let sessionPool):
-            let map = sessionPool.bundle.featureMap!
-            let validator = InferInputValidator(map: map, model: bundle.name, maxRows: maxRows)
-            let decoder = PredictRequestDecoder(schema: map.schema, maxInstances: maxRows, ignoreUnknownFields: ignoreUnknownFields)
-            requests = .features(pool: sessionPool, decoder: decoder, validator: validator)
-            maxElements = validator.maxElements
-            parameters.append((key: "feature_map_fingerprint", value: map.fingerprint))
-            batchable = true
-        case .tensors(let tensorPool):
-            let validator = TensorInputValidator(model: bundle.name, inputs: tensorPool.inputs, batchable: tensorPool.batchable, maxRows: maxRows)
-            requests = .tensors(pool: tensorPool, validator: validator)
-            maxElements = validator.maxElements
-            batchable = tensorPool.batchable
+        validator = TensorInputValidator(model: bundle.name, inputs: pool.inputs, batchable: batchable, maxRows: maxRows,
+                                         encoding: pool.encoding)
+        if let encoding = pool.encoding {
+            decoder = PredictRequestDecoder(schema: encoding.map.schema, maxInstances: maxRows, ignoreUnknownFields: ignoreUnknownFields)
+            parameters.append((key: "feature_map_fingerprint", value: encoding.map.fingerprint))
+        } else {
+            decoder = nil
         }
         var bytes: [UInt8] = []
         metadata.encode(into: &bytes)
@@ -70,10 +61,11 @@ final class ModelEndpoint: Sendable {
             batchable ? ModelConfiguration.Tensor(name: tensor.name, datatype: tensor.datatype, modelShape: tensor.shape)
                 : ModelConfiguration.Tensor(name: tensor.name, datatype: tensor.datatype, dims: tensor.shape)
         }
+        let settings = pool.configuration
         configuration = ModelConfiguration(
             name: bundle.name, maxBatchSize: batchable ? maxRows : 0, inputs: inputs.map(tensor), outputs: outputs.map(tensor),
-            dynamicBatching: batchable, preferredBatchSize: pool.maxBatchSize, maxQueueDelayMicroseconds: pool.maxQueueDelayMicroseconds,
-            instanceCount: pool.threadCount, parameters: parameters)
+            dynamicBatching: batchable, preferredBatchSize: settings.maxBatchSize, maxQueueDelayMicroseconds: settings.maxQueueDelayMicroseconds,
+            instanceCount: settings.threadCount, parameters: parameters)
         bytes = []
         configuration.encode(into: &bytes)
         configurationJSON = bytes
@@ -83,10 +75,7 @@ final class ModelEndpoint: Sendable {
 
     /// The outputs v2 infer returns: a CTR bundle's probability (its first output), every output of a plain model.
     var servedOutputs: [String] {
-        switch requests {
-        case .features: [metadata.outputs[0].name]
-        case .tensors: metadata.outputs.map(\.name)
-        }
+        pool.encoding == nil ? metadata.outputs.map(\.name) : [metadata.outputs[0].name]
     }
 
     /// Whether `version` (nil = newest) names this endpoint's version.
@@ -116,7 +105,7 @@ final class ModelEndpoint: Sendable {
         retired.store(true, ordering: .sequentiallyConsistent)
         // A lease backed out by `acquire` may signal without this waiter: re-check the count after each wake.
         while leases.load(ordering: .sequentiallyConsistent) > 0 { leasesReturned.wait() }
-        instance.shutdown()
+        pool.shutdown()
     }
 }
 

@@ -21,12 +21,9 @@ public final class InferenceBackend: Sendable {
         self.environment = environment
     }
 
-    /// The instance serving `bundle`: the CTR pool when it has features.json, the tensor pool for a plain
-    /// ONNX model. Its inference threads are started, not yet warmed up.
-    public func makeInstance(_ bundle: ModelBundle, configuration: PoolConfiguration, metrics: ServingMetrics) throws(ServingError) -> ModelInstance {
-        if bundle.featureMap != nil {
-            return .features(try SessionPool(bundle: bundle, configuration: configuration, environment: environment, metrics: metrics))
-        }
-        return .tensors(try TensorModelPool(bundle: bundle, configuration: configuration, environment: environment, metrics: metrics))
+    /// The pool serving `bundle` (with its encoding stage when it has features.json); its inference threads
+    /// are started, not yet warmed up.
+    public func makePool(_ bundle: ModelBundle, configuration: PoolConfiguration, metrics: ServingMetrics) throws(ServingError) -> ModelPool {
+        try ModelPool(bundle: bundle, configuration: configuration, environment: environment, metrics: metrics)
     }
 }

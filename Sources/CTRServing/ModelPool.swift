@@ -1,0 +1,270 @@
+import CTRFeatures
+import Foundation
+import ONNXRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One served model version and the threads that run it: every model, a plain ONNX file or a CTR bundle,
+/// is served by one of these.
+///
+/// Requests carry tensors in the model's input order (``InferenceJob``); a CTR bundle's ``encoding`` stage
+/// makes them from raw rows. Rows of concurrent requests are merged along dim 0 only when the model batches
+/// (every input and output has a dynamic first dimension: Triton's rule), and only requests whose other
+/// dimensions agree share a run. Jobs enter a bounded ``BatchQueue``; any free thread takes the next batch,
+/// so no job waits behind a busy session while another is idle. ONNX Runtime is only ever called from these
+/// threads, never from an event loop or the Swift concurrency pool. Thread-safe: `submit` may be called from
+/// any thread.
+public final class ModelPool: Sendable {
+    public let bundle: ModelBundle
+    public let configuration: PoolConfiguration
+    public let metrics: ServingMetrics
+    /// The model's inputs and outputs as its session reports them, in the model's order.
+    public let inputs: [TensorDescription]
+    public let outputs: [TensorDescription]
+    /// Whether requests' rows may be merged along the first dimension.
+    public let batchable: Bool
+    /// The raw-row stage of a CTR bundle (it has features.json); nil for a plain ONNX model.
+    public let encoding: FeatureEncodingStage?
+    /// This model's counters in Triton's statistics terms (also on `/metrics` under Triton's names).
+    public let statistics: ModelStatistics
+    /// The one copy of the large weights every session reads, when the pool shares them.
+    public let sharedWeights: ORTSharedInitializers?
+    private let sessions: [ORTSession]
+    private let queue: BatchQueue<InferenceJob>
+    private let threads: ThreadGroup
+
+    /// Loads the model in `bundle` into `configuration.poolSize` sessions and starts the inference threads.
+    ///
+    /// A CTR bundle's model must take exactly the inputs its features.json's signature lists.
+    public init(bundle: ModelBundle, configuration: PoolConfiguration, environment: ORTEnvironment, metrics: ServingMetrics) throws(ServingError) {
+        self.bundle = bundle
+        self.configuration = configuration
+        self.metrics = metrics
+        statistics = ModelStatistics(metrics: metrics.model(name: bundle.name, version: bundle.version))
+        let (sessions, sharedWeights) = try configuration.makeSessions(modelPath: bundle.modelPath, environment: environment)
+        let path = bundle.modelPath
+        if let map = bundle.featureMap, let encoder = bundle.encoder {
+            try InputLayout.checkSignature(of: sessions[0], map: map, path: path)
+            encoding = FeatureEncodingStage(map: map, encoder: encoder)
+        } else {
+            encoding = nil
+        }
+        inputs = try sessions[0].inputs.map { (info) throws(ServingError) in try TensorDescription.from(info, path: path) }
+        outputs = try sessions[0].outputs.map { (info) throws(ServingError) in try TensorDescription.from(info, path: path) }
+        for tensor in inputs + outputs where tensor.elementType == .string {
+            throw ServingError(.modelLoad, "\(path): tensor \"\(tensor.name)\" holds strings, which the server does not serve")
+        }
+        guard !inputs.isEmpty, !outputs.isEmpty else {
+            throw ServingError(.modelLoad, "\(path) has \(inputs.count) inputs and \(outputs.count) outputs: a served model needs at least one of each")
+        }
+        batchable = (inputs + outputs).allSatisfy { $0.shape.first == -1 }
+        self.sessions = sessions
+        self.sharedWeights = sharedWeights
+        Self.returnFreedHeapMemory()
+        queue = BatchQueue(capacity: configuration.maxQueueSize, maxRows: batchable ? configuration.maxBatchSize : 1,
+                           maxDelayNanoseconds: batchable ? UInt64(max(0, configuration.maxQueueDelayMicroseconds)) * 1_000 : 0)
+        threads = ThreadGroup()
+        let types = inputs.map(\.elementType), outputs = outputs
+        for index in 0..<configuration.threadCount {
+            let worker = InferenceWorker(session: sessions[configuration.sharedSession ? 0 : index], types: types, outputs: outputs,
+                                         queue: queue, metrics: metrics, statistics: statistics)
+            threads.start(name: "clickwise-infer-\(index)") { worker.run() }
+        }
+    }
+
+    deinit { shutdown() }
+
+    /// Queues a job; a full queue or a stopping pool refuses it at once without calling its completion.
+    public func submit(_ job: InferenceJob) throws(ServingError) {
+        try queue.enqueue(job, metrics: metrics)
+    }
+
+    /// Requests waiting for a thread.
+    public var queueDepth: Int { queue.depth }
+
+    /// Runs requests through every session so the first real ones are not slow (blocks: call off the event loops).
+    ///
+    /// A CTR bundle runs batches of 1, 64 and `maxBatchSize` rows of missing values, which every bundle must
+    /// take: a failure is a load error. A plain model runs one request of zeros (dynamic dimensions 1), and a
+    /// failure is not an error: zeros need not be valid input for an arbitrary model (an index into a table, a
+    /// shape), and the model is still servable with the inputs its users send.
+    public func warmUp() throws(ServingError) {
+        let jobs: [InferenceJob]
+        if let encoding {
+            let sizes = batchable ? Set([1, max(1, min(configuration.maxBatchSize, 256)), 64]) : [1]
+            jobs = sizes.sorted().map { encoding.missingValuesJob(rows: $0) }
+        } else {
+            let shapes = inputs.map { input in input.shape.map { $0 < 0 ? Int64(1) : Int64($0) } }
+            let job = InferenceJob(rows: 1, shapes: shapes, elementSizes: inputs.map { $0.elementType.byteSize ?? 1 }) { _ in }
+            for input in job.inputs { input.bytes.initializeMemory(as: UInt8.self, repeating: 0) }
+            jobs = [job]
+        }
+        let types = inputs.map(\.elementType)
+        for session in sessions {
+            for job in jobs {
+                do {
+                    _ = try InferenceWorker.run(session, job.inputs, types: types)
+                } catch where encoding != nil {
+                    throw ServingError(.modelLoad, "warm-up run of \(bundle.modelPath) failed: \(error.message)")
+                } catch {
+                    continue
+                }
+            }
+        }
+    }
+
+    /// Gives the heap's free pages back to the kernel after sessions were created (or a retired pool's freed).
+    ///
+    /// Every session parses model.onnx and frees the big protobuf buffers again; glibc raises its mmap threshold
+    /// with each large free, so the later buffers come from the heap and stay resident after being freed: about
+    /// 4 MB per pooled session, measured (bench/pool_memory.sh, docs/BENCHMARKS.md). One trim returns them.
+    public static func returnFreedHeapMemory() {
+        #if canImport(Glibc)
+        // <malloc.h> is not in Swift's Glibc module: look the function up like the ONNX Runtime slots.
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+            _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        }
+        #endif
+    }
+
+    /// Stops taking jobs, lets the threads finish every queued job, and joins them. Idempotent.
+    public func shutdown() {
+        queue.stop()
+        threads.joinAll()
+    }
+}
+
+/// One inference thread's loop: take a batch, run each group of same-shaped requests as one, hand each
+/// request its rows of every output.
+private final class InferenceWorker: @unchecked Sendable {
+    // Touched only by its own thread after start.
+    let session: ORTSession
+    let types: [TensorElementType]
+    let outputs: [TensorDescription]
+    let queue: BatchQueue<InferenceJob>
+    let metrics: ServingMetrics
+    let statistics: ModelStatistics
+    /// Per input, the buffer merged requests are concatenated into: kept between batches and grown to the
+    /// largest batch seen, so a batch allocates nothing here.
+    var merged: [UnsafeMutableRawBufferPointer]
+
+    init(session: ORTSession, types: [TensorElementType], outputs: [TensorDescription], queue: BatchQueue<InferenceJob>,
+         metrics: ServingMetrics, statistics: ModelStatistics) {
+        self.session = session
+        self.types = types
+        self.outputs = outputs
+        self.queue = queue
+        self.metrics = metrics
+        self.statistics = statistics
+        merged = types.map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 64) }
+    }
+
+    deinit {
+        for buffer in merged { buffer.deallocate() }
+    }
+
+    func run() {
+        queue.serve(metrics: metrics, expired: { job, error in job.completion(.failure(error)) }) { jobs, waits in
+            guard jobs.count > 1 else { return runGroup(jobs, waits: waits) }
+            // Requests whose non-batch dimensions differ cannot share a tensor: run each shape group on its own.
+            var remaining = Array(zip(jobs, waits))
+            while let first = remaining.first {
+                let shape = first.0.innerShapes
+                let group = remaining.filter { $0.0.innerShapes == shape }
+                remaining.removeAll { $0.0.innerShapes == shape }
+                runGroup(group.map(\.0), waits: group.map(\.1))
+            }
+        }
+    }
+
+    /// Runs `inputs` (model order) and returns every output, ONNX Runtime-allocated.
+    static func run(_ session: ORTSession, _ inputs: [InferenceJob.Input], types: [TensorElementType]) throws(ORTError) -> [ORTValue] {
+        try withUnsafeTemporaryAllocation(of: ORTTensorView.self, capacity: inputs.count) { (views) throws(ORTError) in
+            for (index, (input, type)) in zip(inputs, types).enumerated() {
+                views.initializeElement(at: index, to: ORTTensorView(
+                    data: input.bytes.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!, byteCount: input.bytes.count,
+                    elementType: type.ort, shape: ORTShape(input.shape)))
+            }
+            defer { views.deinitialize() }
+            return try session.run(inputs: UnsafeBufferPointer(views))
+        }
+    }
+
+    /// The merge buffer of input `index`, at least `bytes` long.
+    private func mergeBuffer(_ index: Int, bytes: Int) -> UnsafeMutableRawBufferPointer {
+        if merged[index].count < bytes {
+            merged[index].deallocate()
+            merged[index] = .allocate(byteCount: max(bytes, 2 * merged[index].count), alignment: 64)
+        }
+        return merged[index]
+    }
+
+    private func runGroup(_ jobs: [InferenceJob], waits: [Double]) {
+        let rows = jobs.reduce(0) { $0 + $1.rows }
+        metrics.runningChanged(by: 1)
+        let start = MonotonicClock.nanoseconds()
+        var inputDone = start
+        var results: Result<[ORTValue], ServingError>
+        if jobs.count == 1 {
+            // One request: run straight on its own buffers, no copy.
+            results = Result { () throws(ORTError) in try Self.run(session, jobs[0].inputs, types: types) }
+                .mapError { ServingError(.inference, "inference failed: \($0.message)") }
+        } else {
+            // Concatenate every request's rows of each input along dim 0.
+            var inputs: [InferenceJob.Input] = []
+            inputs.reserveCapacity(types.count)
+            for index in jobs[0].inputs.indices {
+                let total = jobs.reduce(0) { $0 + $1.inputs[index].bytes.count }
+                let buffer = mergeBuffer(index, bytes: total)
+                var offset = 0
+                for job in jobs {
+                    let part = job.inputs[index].bytes
+                    if part.count > 0 { (buffer.baseAddress! + offset).copyMemory(from: part.baseAddress!, byteCount: part.count) }
+                    offset += part.count
+                }
+                inputs.append(InferenceJob.Input(shape: [Int64(rows)] + jobs[0].inputs[index].shape.dropFirst(),
+                                                 bytes: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<total])))
+            }
+            inputDone = MonotonicClock.nanoseconds()
+            results = Result { () throws(ORTError) in try Self.run(session, inputs, types: types) }
+                .mapError { ServingError(.inference, "inference failed: \($0.message)") }
+            if case .success(let values) = results {
+                for (value, output) in zip(values, outputs) where value.shape.first != Int64(rows) {
+                    results = .failure(ServingError(.inference,
+                        "output \"\(output.name)\" has shape \(value.shape) for a batch of \(rows) rows: its first dimension is not the batch"))
+                }
+            }
+        }
+        let end = MonotonicClock.nanoseconds()
+        metrics.runningChanged(by: -1)
+        let failed: Bool
+        if case .failure = results { failed = true } else { failed = false }
+        metrics.batchRan(rows: rows, runSeconds: MonotonicClock.seconds(from: inputDone, to: end), queueWaits: waits, failed: failed)
+        switch results {
+        case .failure(let error):
+            for job in jobs { job.completion(.failure(error)) }
+        case .success(let values):
+            statistics.batchRan(rows: rows, requests: jobs.count, queueNanoseconds: UInt64(waits.reduce(0, +) * 1e9),
+                                inputNanoseconds: inputDone - start, runNanoseconds: end - inputDone,
+                                outputNanoseconds: MonotonicClock.nanoseconds() - end)
+            var firstRow = 0
+            for job in jobs {
+                let outputs = zip(values, outputs).map { value, output -> InferenceJob.Output in
+                    let all = UnsafeRawBufferPointer(start: value.view.data, count: value.view.byteCount)
+                    guard jobs.count > 1 else {
+                        return InferenceJob.Output(name: output.name, elementType: output.elementType, shape: Array(value.shape), bytes: all)
+                    }
+                    let rowBytes = rows > 0 ? all.count / rows : 0
+                    return InferenceJob.Output(name: output.name, elementType: output.elementType,
+                                               shape: [Int64(job.rows)] + value.shape.dropFirst(),
+                                               bytes: UnsafeRawBufferPointer(rebasing: all[(firstRow * rowBytes)..<((firstRow + job.rows) * rowBytes)]))
+                }
+                job.completion(.success(outputs))
+                firstRow += job.rows
+            }
+            withExtendedLifetime(values) {}
+        }
+    }
+}
