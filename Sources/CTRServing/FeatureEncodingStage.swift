@@ -15,6 +15,8 @@ public struct FeatureEncodingStage: Sendable {
     /// Which columns of the row-major buffers feed which input.
     public let layout: InputLayout
     private let shapes: [[Int64]]
+    /// The inputs' shapes for one row, built once: most requests are one row (or one ranking list).
+    private let singleRowShapes: [[Int64]]
     private let elementSizes: [Int]
     /// Per signature input, per column: the field it belongs to and the ids it may hold (empty for numbers).
     private let columnRanges: [[(field: String, low: Int64, high: Int64)]]
@@ -34,6 +36,7 @@ public struct FeatureEncodingStage: Sendable {
         layout = InputLayout(signature: signature)
         let inputs = signature.inputs.filter { $0.role != .probability }
         shapes = inputs.map { $0.shape.dropFirst().map(Int64.init) }
+        singleRowShapes = shapes.map { [1] + $0 }
         elementSizes = inputs.map { $0.elementType == .int64 ? 8 : 4 }
         let offsets = map.fieldOffsets.map(Int64.init), sizes = map.fieldVocabularySizes.map(Int64.init)
         // Ours index one shared table (each block at its offset); FuxiCTR's index a table per feature from 0.
@@ -61,7 +64,8 @@ public struct FeatureEncodingStage: Sendable {
 
     /// An empty job of `rows` rows shaped as the model's inputs; `completion` runs once, on an inference thread.
     public func makeJob(rows: Int, deadline: UInt64 = 0, completion: @escaping @Sendable (InferenceJob.Outcome) -> Void) -> InferenceJob {
-        InferenceJob(rows: rows, shapes: shapes.map { [Int64(rows)] + $0 }, elementSizes: elementSizes, deadline: deadline, completion: completion)
+        InferenceJob(rows: rows, shapes: rows == 1 ? singleRowShapes : shapes.map { [Int64(rows)] + $0 }, elementSizes: elementSizes,
+                     deadline: deadline, completion: completion)
     }
 
     /// Lets `fill` write `job`'s rows row-major, then lays them out as the model's inputs.

@@ -22,8 +22,13 @@ public final class InferenceJob: QueuedJob, @unchecked Sendable {
     public struct Output {
         public let name: String
         public let elementType: TensorElementType
-        public let shape: [Int64]
+        /// The first dimension (this job's rows when the model batches; nil for a scalar) and the ones after it.
+        public let firstDimension: Int64?
+        public let innerShape: [Int64]
         public let bytes: UnsafeRawBufferPointer
+
+        /// The output's dimensions.
+        public var shape: [Int64] { firstDimension.map { [$0] + innerShape } ?? innerShape }
 
         /// The bytes as FP32 elements (a CTR model's probabilities); only for an FP32 output.
         public var floats: UnsafeBufferPointer<Float> {
@@ -31,9 +36,40 @@ public final class InferenceJob: QueuedJob, @unchecked Sendable {
         }
     }
 
+    /// Every model output of this job's rows, in the model's order: a view of the run's outputs, so handing
+    /// them to a job allocates nothing (the serving path's malloc count is a measured cost).
+    public struct Outputs: RandomAccessCollection {
+        /// One run output over all its rows.
+        struct Run {
+            let bytes: UnsafeRawBufferPointer
+            let firstDimension: Int64?
+            let innerShape: [Int64]
+        }
+
+        let runs: [Run]
+        let descriptions: [TensorDescription]
+        /// This job's rows within the run, when the run merged several jobs (nil: the whole output is the job's).
+        let slice: (first: Int, rows: Int, total: Int)?
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { runs.count }
+
+        public subscript(position: Int) -> Output {
+            let run = runs[position], description = descriptions[position]
+            guard let slice else {
+                return Output(name: description.name, elementType: description.elementType, firstDimension: run.firstDimension,
+                              innerShape: run.innerShape, bytes: run.bytes)
+            }
+            let rowBytes = slice.total > 0 ? run.bytes.count / slice.total : 0
+            return Output(name: description.name, elementType: description.elementType, firstDimension: Int64(slice.rows),
+                          innerShape: run.innerShape,
+                          bytes: UnsafeRawBufferPointer(rebasing: run.bytes[(slice.first * rowBytes)..<((slice.first + slice.rows) * rowBytes)]))
+        }
+    }
+
     /// What a job ends with: every model output, in the model's order.
     public enum Outcome {
-        case success([Output])
+        case success(Outputs)
         case failure(ServingError)
     }
 
@@ -53,14 +89,20 @@ public final class InferenceJob: QueuedJob, @unchecked Sendable {
         self.deadline = deadline
         self.completion = completion
         // One allocation for every input (a request's malloc count is a measured cost), each part 64-byte aligned.
-        let counts = zip(shapes, elementSizes).map { shape, size in shape.reduce(1) { $0 * Int($1) } * size }
-        let starts = counts.reduce(into: [0]) { $0.append($0.last! + ($1 + 63) & ~63) }
+        var total = 0
+        for (shape, size) in zip(shapes, elementSizes) { total += (shape.reduce(1) { $0 * Int($1) } * size + 63) & ~63 }
         // Never zero bytes: ONNX Runtime wants a real address even for an empty tensor.
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: starts.last! + 64, alignment: 64)
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: total + 64, alignment: 64)
         self.storage = storage
-        inputs = zip(shapes, counts).enumerated().map { index, element in
-            Input(shape: element.0, bytes: UnsafeMutableRawBufferPointer(start: storage + starts[index], count: element.1))
+        var inputs: [Input] = []
+        inputs.reserveCapacity(shapes.count)
+        var offset = 0
+        for (shape, size) in zip(shapes, elementSizes) {
+            let count = shape.reduce(1) { $0 * Int($1) } * size
+            inputs.append(Input(shape: shape, bytes: UnsafeMutableRawBufferPointer(start: storage + offset, count: count)))
+            offset += (count + 63) & ~63
         }
+        self.inputs = inputs
     }
 
     deinit { storage.deallocate() }

@@ -149,6 +149,13 @@ private final class InferenceWorker: @unchecked Sendable {
     /// Per input, the buffer merged requests are concatenated into: kept between batches and grown to the
     /// largest batch seen, so a batch allocates nothing here.
     var merged: [UnsafeMutableRawBufferPointer]
+    /// Per output, its dimensions after the batch when all are fixed and the model batches (every CTR bundle):
+    /// then outputs are written into ``results``, reused between runs, instead of ONNX Runtime allocating a
+    /// tensor object per output per run. Nil otherwise.
+    let fixedOutputShapes: [[Int64]]?
+    var results: [UnsafeMutableRawBufferPointer]
+    /// The last run's outputs, reused between runs (jobs see them only during their completion).
+    var produced: [InferenceJob.Outputs.Run] = []
 
     init(session: ORTSession, types: [TensorElementType], outputs: [TensorDescription], queue: BatchQueue<InferenceJob>,
          metrics: ServingMetrics, statistics: ModelStatistics) {
@@ -159,10 +166,14 @@ private final class InferenceWorker: @unchecked Sendable {
         self.metrics = metrics
         self.statistics = statistics
         merged = types.map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 64) }
+        let inner = outputs.map { Array($0.shape.dropFirst()) }
+        let fixed = outputs.allSatisfy { $0.shape.first == -1 && $0.elementType.byteSize != nil } && inner.allSatisfy { $0.allSatisfy { $0 >= 0 } }
+        fixedOutputShapes = fixed ? inner : nil
+        results = outputs.map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 64) }
     }
 
     deinit {
-        for buffer in merged { buffer.deallocate() }
+        for buffer in merged + results { buffer.deallocate() }
     }
 
     func run() {
@@ -201,19 +212,46 @@ private final class InferenceWorker: @unchecked Sendable {
         return merged[index]
     }
 
+    /// Runs `inputs` of `rows` rows into the reused result buffers (``fixedOutputShapes`` known), recording
+    /// each output in ``produced``.
+    private func runIntoResults(_ inputs: [InferenceJob.Input], rows: Int, shapes: [[Int64]]) throws(ORTError) {
+        produced.removeAll(keepingCapacity: true)
+        try withUnsafeTemporaryAllocation(of: ORTTensorView.self, capacity: inputs.count + outputs.count) { (views) throws(ORTError) in
+            for (index, (input, type)) in zip(inputs, types).enumerated() {
+                views.initializeElement(at: index, to: ORTTensorView(
+                    data: input.bytes.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!, byteCount: input.bytes.count,
+                    elementType: type.ort, shape: ORTShape(input.shape)))
+            }
+            for (index, output) in outputs.enumerated() {
+                let bytes = shapes[index].reduce(rows) { $0 * Int($1) } * (output.elementType.byteSize ?? 1)
+                if results[index].count < bytes {
+                    results[index].deallocate()
+                    results[index] = .allocate(byteCount: max(bytes, 2 * results[index].count), alignment: 64)
+                }
+                let shape = ORTShape(batch: Int64(rows), inner: shapes[index])
+                views.initializeElement(at: inputs.count + index, to: ORTTensorView(
+                    data: results[index].baseAddress!, byteCount: bytes, elementType: output.elementType.ort, shape: shape))
+                produced.append(InferenceJob.Outputs.Run(bytes: UnsafeRawBufferPointer(rebasing: results[index][0..<bytes]),
+                                                         firstDimension: Int64(rows), innerShape: shapes[index]))
+            }
+            defer { views.deinitialize() }
+            try session.run(inputs: UnsafeBufferPointer(rebasing: views[0..<inputs.count]),
+                            outputs: UnsafeBufferPointer(rebasing: views[inputs.count...]))
+        }
+    }
+
     private func runGroup(_ jobs: [InferenceJob], waits: [Double]) {
         let rows = jobs.reduce(0) { $0 + $1.rows }
         metrics.runningChanged(by: 1)
         let start = MonotonicClock.nanoseconds()
         var inputDone = start
-        var results: Result<[ORTValue], ServingError>
+        var inputs: [InferenceJob.Input]
         if jobs.count == 1 {
             // One request: run straight on its own buffers, no copy.
-            results = Result { () throws(ORTError) in try Self.run(session, jobs[0].inputs, types: types) }
-                .mapError { ServingError(.inference, "inference failed: \($0.message)") }
+            inputs = jobs[0].inputs
         } else {
             // Concatenate every request's rows of each input along dim 0.
-            var inputs: [InferenceJob.Input] = []
+            inputs = []
             inputs.reserveCapacity(types.count)
             for index in jobs[0].inputs.indices {
                 let total = jobs.reduce(0) { $0 + $1.inputs[index].bytes.count }
@@ -228,43 +266,53 @@ private final class InferenceWorker: @unchecked Sendable {
                                                  bytes: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<total])))
             }
             inputDone = MonotonicClock.nanoseconds()
-            results = Result { () throws(ORTError) in try Self.run(session, inputs, types: types) }
-                .mapError { ServingError(.inference, "inference failed: \($0.message)") }
-            if case .success(let values) = results {
-                for (value, output) in zip(values, outputs) where value.shape.first != Int64(rows) {
-                    results = .failure(ServingError(.inference,
-                        "output \"\(output.name)\" has shape \(value.shape) for a batch of \(rows) rows: its first dimension is not the batch"))
+        }
+        // ``produced`` holds each output over all `rows`; `values` keeps ONNX Runtime's tensors alive when it allocated them.
+        var failure: ServingError?
+        var values: [ORTValue] = []
+        if let fixedOutputShapes {
+            do throws(ORTError) {
+                try runIntoResults(inputs, rows: rows, shapes: fixedOutputShapes)
+            } catch {
+                failure = ServingError(.inference, "inference failed: \(error.message)")
+            }
+        } else {
+            do throws(ORTError) {
+                values = try Self.run(session, inputs, types: types)
+                produced.removeAll(keepingCapacity: true)
+                for value in values {
+                    produced.append(InferenceJob.Outputs.Run(bytes: UnsafeRawBufferPointer(start: value.view.data, count: value.view.byteCount),
+                                                             firstDimension: value.shape.first, innerShape: Array(value.shape.dropFirst())))
                 }
+                if jobs.count > 1 {
+                    for (value, output) in zip(values, outputs) where value.shape.first != Int64(rows) {
+                        failure = ServingError(.inference,
+                            "output \"\(output.name)\" has shape \(value.shape) for a batch of \(rows) rows: its first dimension is not the batch")
+                    }
+                }
+            } catch {
+                failure = ServingError(.inference, "inference failed: \(error.message)")
             }
         }
         let end = MonotonicClock.nanoseconds()
         metrics.runningChanged(by: -1)
-        let failed: Bool
-        if case .failure = results { failed = true } else { failed = false }
-        metrics.batchRan(rows: rows, runSeconds: MonotonicClock.seconds(from: inputDone, to: end), queueWaits: waits, failed: failed)
-        switch results {
-        case .failure(let error):
-            for job in jobs { job.completion(.failure(error)) }
-        case .success(let values):
+        metrics.batchRan(rows: rows, runSeconds: MonotonicClock.seconds(from: inputDone, to: end), queueWaits: waits, failed: failure != nil)
+        if let failure {
+            for job in jobs { job.completion(.failure(failure)) }
+        } else {
             statistics.batchRan(rows: rows, requests: jobs.count, queueNanoseconds: UInt64(waits.reduce(0, +) * 1e9),
                                 inputNanoseconds: inputDone - start, runNanoseconds: end - inputDone,
                                 outputNanoseconds: MonotonicClock.nanoseconds() - end)
-            var firstRow = 0
-            for job in jobs {
-                let outputs = zip(values, outputs).map { value, output -> InferenceJob.Output in
-                    let all = UnsafeRawBufferPointer(start: value.view.data, count: value.view.byteCount)
-                    guard jobs.count > 1 else {
-                        return InferenceJob.Output(name: output.name, elementType: output.elementType, shape: Array(value.shape), bytes: all)
-                    }
-                    let rowBytes = rows > 0 ? all.count / rows : 0
-                    return InferenceJob.Output(name: output.name, elementType: output.elementType,
-                                               shape: [Int64(job.rows)] + value.shape.dropFirst(),
-                                               bytes: UnsafeRawBufferPointer(rebasing: all[(firstRow * rowBytes)..<((firstRow + job.rows) * rowBytes)]))
+            if jobs.count == 1 {
+                jobs[0].completion(.success(InferenceJob.Outputs(runs: produced, descriptions: outputs, slice: nil)))
+            } else {
+                var firstRow = 0
+                for job in jobs {
+                    job.completion(.success(InferenceJob.Outputs(runs: produced, descriptions: outputs, slice: (firstRow, job.rows, rows))))
+                    firstRow += job.rows
                 }
-                job.completion(.success(outputs))
-                firstRow += job.rows
             }
-            withExtendedLifetime(values) {}
         }
+        withExtendedLifetime(values) {}
     }
 }

@@ -20,6 +20,13 @@ public struct ORTShape: Sendable, Hashable, RandomAccessCollection, ExpressibleB
 
     public init(arrayLiteral elements: Int64...) { self.init(elements) }
 
+    /// A batch of `batch` rows of `inner`-shaped rows, built without the array `[batch] + inner` would allocate.
+    public init(batch: Int64, inner: [Int64]) {
+        precondition(inner.count < Self.maxRank, "rank \(inner.count + 1) exceeds ORTShape.maxRank")
+        append(batch)
+        for dimension in inner { append(dimension) }
+    }
+
     private mutating func append(_ value: Int64) {
         withUnsafeMutableBytes(of: &dims) { $0.storeBytes(of: value, toByteOffset: count * 8, as: Int64.self) }
         count += 1

@@ -398,7 +398,8 @@ public final class InferenceCore: Service, Sendable {
                 record(true)
                 let selected = outputs.compactMap { output -> InferResult.Output? in
                     guard let tensor = tensors.first(where: { $0.name == output.name }) else { return nil }
-                    return InferResult.Output(name: tensor.name, datatype: InferDatatype(tensor.elementType), shape: tensor.shape.map { Int($0) },
+                    return InferResult.Output(name: tensor.name, datatype: InferDatatype(tensor.elementType),
+                                              shape: tensor.shape.map { Int($0) },
                                               bytes: tensor.bytes, binary: output.binary)
                 }
                 completion(.success(InferResult(modelName: modelName, modelVersion: version, id: id, outputs: selected)))
