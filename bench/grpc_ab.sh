@@ -2,7 +2,7 @@
 # gRPC's server CPU per ModelInfer (single rows unless BATCH) against HTTP binary's, for several server variants run in turn
 # (A B A B ...), so each ratio is taken within one server's run and the variants see the same machine.
 # Each variant: 'LABEL|BINARY|SERVE FLAGS' (BINARY empty = .build/release/clickwise).
-# Usage: bench/grpc_ab.sh 'pool||--no-grpc-event-loop-handlers' 'event loop||'
+# Usage: bench/grpc_ab.sh 'old|/tmp/clickwise-old|' 'new||'
 # Env: MODEL (default models/autoint), CONCURRENCY (default 8), ROUNDS (default 3), INTERVAL_MS (default 4000),
 # BATCH (rows per request, default 1).
 set -euo pipefail

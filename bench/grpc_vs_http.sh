@@ -2,15 +2,15 @@
 # KServe v2 ModelInfer over gRPC vs HTTP binary vs HTTP JSON, through Triton's perf_analyzer, in one run
 # against one server: single-row and 100-candidate requests, with the server's CPU µs per request (from
 # /proc, over the same window as perf_analyzer's measurement, divided by the requests the server's
-# statistics counted). Then gRPC flush coalescing off vs on at concurrency 1.
+# statistics counted).
 # Usage: bench/grpc_vs_http.sh [MODEL (default models/autoint)] [CONCURRENCY (default 8)] [extra serve flags...]
 # Env: INTERVAL_MS (perf_analyzer's measurement window, default 5000), ROUNDS (default 2), BATCHES (rows per
-# request, default "1 100"), JSON=0 skips HTTP JSON, COALESCING=0 skips the flush-coalescing runs, STABILITY
+# request, default "1 100"), JSON=0 skips HTTP JSON, STABILITY
 # (perf_analyzer's --stability-percentage, default 100; raise it on a loaded machine).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 MODEL=${1:-models/autoint}; CONCURRENCY=${2:-8}; shift $(( $# > 2 ? 2 : $# )) || true
-INTERVAL_MS=${INTERVAL_MS:-5000}; ROUNDS=${ROUNDS:-2}; BATCHES=${BATCHES:-1 100}; JSON=${JSON:-1}; COALESCING=${COALESCING:-1}
+INTERVAL_MS=${INTERVAL_MS:-5000}; ROUNDS=${ROUNDS:-2}; BATCHES=${BATCHES:-1 100}; JSON=${JSON:-1}
 [ -x "$CLICKWISE" ] || die "build first: swift build -c release ($CLICKWISE)"
 bundle=$(bundle_dir "$MODEL"); name=$(model_name "$bundle")
 mkdir -p "$ROOT/bench/out"; rows="$ROOT/bench/out/perf-rows-$name.json"
@@ -31,19 +31,3 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 stop_server
-[ "$COALESCING" = 0 ] && exit 0
-
-echo
-echo "gRPC flush coalescing at concurrency 1 (single rows), one server per setting, alternating:"
-echo
-echo "| flush coalescing | rows/request | concurrency | requests/s | rows/s | p50 ms | p99 ms | server CPU µs/request |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-for round in $(seq 1 "$ROUNDS"); do
-  for delay in 0 100; do
-    HTTP_PORT=$(free_port); GRPC_PORT=$(free_port)
-    start_clickwise "$HTTP_PORT" --model "$MODEL" --grpc-flush-coalescing-us "$delay" "$@"
-    perf_row "$([ "$delay" = 0 ] && echo off || echo "${delay} µs")" 1 1 -i grpc -u "127.0.0.1:$GRPC_PORT"
-    perf_row "$([ "$delay" = 0 ] && echo off || echo "${delay} µs")" 1 8 -i grpc -u "127.0.0.1:$GRPC_PORT"
-    stop_server
-  done
-done

@@ -27,22 +27,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port of the gRPC front end (KServe v2 / Triton's inference.GRPCInferenceService and grpc.health.v1.Health); 0 turns it off.")
     var grpcPort: Int = 8001
 
-    @Option(help: "Largest gRPC request message in bytes (ranking batches outgrow grpc-swift's 4 MiB default).")
+    @Option(help: "Largest gRPC request message in bytes (ranking batches outgrow the usual 4 MiB default).")
     var grpcMaxMessageBytes: Int = 64 << 20
 
-    @Option(help: "Largest HTTP/2 frame a gRPC client may send, in bytes (16384...16777215; --grpc-server clickwise only).")
+    @Option(help: "Largest HTTP/2 frame a gRPC client may send, in bytes (16384...16777215).")
     var grpcMaxFrameBytes: Int = 1 << 18
-
-    @Option(help: "The server that carries gRPC: clickwise (calls served straight off NIO's HTTP/2 frames) or grpc-swift (grpc-swift-2's server).")
-    var grpcServer: GRPCFrontEnd.Server = .clickwise
-
-    @Option(name: .customLong("grpc-flush-coalescing-us"),
-            help: "Hold gRPC writes up to this many microseconds to batch them into fewer syscalls (0 = flush at once; --grpc-server grpc-swift only).")
-    var grpcFlushCoalescingMicroseconds: Int = 0
-
-    @Flag(name: .customLong("grpc-event-loop-handlers"), inversion: .prefixedNo,
-          help: "Run gRPC handlers on the event loops (--no-grpc-event-loop-handlers: on Swift's cooperative pool, grpc-swift's default; --grpc-server grpc-swift only).")
-    var grpcEventLoopHandlers = true
 
     @Option(help: "ONNX Runtime threads inside one Run.")
     var intraThreads: Int = 1
@@ -133,7 +122,6 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1 << 14 ... (1 << 24) - 1).contains(grpcMaxFrameBytes) else {
             throw ValidationError("--grpc-max-frame-bytes must be 16384...16777215 (HTTP/2's SETTINGS_MAX_FRAME_SIZE range)")
         }
-        guard grpcFlushCoalescingMicroseconds >= 0 else { throw ValidationError("--grpc-flush-coalescing-us must be >= 0") }
         guard intraThreads >= 1, interThreads >= 1 else { throw ValidationError("--intra-threads and --inter-threads must be at least 1") }
         guard repositoryPollSeconds >= 0 else { throw ValidationError("--repository-poll-secs must be >= 0 (0 turns polling off)") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
@@ -219,12 +207,9 @@ struct ServeCommand: AsyncParsableCommand {
     private func serve(core: InferenceCore, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
         let http = HTTPServer(core: core, group: group, ownsCore: false, logger: logger)
         var grpcOptions = GRPCFrontEnd.Options()
-        grpcOptions.server = grpcServer
         grpcOptions.maxRequestBytes = grpcMaxMessageBytes
         grpcOptions.maxFrameBytes = grpcMaxFrameBytes
-        grpcOptions.flushCoalescing = grpcFlushCoalescingMicroseconds > 0 ? .microseconds(grpcFlushCoalescingMicroseconds) : nil
         grpcOptions.reusePort = workerIndex != nil
-        grpcOptions.handlersOnEventLoops = grpcEventLoopHandlers
         let grpc = grpcPort == 0 ? nil : GRPCFrontEnd(core: core, host: host, port: grpcPort, group: group, options: grpcOptions, logger: logger)
         // A worker joins the shared SO_REUSEPORT port only once warm: the kernel would otherwise route new
         // connections to a restarting worker that can only answer 503. A single server binds first, so its
@@ -276,5 +261,3 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-// Parsed from `--grpc-server clickwise|grpc-swift`.
-extension GRPCFrontEnd.Server: ExpressibleByArgument {}

@@ -18,10 +18,8 @@ struct GRPCTestServer {
     private let task: Task<Void, Error>
 
     static func start(pool: PoolConfiguration = PoolConfiguration(), model: String = "criteo_tiny.onnx", names: [String] = ["tiny"],
-                      server: GRPCFrontEnd.Server = .clickwise, options: GRPCFrontEnd.Options = GRPCFrontEnd.Options(),
+                      options: GRPCFrontEnd.Options = GRPCFrontEnd.Options(),
                       configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> GRPCTestServer {
-        var options = options
-        options.server = server
         let http = try await TestServer.start(pool: pool, model: model, names: names, configure: configure)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let grpc = GRPCFrontEnd(core: http.application, host: "127.0.0.1", port: 0, group: group, options: options)
@@ -106,9 +104,9 @@ enum GRPCRequests {
 
 @Suite("gRPC front end (real grpc-swift client, real ONNX Runtime)")
 struct GRPCTests {
-    @Test("ModelInfer with raw and with typed contents equals direct ONNX Runtime runs; the id is echoed", arguments: GRPCFrontEnd.Server.allCases)
-    func inferMatchesDirectRuns(implementation: GRPCFrontEnd.Server) async throws {
-        let server = try await GRPCTestServer.start(server: implementation)
+    @Test("ModelInfer with raw and with typed contents equals direct ONNX Runtime runs; the id is echoed")
+    func inferMatchesDirectRuns() async throws {
+        let server = try await GRPCTestServer.start()
         let expected = try HTTPServerTests.directPredictions(0..<20, bundle: server.http.bundleDirectory)
         let (raw, typed) = try await server.withClient { client in
             let raw = try await client.modelInfer(GRPCRequests.raw(0..<20, id: "r-1"))
@@ -129,12 +127,12 @@ struct GRPCTests {
         await server.stop()
     }
 
-    @Test("bad calls get INVALID_ARGUMENT or NOT_FOUND naming the problem, concurrently with good ones that stay right", arguments: GRPCFrontEnd.Server.allCases)
-    func concurrentGoodAndBadCalls(implementation: GRPCFrontEnd.Server) async throws {
+    @Test("bad calls get INVALID_ARGUMENT or NOT_FOUND naming the problem, concurrently with good ones that stay right")
+    func concurrentGoodAndBadCalls() async throws {
         var pool = PoolConfiguration()
         pool.maxBatchSize = 64
         pool.maxQueueDelayMicroseconds = 2_000
-        let server = try await GRPCTestServer.start(pool: pool, server: implementation)
+        let server = try await GRPCTestServer.start(pool: pool)
         let expected = try HTTPServerTests.directPredictions(0..<40, bundle: server.http.bundleDirectory)
         let outcomes = try await server.withClient { client in
             try await withThrowingTaskGroup(of: (Int, String).self) { group in
@@ -189,13 +187,12 @@ struct GRPCTests {
         await server.stop()
     }
 
-    @Test("a full queue answers UNAVAILABLE saying so; a timeout parameter that expires answers DEADLINE_EXCEEDED",
-          arguments: GRPCFrontEnd.Server.allCases)
-    func queueFullAndDeadline(implementation: GRPCFrontEnd.Server) async throws {
+    @Test("a full queue answers UNAVAILABLE saying so; a timeout parameter that expires answers DEADLINE_EXCEEDED")
+    func queueFullAndDeadline() async throws {
         var pool = PoolConfiguration()
         pool.maxQueueSize = 1
         pool.maxBatchSize = 1
-        let server = try await GRPCTestServer.start(pool: pool, model: "criteo_slow.onnx", server: implementation)
+        let server = try await GRPCTestServer.start(pool: pool, model: "criteo_slow.onnx")
         let core = server.http.application
         let (busy, small) = try await server.withClient { client in
             // A 1,000-row call on the slow model occupies the only inference thread; then eight one-row calls at
@@ -226,7 +223,7 @@ struct GRPCTests {
         var batching = PoolConfiguration()
         batching.maxBatchSize = 64
         batching.maxQueueDelayMicroseconds = 50_000
-        let waiting = try await GRPCTestServer.start(pool: batching, server: implementation)
+        let waiting = try await GRPCTestServer.start(pool: batching)
         let expired: RPCError? = try await waiting.withClient { client in
             var request = GRPCRequests.raw(0..<1)
             var timeout = Inference_InferParameter()
@@ -243,9 +240,9 @@ struct GRPCTests {
         await waiting.stop()
     }
 
-    @Test("ModelStreamInfer answers every request with its id, errors inside the stream, and keeps going", arguments: GRPCFrontEnd.Server.allCases)
-    func streaming(implementation: GRPCFrontEnd.Server) async throws {
-        let server = try await GRPCTestServer.start(server: implementation)
+    @Test("ModelStreamInfer answers every request with its id, errors inside the stream, and keeps going")
+    func streaming() async throws {
+        let server = try await GRPCTestServer.start()
         let expected = try HTTPServerTests.directPredictions(0..<8, bundle: server.http.bundleDirectory)
         let answers = try await server.withClient { client in
             try await client.modelStreamInfer(request: StreamingClientRequest(of: Inference_ModelInferRequest.self) { writer in
@@ -372,12 +369,8 @@ struct GRPCConversionTests {
 
     @Test("grpc-timeout headers become nanoseconds")
     func timeouts() {
-        var metadata = Metadata()
-        metadata.addString("250m", forKey: "grpc-timeout")
-        #expect(InferenceService.timeout(metadata) == 250_000_000)
-        var seconds = Metadata()
-        seconds.addString("3S", forKey: "grpc-timeout")
-        #expect(InferenceService.timeout(seconds) == 3_000_000_000)
-        #expect(InferenceService.timeout(Metadata()) == nil)
+        #expect(GRPCCalls.timeout("250m") == 250_000_000)
+        #expect(GRPCCalls.timeout("3S") == 3_000_000_000)
+        #expect(GRPCCalls.timeout(nil) == nil)
     }
 }

@@ -1,11 +1,10 @@
 import CTRServing
-import GRPCCore
 import NIOHTTP1
 
 /// Why the server refused or failed a request, independent of the protocol it came in on.
 ///
 /// Both front ends turn every failure into this one type, so the mapping to an HTTP status and to a gRPC
-/// status code is written once (below) and testable without sockets.
+/// status code is written once (below for HTTP, GRPC/ServerError+GRPC.swift for gRPC) and testable without sockets.
 public struct ServerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The class of failure; it alone decides the status on either protocol.
     public enum Kind: Sendable, Equatable, CaseIterable {
@@ -73,23 +72,4 @@ public struct ServerError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Whether the client should retry after a pause (HTTP sends `Retry-After: 1`).
     public var isRetryable: Bool { kind == .queueFull || kind == .unavailable }
-}
-
-extension ServerError {
-    /// The gRPC status code: Triton's mapping (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE, UNIMPLEMENTED),
-    /// RESOURCE_EXHAUSTED for limits and DEADLINE_EXCEEDED for deadlines.
-    public var rpcCode: RPCError.Code {
-        switch kind {
-        case .notFound: .notFound
-        case .invalidArgument: .invalidArgument
-        case .limitExceeded: .resourceExhausted
-        case .queueFull, .unavailable: .unavailable
-        case .deadlineExceeded: .deadlineExceeded
-        case .unimplemented: .unimplemented
-        case .internalError: .internalError
-        }
-    }
-
-    /// This error as grpc-swift sends it.
-    public var rpcError: RPCError { RPCError(code: rpcCode, message: message) }
 }

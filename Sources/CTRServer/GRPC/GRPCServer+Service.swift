@@ -1,6 +1,4 @@
 import CTRGRPCProtocol
-import GRPCCore
-import GRPCNIOTransportHTTP2
 import Logging
 import NIOCore
 import NIOHPACK
@@ -12,9 +10,9 @@ import Synchronization
 /// The gRPC front end: Triton's `inference.GRPCInferenceService` and `grpc.health.v1.Health` on one port,
 /// on the event loops the HTTP front end uses, over the same core.
 ///
-/// Two servers can carry it (``Options/server``): our own over NIO's HTTP/2 frames (``GRPCConnectionHandler``,
-/// the default: a third of grpc-swift's CPU per call, docs/BENCHMARKS.md) and grpc-swift's. Both answer
-/// through ``GRPCCalls``, so they differ in transport only.
+/// Calls are served straight off NIO's HTTP/2 frames (``GRPCConnectionHandler``): a third of grpc-swift-2's
+/// server's CPU per call, measured (docs/BENCHMARKS.md, 2026-12-02), which is why it is the one gRPC server;
+/// grpc-swift stays as the tests' client. ``GRPCCalls`` holds the methods at the message level.
 ///
 /// Graceful shutdown: readiness turns false on both protocols, the listener stops accepting, every
 /// connection is sent GOAWAY, and the calls in flight finish before `run` returns.
@@ -25,43 +23,17 @@ public final class GRPCFrontEnd: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let options: Options
     private let logger: Logger
-    private let bound = Mutex<Bound?>(nil)
+    /// The listening socket and its port, once bound.
+    private let bound = Mutex<(descriptor: Int32, port: Int)?>(nil)
     private let connections = ConnectionRegistry()
-    private let stopRequested = Atomic<Bool>(false)
     private let stop = AsyncStream<Void>.makeStream()
-
-    private enum Bound {
-        case clickwise(descriptor: Int32, port: Int)
-        case grpcSwift(GRPCServer<HTTP2ServerTransport.Posix>, port: Int)
-
-        var port: Int {
-            switch self {
-            case .clickwise(_, let port), .grpcSwift(_, let port): port
-            }
-        }
-    }
-
-    /// Which server carries the gRPC front end.
-    public enum Server: String, Sendable, CaseIterable {
-        /// ``GRPCConnectionHandler``: calls served straight off NIO's HTTP/2 frames.
-        case clickwise
-        /// grpc-swift-2's `GRPCServer` over its NIO HTTP/2 transport (one child channel and task per call).
-        case grpcSwift = "grpc-swift"
-    }
 
     /// Settings a deployment tunes.
     public struct Options: Sendable {
-        /// The server that carries the calls.
-        public var server = Server.clickwise
         /// Largest request message accepted (grpc-swift's 4 MiB default is too small for ranking batches).
         public var maxRequestBytes = 64 << 20
-        /// Batch small writes for up to this long (nil = flush every write at once); grpc-swift's server only.
-        public var flushCoalescing: Duration? = nil
         /// Bind with SO_REUSEPORT, so `--workers` processes share the port as they share HTTP's.
         public var reusePort = false
-        /// Run the calls' handlers on the event loops (``EventLoopTaskExecutor``) instead of Swift's
-        /// cooperative pool; grpc-swift's server only (ours always does).
-        public var handlersOnEventLoops = true
         /// HTTP/2 receive window per stream and per connection: large ranking requests arrive without
         /// waiting a round trip per 64 KiB.
         public var windowBytes = 1 << 20
@@ -91,27 +63,12 @@ public final class GRPCFrontEnd: Service, Sendable {
 
     /// Binds the listening socket now, so a taken port is an error before the server reports ready.
     ///
-    /// The socket is made by hand because grpc-swift's transport cannot set SO_REUSEPORT, which `--workers`
-    /// needs; the server then takes the bound descriptor over.
+    /// The socket is made by hand so that it can set SO_REUSEPORT, which `--workers` needs.
     @discardableResult
     public func bind() throws(ServerError) -> Int {
         if let bound = bound.withLock({ $0 }) { return bound.port }
         let (descriptor, port) = try ListeningSocket.open(host: host, port: requestedPort, reusePort: options.reusePort)
-        switch options.server {
-        case .clickwise:
-            bound.withLock { $0 = .clickwise(descriptor: descriptor, port: port) }
-        case .grpcSwift:
-            var config = HTTP2ServerTransport.Posix.Config.defaults
-            config.rpc.maxRequestPayloadSize = options.maxRequestBytes
-            config.connection.flushCoalescing = options.flushCoalescing.map {
-                HTTP2ServerTransport.Config.Connection.FlushCoalescing(maxFlushDelay: $0, maxBytes: 64 * 1024)
-            }
-            let transport = HTTP2ServerTransport.Posix(listeningSocketDescriptor: Int(descriptor), transportSecurity: .plaintext,
-                                                       config: config, eventLoopGroup: group)
-            let calls = GRPCCalls(core: core)
-            let server = GRPCServer(transport: transport, services: [InferenceService(core: core), HealthService(calls: calls)])
-            bound.withLock { $0 = .grpcSwift(server, port: port) }
-        }
+        bound.withLock { $0 = (descriptor, port) }
         return port
     }
 
@@ -123,25 +80,16 @@ public final class GRPCFrontEnd: Service, Sendable {
     /// Serves until graceful shutdown (SIGTERM through the service group), then finishes the calls in flight.
     public func run() async throws {
         try bind()
-        switch bound.withLock({ $0! }) {
-        case .clickwise(let descriptor, _):
-            try await serveFrames(descriptor: descriptor)
-        case .grpcSwift(let server, _):
-            try await serveGRPCSwift(server)
-        }
+        try await serveFrames(descriptor: bound.withLock({ $0! }).descriptor)
         logger.info("gRPC stopped")
     }
 
     /// Stops accepting and lets the calls in flight finish; readiness turns false on both protocols.
     public func beginGracefulShutdown() {
         logger.info("gRPC shutting down: no new calls, finishing in-flight ones")
-        stopRequested.store(true, ordering: .releasing)
         core.beginDraining()
         stop.continuation.finish()
-        if case .grpcSwift(let server, _) = bound.withLock({ $0 }) { server.beginGracefulShutdown() }
     }
-
-    // MARK: - Our server
 
     private func serveFrames(descriptor: Int32) async throws {
         let calls = GRPCCalls(core: core)
@@ -193,23 +141,6 @@ public final class GRPCFrontEnd: Service, Sendable {
             await waits.next()
             waits.cancelAll()
             for connection in connections.all { connection.close(promise: nil) }
-        }
-    }
-
-    // MARK: - grpc-swift's server
-
-    private func serveGRPCSwift(_ server: GRPCServer<HTTP2ServerTransport.Posix>) async throws {
-        try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                // Child tasks inherit the preference, so every connection's and call's task runs on a loop.
-                let executor = self.options.handlersOnEventLoops ? EventLoopTaskExecutor(group: self.group) : nil
-                tasks.addTask(executorPreference: executor) { try await server.serve() }
-                // A stop asked for before serve() started listening must still reach the server.
-                if self.stopRequested.load(ordering: .acquiring) { server.beginGracefulShutdown() }
-                try await tasks.waitForAll()
-            }
-        } onGracefulShutdown: {
-            self.beginGracefulShutdown()
         }
     }
 }

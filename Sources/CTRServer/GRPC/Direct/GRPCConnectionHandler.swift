@@ -12,7 +12,7 @@ import SwiftProtobuf
 /// modules; measured on 2026-12-02 (docs/BENCHMARKS.md) that cost 2.8× HTTP's server CPU per single-row
 /// request, with our handler under 3 % of it. Here a unary call is a few frames through `NIOHTTP2Handler`
 /// (which still does the framing, HPACK, flow-control accounting and the protocol's checks) and one
-/// entry in a dictionary. grpc-swift's server stays available behind `--grpc-server grpc-swift`.
+/// entry in a dictionary. It is the one gRPC server (issue 23 removed grpc-swift's, which the tests still use as a client).
 ///
 /// Flow control: without NIO's stream multiplexer, inbound windows are this handler's job; it tops the
 /// connection's and each open stream's window back up to ``Options/windowBytes`` when half is used, as
