@@ -33,7 +33,9 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
-        .target(name: "ONNXRuntime", swiftSettings: strict),
+        // Protobuf's wire format read in place: ONNX files and gRPC messages.
+        .target(name: "ProtobufWire", swiftSettings: strict),
+        .target(name: "ONNXRuntime", dependencies: ["ProtobufWire"], swiftSettings: strict),
         .target(
             name: "CTRFeatures",
             dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
@@ -64,7 +66,7 @@ let package = Package(
         .target(
             name: "CTRServer",
             dependencies: [
-                "CTRServing", "CTRFeatures", "CTRGRPCProtocol",
+                "CTRServing", "CTRFeatures", "CTRGRPCProtocol", "ProtobufWire",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),

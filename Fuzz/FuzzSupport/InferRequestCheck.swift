@@ -7,8 +7,8 @@ import NIOCore
 /// The v2 path a served model runs on a request body: decode, validate against the signature, fill a job.
 public struct InferRequestCheck: Sendable {
     let decoder: InferRequestDecoder
-    let validator: InferInputValidator
-    let layout: (sparse: Int, dense: Int, sequence: Int)
+    let validator: TensorInputValidator
+    let inputs: [TensorDescription]
     let maxRows: Int
 
     /// Checks against the shipped DeepFM bundle's signature (Criteo: `sparse_ids` [batch,26], `dense` [batch,13]).
@@ -20,10 +20,13 @@ public struct InferRequestCheck: Sendable {
 
     init(map: FeatureMap, maxRows: Int) {
         self.maxRows = maxRows
-        validator = InferInputValidator(map: map, model: "deepfm", maxRows: maxRows)
+        // The inputs as the bundle's model declares them (its signature), checked as the server checks every model.
+        inputs = map.signature.inputs.filter { $0.role != .probability }.map {
+            TensorDescription(name: $0.name, elementType: $0.elementType == .int64 ? .int64 : .fp32, shape: $0.shape.map(Int64.init))
+        }
+        validator = TensorInputValidator(model: "deepfm", inputs: inputs, batchable: true, maxRows: maxRows,
+                                         encoding: FeatureEncodingStage(map: map, encoder: FeatureEncoder(map: map)))
         decoder = InferRequestDecoder(maxElements: validator.maxElements)
-        func width(_ role: ModelSignature.Role) -> Int { map.signature.inputs.first { $0.role == role }?.width ?? 0 }
-        layout = (width(.categoricalIDs), width(.numericValues), width(.sequenceIDs))
     }
 
     /// Runs `body` (with the `Inference-Header-Content-Length` value, if any) through the whole path.
@@ -60,15 +63,17 @@ public struct InferRequestCheck: Sendable {
             precondition(!error.message.isEmpty, "a decode error without a message")
             return
         }
-        let rows: Int
-        switch validator.rows(of: request) {
-        case .success(let count): rows = count
+        let checked: (rows: Int, inputs: [InferInputTensor])
+        switch validator.check(request) {
+        case .success(let value): checked = value
         case .failure: return
         }
-        precondition(rows >= 1 && rows <= maxRows, "\(rows) rows passed validation")
-        let job = InferenceJob(rows: rows, sparseWidth: layout.sparse, denseWidth: layout.dense, sequenceWidth: layout.sequence) { _ in }
-        if validator.fill(job, from: request, bytes: bytes) == nil {
-            for value in job.dense { precondition(value.isFinite, "a non-finite value passed validation") }
+        precondition(checked.rows >= 1 && checked.rows <= maxRows, "\(checked.rows) rows passed validation")
+        let job = InferenceJob(rows: checked.rows, shapes: checked.inputs.map(\.shape), elementSizes: inputs.map { $0.elementType.byteSize ?? 1 }) { _ in }
+        if validator.fill(job, from: checked.inputs, bytes: bytes) == nil {
+            for (input, tensor) in zip(job.inputs, inputs) where tensor.elementType == .fp32 {
+                for value in input.elements(Float.self) { precondition(value.isFinite, "a non-finite value passed validation") }
+            }
         }
     }
 }

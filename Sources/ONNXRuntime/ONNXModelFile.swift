@@ -1,3 +1,5 @@
+import ProtobufWire
+
 /// An `.onnx` file read just far enough to find its initializers: `ModelProto.graph.initializer`, nothing else.
 ///
 /// The file is memory-mapped, so finding a 2 GB embedding table reads only the protobuf keys around it; the tensor

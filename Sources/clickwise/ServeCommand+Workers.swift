@@ -1,3 +1,4 @@
+import CTRServer
 import ArgumentParser
 import Foundation
 #if canImport(Glibc)

@@ -87,7 +87,9 @@ struct DataPathPropertyTests {
         _ = try Evaluator.evaluate(dataPath: testPath, encoder: encoder, predictor: predictor, batchSize: 16, predictionsPath: ortPath)
         let swift = try Self.numbers(swiftPath), ort = try Self.numbers(ortPath)
         #expect(ort.count == dataset.testRows.count, context)
-        Self.expectClose(ort, swift, "ONNX Runtime vs the Swift model", context)
+        // Two float32 implementations (OpenBLAS and ONNX Runtime's MLAS sum in different orders): 2e-5, which one
+        // of 400 random datasets needed (1.3e-5 at p = 0.65, 2026-12-07); the ONNX Runtime paths below must agree to 1e-5.
+        Self.expectClose(ort, swift, "ONNX Runtime vs the Swift model", context, tolerance: 2e-5)
 
         // Encode: the .npy inputs the encode command writes give ONNX Runtime the same predictions.
         let prefix = directory.appendingPathComponent("encoded").path
@@ -111,13 +113,13 @@ struct DataPathPropertyTests {
         Self.expectClose(served.map(Float.init), ort, "served over HTTP vs evaluate", context)
     }
 
-    static func expectClose(_ a: [Float], _ b: [Float], _ what: String, _ context: Comment) {
+    static func expectClose(_ a: [Float], _ b: [Float], _ what: String, _ context: Comment, tolerance: Float = 1e-5) {
         guard a.count == b.count else {
             Issue.record("\(what): \(a.count) vs \(b.count) predictions — \(context.rawValue)")
             return
         }
         let worst = zip(a, b).enumerated().max { abs($0.1.0 - $0.1.1) < abs($1.1.0 - $1.1.1) }
-        if let worst, abs(worst.element.0 - worst.element.1) > 1e-5 {
+        if let worst, abs(worst.element.0 - worst.element.1) > tolerance {
             Issue.record("\(what): row \(worst.offset) differs, \(worst.element.0) vs \(worst.element.1) — \(context.rawValue)")
         }
     }

@@ -1,10 +1,10 @@
 import CTRServing
-import NIOHTTP1
 
 /// Why the server refused or failed a request, independent of the protocol it came in on.
 ///
 /// Both front ends turn every failure into this one type, so the mapping to an HTTP status and to a gRPC
-/// status code is written once (below for HTTP, GRPC/ServerError+GRPC.swift for gRPC) and testable without sockets.
+/// status code is written once, by each front end in its own folder (HTTP/ServerError+HTTP.swift,
+/// GRPC/ServerError+GRPC.swift), and testable without sockets.
 public struct ServerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The class of failure; it alone decides the status on either protocol.
     public enum Kind: Sendable, Equatable, CaseIterable {
@@ -56,19 +56,6 @@ public struct ServerError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { message }
-
-    /// The HTTP status: Triton's mapping (404, 400, 503, 501), with 413 for limits and 504 for deadlines.
-    public var httpStatus: HTTPResponseStatus {
-        switch kind {
-        case .notFound: .notFound
-        case .invalidArgument: .badRequest
-        case .limitExceeded: .payloadTooLarge
-        case .queueFull, .unavailable: .serviceUnavailable
-        case .deadlineExceeded: .gatewayTimeout
-        case .unimplemented: .notImplemented
-        case .internalError: .internalServerError
-        }
-    }
 
     /// Whether the client should retry after a pause (HTTP sends `Retry-After: 1`).
     public var isRetryable: Bool { kind == .queueFull || kind == .unavailable }

@@ -8,7 +8,7 @@ import CTRServing
 /// the model batches, one shared first dimension of at most `maxRows`. A CTR bundle's stage adds what it
 /// knows: ids inside their field's vocabulary, finite numbers, and INT32 ids accepted for its INT64 inputs
 /// (widened on copy; clients that build id tensors from 32-bit arrays need not convert).
-struct TensorInputValidator: Sendable {
+package struct TensorInputValidator: Sendable {
     let model: String
     let inputs: [TensorDescription]
     let datatypes: [InferDatatype]
@@ -19,10 +19,10 @@ struct TensorInputValidator: Sendable {
     /// The most elements one request may carry: the inputs' fixed size times `maxRows` (for a model that does
     /// not batch too, so a wrong shape gets its shape error rather than a size limit), the decoder's default
     /// cap when a dimension other than the batch is dynamic.
-    let maxElements: Int
+    package let maxElements: Int
 
     /// A validator for `inputs` (the model's order).
-    init(model: String, inputs: [TensorDescription], batchable: Bool, maxRows: Int, encoding: FeatureEncodingStage? = nil) {
+    package init(model: String, inputs: [TensorDescription], batchable: Bool, maxRows: Int, encoding: FeatureEncodingStage? = nil) {
         self.model = model
         self.encoding = encoding
         self.inputs = inputs
@@ -44,7 +44,7 @@ struct TensorInputValidator: Sendable {
     }
 
     /// The request's inputs in the model's order with its rows (the batch dimension, or 1), or the first problem.
-    func check(_ request: InferRequest) -> Result<(rows: Int, inputs: [InferInputTensor]), RequestDecodeError> {
+    package func check(_ request: InferRequest) -> Result<(rows: Int, inputs: [InferInputTensor]), RequestDecodeError> {
         for input in request.inputs where !inputs.contains(where: { $0.name == input.name }) {
             let list = inputs.indices.map { "\"\(inputs[$0].name)\" (\(describe($0)))" }.joined(separator: ", ")
             return .failure(RequestDecodeError(.invalidRequest, "unknown input \"\(input.name)\"; model \"\(model)\" takes \(list)"))
@@ -89,7 +89,7 @@ struct TensorInputValidator: Sendable {
     }
 
     /// Copies the checked inputs (model order) into `job`'s buffers and checks their values; nil when all is well.
-    func fill(_ job: InferenceJob, from inputs: [InferInputTensor], bytes: UnsafeRawBufferPointer) -> RequestDecodeError? {
+    package func fill(_ job: InferenceJob, from inputs: [InferInputTensor], bytes: UnsafeRawBufferPointer) -> RequestDecodeError? {
         for (index, (input, destination)) in zip(inputs, job.inputs).enumerated() {
             let copied = input.datatype == datatypes[index]
                 ? Self.copy(input.data, into: destination.bytes, bytes: bytes)

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import ProtobufWire
 
 /// ModelInferRequest read in place and ModelInferResponse written straight into the answer's buffer, for
 /// our gRPC server's hot path; every other message goes through swift-protobuf.
@@ -25,7 +26,7 @@ enum ModelInferWire {
         var raw: [Range<Int>] = []
     }
 
-    typealias Malformed = ProtobufReader.Malformed
+    typealias Malformed = ProtobufReader.Failure
 
     /// The request in `bytes`, or nil when an input carries typed `contents` (Triton's clients never send
     /// them; swift-protobuf reads such a request). Malformed protobuf is INVALID_ARGUMENT.
@@ -33,15 +34,15 @@ enum ModelInferWire {
         do {
             return try read(ProtobufReader(bytes, range: 0..<bytes.count))
         } catch {
-            throw ServerError(.invalidArgument, "request is not a valid inference.ModelInferRequest: \(error.detail)")
+            throw ServerError(.invalidArgument, "request is not a valid inference.ModelInferRequest: \(error)")
         }
     }
 
     private static func read(_ reader: ProtobufReader) throws(Malformed) -> Request? {
         var reader = reader
         var request = Request()
-        while !reader.isAtEnd {
-            let (number, wireType) = try reader.field()
+        while let field = try reader.nextField() {
+            let (number, wireType) = field
             switch number {
             case 1: request.modelName = try string(&reader, wireType)
             case 2: request.modelVersion = try string(&reader, wireType)
@@ -62,8 +63,8 @@ enum ModelInferWire {
     private static func input(_ reader: ProtobufReader) throws(Malformed) -> GRPCInferRequest.Input? {
         var reader = reader
         var input = GRPCInferRequest.Input(name: "", datatype: "", shape: [], parameters: [:], contents: nil)
-        while !reader.isAtEnd {
-            let (number, wireType) = try reader.field()
+        while let field = try reader.nextField() {
+            let (number, wireType) = field
             switch number {
             case 1: input.name = try string(&reader, wireType)
             case 2: input.datatype = try string(&reader, wireType)
@@ -73,7 +74,7 @@ enum ModelInferWire {
                     var packed = reader.nested(try reader.lengthDelimited())
                     while !packed.isAtEnd { input.shape.append(Int64(bitPattern: try packed.varint())) }
                 } else {
-                    guard wireType == .varint else { throw Malformed(detail: "InferInputTensor.shape has wire type \(wireType.rawValue)") }
+                    guard wireType == .varint else { throw reader.failure("InferInputTensor.shape has wire type \(wireType.rawValue)") }
                     input.shape.append(Int64(bitPattern: try reader.varint()))
                 }
             case 4: try parameterEntry(reader.nested(message(&reader, wireType)), into: &input.parameters)
@@ -89,8 +90,8 @@ enum ModelInferWire {
         var reader = reader
         var name = ""
         var parameters: [String: InferParameter] = [:]
-        while !reader.isAtEnd {
-            let (number, wireType) = try reader.field()
+        while let field = try reader.nextField() {
+            let (number, wireType) = field
             switch number {
             case 1: name = try string(&reader, wireType)
             case 2: try parameterEntry(reader.nested(message(&reader, wireType)), into: &parameters)
@@ -106,8 +107,8 @@ enum ModelInferWire {
         var reader = reader
         var key = ""
         var value: InferParameter?
-        while !reader.isAtEnd {
-            let (number, wireType) = try reader.field()
+        while let field = try reader.nextField() {
+            let (number, wireType) = field
             switch number {
             case 1: key = try string(&reader, wireType)
             case 2: value = try parameter(reader.nested(message(&reader, wireType)), merging: value)
@@ -121,8 +122,8 @@ enum ModelInferWire {
     private static func parameter(_ reader: ProtobufReader, merging earlier: InferParameter?) throws(Malformed) -> InferParameter? {
         var reader = reader
         var value = earlier
-        while !reader.isAtEnd {
-            let (number, wireType) = try reader.field()
+        while let field = try reader.nextField() {
+            let (number, wireType) = field
             switch (number, wireType) {
             case (1, .varint): value = .bool(try reader.varint() != 0)
             case (2, .varint): value = .int(Int64(bitPattern: try reader.varint()))
@@ -131,7 +132,7 @@ enum ModelInferWire {
             case (5, .varint):
                 let unsigned = try reader.varint()
                 value = Int64(exactly: unsigned).map(InferParameter.int) ?? .double(Double(unsigned))
-            case (1...5, _): throw Malformed(detail: "InferParameter field \(number) has wire type \(wireType.rawValue)")
+            case (1...5, _): throw reader.failure("InferParameter field \(number) has wire type \(wireType.rawValue)")
             default: try reader.skip(wireType)
             }
         }
@@ -139,12 +140,12 @@ enum ModelInferWire {
     }
 
     private static func string(_ reader: inout ProtobufReader, _ wireType: ProtobufReader.WireType) throws(Malformed) -> String {
-        guard wireType == .lengthDelimited else { throw Malformed(detail: "a string field with wire type \(wireType.rawValue)") }
+        guard wireType == .lengthDelimited else { throw reader.failure("a string field with wire type \(wireType.rawValue)") }
         return try reader.string()
     }
 
     private static func message(_ reader: inout ProtobufReader, _ wireType: ProtobufReader.WireType) throws(Malformed) -> Range<Int> {
-        guard wireType == .lengthDelimited else { throw Malformed(detail: "a message or bytes field with wire type \(wireType.rawValue)") }
+        guard wireType == .lengthDelimited else { throw reader.failure("a message or bytes field with wire type \(wireType.rawValue)") }
         return try reader.lengthDelimited()
     }
 

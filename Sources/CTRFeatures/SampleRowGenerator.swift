@@ -1,4 +1,3 @@
-import CTRFeatures
 import Foundation
 
 /// Random raw rows for any bundle's schema, drawn as bench/gen_rows.py draws them, as request JSON or as encoded model inputs.
@@ -9,12 +8,12 @@ import Foundation
 /// StandardScaler's mean and std, a MinMaxScaler's range); ~15% are absent. Sequences are lists of 1 to
 /// length + 2 tokens from their vocabulary block (so some are truncated), ~5% absent. For the Criteo preset
 /// this is the row tune and the bench scripts always sent.
-struct SampleRowGenerator {
+public struct SampleRowGenerator {
     /// One drawn row, by kind in schema order; nil is an absent field.
-    struct Row {
-        var numeric: [Double?]
-        var categorical: [String?]
-        var sequences: [[String]?]
+    public struct Row {
+        public var numeric: [Double?]
+        public var categorical: [String?]
+        public var sequences: [[String]?]
     }
 
     private enum NumericDraw {
@@ -26,14 +25,14 @@ struct SampleRowGenerator {
         case uniform(shift: Double, scale: Double)
     }
 
-    let map: FeatureMap
+    public let map: FeatureMap
     private let numericDraws: [NumericDraw]
     private let integral: [Bool]
     /// Per sequence field, the vocabulary its tokens come from.
     private let sequenceVocabularies: [[String]]
 
     /// Prepares draws for `map`'s schema (linear in its field count).
-    init(map: FeatureMap) {
+    public init(map: FeatureMap) {
         self.map = map
         let numeric = map.schema.numericFields
         numericDraws = numeric.enumerated().map { field, spec -> NumericDraw in
@@ -51,7 +50,7 @@ struct SampleRowGenerator {
     }
 
     /// Draws one row.
-    func row<G: RandomNumberGenerator>(using random: inout G) -> Row {
+    public func row<G: RandomNumberGenerator>(using random: inout G) -> Row {
         var row = Row(numeric: [], categorical: [], sequences: [])
         // Fields in declaration order, so the draws match bench/gen_rows.py's for the same schema.
         var numericIndex = 0, categoricalIndex = 0, sequenceIndex = 0
@@ -105,7 +104,7 @@ struct SampleRowGenerator {
     }
 
     /// The row as one instance of the CTR predict API: `{"field": value, ...}`, sequences as arrays, absent fields left out.
-    func json(_ row: Row) -> String {
+    public func json(_ row: Row) -> String {
         var members: [String] = []
         var numericIndex = 0, categoricalIndex = 0, sequenceIndex = 0
         for field in map.schema.fields {
@@ -130,14 +129,14 @@ struct SampleRowGenerator {
     }
 
     /// The row as the encoder takes it (sequences joined by their splitter).
-    func rawRow(_ row: Row) -> RawRow {
+    public func rawRow(_ row: Row) -> RawRow {
         let splitters = map.schema.sequenceFields.map { $0.sequence?.splitter ?? "^" }
         return RawRow(dense: row.numeric, categorical: row.categorical,
                       sequences: zip(row.sequences, splitters).map { tokens, splitter in tokens?.joined(separator: splitter) })
     }
 
     /// `count` drawn rows encoded with `encoder`: the categorical, numeric and sequence inputs, row-major.
-    func encodedBatch<G: RandomNumberGenerator>(count: Int, encoder: FeatureEncoder, using random: inout G)
+    public func encodedBatch<G: RandomNumberGenerator>(count: Int, encoder: FeatureEncoder, using random: inout G)
         -> (ids: [Int64], dense: [Float], sequences: [Int64]) {
         let c = encoder.categoricalCount, n = encoder.numericCount, s = encoder.sequenceWidth
         var ids: [Int64] = [], dense: [Float] = [], sequences: [Int64] = []
@@ -157,14 +156,14 @@ struct SampleRowGenerator {
     }
 
     /// `rows` newline-terminated JSON instances (the rows file of the wrk scripts).
-    func jsonLines<G: RandomNumberGenerator>(count: Int, using random: inout G) -> String {
+    public func jsonLines<G: RandomNumberGenerator>(count: Int, using random: inout G) -> String {
         var lines = ""
         for _ in 0..<count { lines += json(row(using: &random)) + "\n" }
         return lines
     }
 
     /// A JSON string literal, escaping what JSON requires.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

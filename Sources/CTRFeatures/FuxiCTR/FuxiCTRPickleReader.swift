@@ -1,4 +1,3 @@
-import CTRFeatures
 import Foundation
 
 /// Reads FuxiCTR's `feature_processor.pkl` with a restricted unpickler and returns its contents as plain data.
@@ -13,13 +12,18 @@ import Foundation
 /// anything is called. It runs as `python3 -I -S`: isolated and without site-packages, so not even numpy
 /// is importable; the standard library of any Python 3 is all it needs (the project's `.venv` is found
 /// first, as ONNX Runtime is).
-struct FuxiCTRPickleReader {
+public struct FuxiCTRPickleReader {
     /// The Python interpreter to run.
-    let python: String
+    public let python: String
+
+    /// A reader that runs `python` (a path, or `/usr/bin/env` for the `python3` on PATH).
+    public init(python: String) {
+        self.python = python
+    }
 
     /// The interpreter: `explicit`, else the project's `.venv/bin/python3` next to the working directory or the
     /// executable (or any parent), else `python3` on PATH.
-    static func locatePython(explicit: String?) -> String {
+    public static func locatePython(explicit: String?) -> String {
         if let explicit { return explicit }
         var roots: [String] = []
         var directory = FileManager.default.currentDirectoryPath
@@ -41,8 +45,8 @@ struct FuxiCTRPickleReader {
     }
 
     /// Unpickles `path`; errors name the file and the refused class or missing key.
-    func read(_ path: String) throws -> FuxiCTRProcessorSummary {
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+    public func read(_ path: String) throws(FeatureMapError) -> FuxiCTRProcessorSummary {
+        guard FileManager.default.fileExists(atPath: path) else { throw FeatureMapError(.unreadable, path: path, detail: "no such file") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         let prefix = python == "/usr/bin/env" ? ["python3"] : []
@@ -53,22 +57,22 @@ struct FuxiCTRPickleReader {
         do {
             try process.run()
         } catch {
-            throw CLIError("cannot run \(python) to read \(path): \(error.localizedDescription); pass --python PATH (any Python 3)")
+            throw FeatureMapError(.unreadable, path: path, detail: "cannot run \(python) to read it: \(error.localizedDescription); pass --python PATH (any Python 3)")
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let message = object["error"] as? String {
-            throw CLIError("\(path): \(message)")
+            throw FeatureMapError(.invalidImport, path: path, detail: message)
         }
         guard process.terminationStatus == 0 else {
             let last = stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-            throw CLIError("\(path): the restricted unpickler (\(python)) failed: \(last)")
+            throw FeatureMapError(.invalidImport, path: path, detail: "the restricted unpickler (\(python)) failed: \(last)")
         }
         do {
             return try JSONDecoder().decode(FuxiCTRProcessorSummary.self, from: data)
         } catch {
-            throw CLIError("\(path): the restricted unpickler gave an unexpected summary: \(error)")
+            throw FeatureMapError(.invalidImport, path: path, detail: "the restricted unpickler gave an unexpected summary: \(error)")
         }
     }
 

@@ -11,13 +11,22 @@ import Glibc
 /// during shutdown. SIGTERM/SIGINT are forwarded to every worker; the parent exits once all have drained:
 /// 0 when every worker stopped cleanly, 1 otherwise. A worker that fails before any worker was ever ready
 /// (a missing model, a taken port) stops the whole group with exit 1 instead of restarting in a loop.
-final class WorkerSupervisor: Sendable {
-    struct Configuration: Sendable {
-        var workers: Int
-        var host: String
-        var port: Int
+public final class WorkerSupervisor: Sendable {
+    /// How many workers, where they listen, and the command line each is started with.
+    public struct Configuration: Sendable {
+        public var workers: Int
+        public var host: String
+        public var port: Int
         /// The arguments after `clickwise`, as given to the parent.
-        var arguments: [String]
+        public var arguments: [String]
+
+        /// A supervisor's settings.
+        public init(workers: Int, host: String, port: Int, arguments: [String]) {
+            self.workers = workers
+            self.host = host
+            self.port = port
+            self.arguments = arguments
+        }
     }
 
     private struct Worker {
@@ -41,13 +50,14 @@ final class WorkerSupervisor: Sendable {
     private let state = Mutex(State())
     private let finished = Mutex<CheckedContinuation<Int32, Never>?>(nil)
 
-    init(configuration: Configuration) {
+    /// A supervisor of `configuration.workers` serving processes.
+    public init(configuration: Configuration) {
         self.configuration = configuration
         executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     /// Starts the workers and returns the exit status once they are all gone.
-    func run() async -> Int32 {
+    public func run() async -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         let signalSources = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
