@@ -15,21 +15,22 @@
 // values for everything kept here, so Triton's clients (tritonclient.grpc, perf_analyzer) decode our
 // answers with their own generated code. Written from those facts, not copied.
 //
-// Kept: DataType (all values), ModelConfig{name, platform, backend, max_batch_size, input, output,
-// dynamic_batching (inside Triton's oneof scheduling_choice), instance_group, parameters},
-// ModelInput{name, data_type, dims, reshape}, ModelOutput{name, data_type, dims},
-// ModelTensorReshape, ModelDynamicBatching{preferred_batch_size, max_queue_delay_microseconds},
-// ModelInstanceGroup{name, kind, count} with its Kind enum, ModelParameter.
+// Kept: DataType (all values), ModelConfig{name, platform, backend, version_policy, max_batch_size,
+// input, output, batch_input, dynamic_batching (inside Triton's oneof scheduling_choice),
+// instance_group, parameters}, ModelInput{name, data_type, dims, reshape, allow_ragged_batch},
+// ModelOutput{name, data_type, dims, reshape}, ModelTensorReshape, BatchInput{kind, target_name,
+// data_type, source_input} with its Kind enum, ModelVersionPolicy{latest, all, specific},
+// ModelDynamicBatching{preferred_batch_size, max_queue_delay_microseconds, preserve_ordering},
+// ModelInstanceGroup{name, kind, count} with its Kind enum, ModelParameter. The same message reads a
+// model's config.pbtxt (text format), so a setting left out here is an unknown key there.
 //
 // Left out (a Triton client that sends or expects them sees them as absent): ModelConfig.runtime,
-// version_policy, batch_input, batch_output, optimization, sequence_batching, ensemble_scheduling,
-// default_model_filename, cc_model_filenames, metric_tags, model_warmup, model_operations,
-// model_transaction_policy, model_repository_agents, response_cache, model_metrics;
-// ModelInput.format, is_shape_tensor, allow_ragged_batch, optional, is_non_linear_format_io;
-// ModelOutput.reshape, label_filename, is_shape_tensor, is_non_linear_format_io;
-// ModelDynamicBatching.preserve_ordering and the priority and queue-policy fields;
-// ModelInstanceGroup.rate_limiter, gpus, secondary_devices, profile, passive, host_policy.
-// Add a field back only with Triton's number.
+// batch_output, optimization, sequence_batching, ensemble_scheduling, default_model_filename,
+// cc_model_filenames, metric_tags, model_warmup, model_operations, model_transaction_policy,
+// model_repository_agents, response_cache, model_metrics; ModelInput.format, is_shape_tensor, optional,
+// is_non_linear_format_io; ModelOutput.label_filename, is_shape_tensor, is_non_linear_format_io;
+// ModelDynamicBatching's priority and queue-policy fields; ModelInstanceGroup.rate_limiter, gpus,
+// secondary_devices, profile, passive, host_policy. Add a field back only with Triton's number.
 
 import SwiftProtobuf
 
@@ -223,6 +224,9 @@ public nonisolated struct Inference_ModelInput: Sendable {
   /// Clears the value of `reshape`. Subsequent reads from it will return its default value.
   public mutating func clearReshape() {self._reshape = nil}
 
+  /// Requests may give this input different shapes and still share a batch (concatenated).
+  public var allowRaggedBatch: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -242,7 +246,165 @@ public nonisolated struct Inference_ModelOutput: Sendable {
 
   public var dims: [Int64] = []
 
+  public var reshape: Inference_ModelTensorReshape {
+    get {_reshape ?? Inference_ModelTensorReshape()}
+    set {_reshape = newValue}
+  }
+  /// Returns true if `reshape` has been explicitly set.
+  public var hasReshape: Bool {self._reshape != nil}
+  /// Clears the value of `reshape`. Subsequent reads from it will return its default value.
+  public mutating func clearReshape() {self._reshape = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _reshape: Inference_ModelTensorReshape? = nil
+}
+
+/// An input the server builds for each batch from the requests in it (ragged batching).
+public nonisolated struct Inference_BatchInput: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: Inference_BatchInput.Kind = .batchElementCount
+
+  public var targetName: [String] = []
+
+  public var dataType: Inference_DataType = .typeInvalid
+
+  public var sourceInput: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case batchElementCount // = 0
+    case batchAccumulatedElementCount // = 1
+    case batchAccumulatedElementCountWithZero // = 2
+    case batchMaxElementCountAsShape // = 3
+    case batchItemShape // = 4
+    case batchItemShapeFlatten // = 5
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .batchElementCount
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .batchElementCount
+      case 1: self = .batchAccumulatedElementCount
+      case 2: self = .batchAccumulatedElementCountWithZero
+      case 3: self = .batchMaxElementCountAsShape
+      case 4: self = .batchItemShape
+      case 5: self = .batchItemShapeFlatten
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .batchElementCount: return 0
+      case .batchAccumulatedElementCount: return 1
+      case .batchAccumulatedElementCountWithZero: return 2
+      case .batchMaxElementCountAsShape: return 3
+      case .batchItemShape: return 4
+      case .batchItemShapeFlatten: return 5
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Inference_BatchInput.Kind] = [
+      .batchElementCount,
+      .batchAccumulatedElementCount,
+      .batchAccumulatedElementCountWithZero,
+      .batchMaxElementCountAsShape,
+      .batchItemShape,
+      .batchItemShapeFlatten,
+    ]
+
+  }
+
+  public init() {}
+}
+
+/// Which versions of a model are served.
+public nonisolated struct Inference_ModelVersionPolicy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var policyChoice: Inference_ModelVersionPolicy.OneOf_PolicyChoice? = nil
+
+  public var latest: Inference_ModelVersionPolicy.Latest {
+    get {
+      if case .latest(let v)? = policyChoice {return v}
+      return Inference_ModelVersionPolicy.Latest()
+    }
+    set {policyChoice = .latest(newValue)}
+  }
+
+  public var all: Inference_ModelVersionPolicy.All {
+    get {
+      if case .all(let v)? = policyChoice {return v}
+      return Inference_ModelVersionPolicy.All()
+    }
+    set {policyChoice = .all(newValue)}
+  }
+
+  public var specific: Inference_ModelVersionPolicy.Specific {
+    get {
+      if case .specific(let v)? = policyChoice {return v}
+      return Inference_ModelVersionPolicy.Specific()
+    }
+    set {policyChoice = .specific(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_PolicyChoice: Equatable, Sendable {
+    case latest(Inference_ModelVersionPolicy.Latest)
+    case all(Inference_ModelVersionPolicy.All)
+    case specific(Inference_ModelVersionPolicy.Specific)
+
+  }
+
+  public nonisolated struct Latest: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var numVersions: UInt32 = 0
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public nonisolated struct All: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public nonisolated struct Specific: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var versions: [Int64] = []
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
 
   public init() {}
 }
@@ -256,6 +418,8 @@ public nonisolated struct Inference_ModelDynamicBatching: Sendable {
   public var preferredBatchSize: [Int32] = []
 
   public var maxQueueDelayMicroseconds: UInt64 = 0
+
+  public var preserveOrdering: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -285,6 +449,15 @@ public nonisolated struct Inference_ModelConfig: Sendable {
 
   public var platform: String = String()
 
+  public var versionPolicy: Inference_ModelVersionPolicy {
+    get {_versionPolicy ?? Inference_ModelVersionPolicy()}
+    set {_versionPolicy = newValue}
+  }
+  /// Returns true if `versionPolicy` has been explicitly set.
+  public var hasVersionPolicy: Bool {self._versionPolicy != nil}
+  /// Clears the value of `versionPolicy`. Subsequent reads from it will return its default value.
+  public mutating func clearVersionPolicy() {self._versionPolicy = nil}
+
   public var maxBatchSize: Int32 = 0
 
   public var input: [Inference_ModelInput] = []
@@ -292,6 +465,8 @@ public nonisolated struct Inference_ModelConfig: Sendable {
   public var output: [Inference_ModelOutput] = []
 
   public var instanceGroup: [Inference_ModelInstanceGroup] = []
+
+  public var batchInput: [Inference_BatchInput] = []
 
   /// Triton's oneof also holds sequence_batching = 13 and ensemble_scheduling = 15.
   public var schedulingChoice: Inference_ModelConfig.OneOf_SchedulingChoice? = nil
@@ -317,6 +492,8 @@ public nonisolated struct Inference_ModelConfig: Sendable {
   }
 
   public init() {}
+
+  fileprivate var _versionPolicy: Inference_ModelVersionPolicy? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -403,7 +580,7 @@ nonisolated extension Inference_ModelTensorReshape: SwiftProtobuf.Message, Swift
 
 nonisolated extension Inference_ModelInput: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelInput"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}data_type\0\u{2}\u{2}dims\0\u{1}reshape\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}data_type\0\u{2}\u{2}dims\0\u{1}reshape\0\u{4}\u{2}allow_ragged_batch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -415,6 +592,7 @@ nonisolated extension Inference_ModelInput: SwiftProtobuf.Message, SwiftProtobuf
       case 2: try { try decoder.decodeSingularEnumField(value: &self.dataType) }()
       case 4: try { try decoder.decodeRepeatedInt64Field(value: &self.dims) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._reshape) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.allowRaggedBatch) }()
       default: break
       }
     }
@@ -437,6 +615,9 @@ nonisolated extension Inference_ModelInput: SwiftProtobuf.Message, SwiftProtobuf
     try { if let v = self._reshape {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if self.allowRaggedBatch != false {
+      try visitor.visitSingularBoolField(value: self.allowRaggedBatch, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -445,6 +626,7 @@ nonisolated extension Inference_ModelInput: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.dataType != rhs.dataType {return false}
     if lhs.dims != rhs.dims {return false}
     if lhs._reshape != rhs._reshape {return false}
+    if lhs.allowRaggedBatch != rhs.allowRaggedBatch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -452,7 +634,7 @@ nonisolated extension Inference_ModelInput: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Inference_ModelOutput: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelOutput"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}data_type\0\u{1}dims\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}data_type\0\u{1}dims\0\u{2}\u{2}reshape\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -463,12 +645,17 @@ nonisolated extension Inference_ModelOutput: SwiftProtobuf.Message, SwiftProtobu
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.dataType) }()
       case 3: try { try decoder.decodeRepeatedInt64Field(value: &self.dims) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._reshape) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -478,6 +665,9 @@ nonisolated extension Inference_ModelOutput: SwiftProtobuf.Message, SwiftProtobu
     if !self.dims.isEmpty {
       try visitor.visitPackedInt64Field(value: self.dims, fieldNumber: 3)
     }
+    try { if let v = self._reshape {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -485,6 +675,219 @@ nonisolated extension Inference_ModelOutput: SwiftProtobuf.Message, SwiftProtobu
     if lhs.name != rhs.name {return false}
     if lhs.dataType != rhs.dataType {return false}
     if lhs.dims != rhs.dims {return false}
+    if lhs._reshape != rhs._reshape {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_BatchInput: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BatchInput"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}target_name\0\u{3}data_type\0\u{3}source_input\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.targetName) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.dataType) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.sourceInput) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.kind != .batchElementCount {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    }
+    if !self.targetName.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.targetName, fieldNumber: 2)
+    }
+    if self.dataType != .typeInvalid {
+      try visitor.visitSingularEnumField(value: self.dataType, fieldNumber: 3)
+    }
+    if !self.sourceInput.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.sourceInput, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inference_BatchInput, rhs: Inference_BatchInput) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.targetName != rhs.targetName {return false}
+    if lhs.dataType != rhs.dataType {return false}
+    if lhs.sourceInput != rhs.sourceInput {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_BatchInput.Kind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0BATCH_ELEMENT_COUNT\0\u{1}BATCH_ACCUMULATED_ELEMENT_COUNT\0\u{1}BATCH_ACCUMULATED_ELEMENT_COUNT_WITH_ZERO\0\u{1}BATCH_MAX_ELEMENT_COUNT_AS_SHAPE\0\u{1}BATCH_ITEM_SHAPE\0\u{1}BATCH_ITEM_SHAPE_FLATTEN\0")
+}
+
+nonisolated extension Inference_ModelVersionPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelVersionPolicy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}latest\0\u{1}all\0\u{1}specific\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Inference_ModelVersionPolicy.Latest?
+        var hadOneofValue = false
+        if let current = self.policyChoice {
+          hadOneofValue = true
+          if case .latest(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.policyChoice = .latest(v)
+        }
+      }()
+      case 2: try {
+        var v: Inference_ModelVersionPolicy.All?
+        var hadOneofValue = false
+        if let current = self.policyChoice {
+          hadOneofValue = true
+          if case .all(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.policyChoice = .all(v)
+        }
+      }()
+      case 3: try {
+        var v: Inference_ModelVersionPolicy.Specific?
+        var hadOneofValue = false
+        if let current = self.policyChoice {
+          hadOneofValue = true
+          if case .specific(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.policyChoice = .specific(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.policyChoice {
+    case .latest?: try {
+      guard case .latest(let v)? = self.policyChoice else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .all?: try {
+      guard case .all(let v)? = self.policyChoice else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .specific?: try {
+      guard case .specific(let v)? = self.policyChoice else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inference_ModelVersionPolicy, rhs: Inference_ModelVersionPolicy) -> Bool {
+    if lhs.policyChoice != rhs.policyChoice {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelVersionPolicy.Latest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Inference_ModelVersionPolicy.protoMessageName + ".Latest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}num_versions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.numVersions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.numVersions != 0 {
+      try visitor.visitSingularUInt32Field(value: self.numVersions, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inference_ModelVersionPolicy.Latest, rhs: Inference_ModelVersionPolicy.Latest) -> Bool {
+    if lhs.numVersions != rhs.numVersions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelVersionPolicy.All: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Inference_ModelVersionPolicy.protoMessageName + ".All"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inference_ModelVersionPolicy.All, rhs: Inference_ModelVersionPolicy.All) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelVersionPolicy.Specific: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Inference_ModelVersionPolicy.protoMessageName + ".Specific"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedInt64Field(value: &self.versions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.versions.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.versions, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inference_ModelVersionPolicy.Specific, rhs: Inference_ModelVersionPolicy.Specific) -> Bool {
+    if lhs.versions != rhs.versions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -492,7 +895,7 @@ nonisolated extension Inference_ModelOutput: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Inference_ModelDynamicBatching: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelDynamicBatching"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}preferred_batch_size\0\u{3}max_queue_delay_microseconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}preferred_batch_size\0\u{3}max_queue_delay_microseconds\0\u{3}preserve_ordering\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -502,6 +905,7 @@ nonisolated extension Inference_ModelDynamicBatching: SwiftProtobuf.Message, Swi
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedInt32Field(value: &self.preferredBatchSize) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.maxQueueDelayMicroseconds) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.preserveOrdering) }()
       default: break
       }
     }
@@ -514,12 +918,16 @@ nonisolated extension Inference_ModelDynamicBatching: SwiftProtobuf.Message, Swi
     if self.maxQueueDelayMicroseconds != 0 {
       try visitor.visitSingularUInt64Field(value: self.maxQueueDelayMicroseconds, fieldNumber: 2)
     }
+    if self.preserveOrdering != false {
+      try visitor.visitSingularBoolField(value: self.preserveOrdering, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inference_ModelDynamicBatching, rhs: Inference_ModelDynamicBatching) -> Bool {
     if lhs.preferredBatchSize != rhs.preferredBatchSize {return false}
     if lhs.maxQueueDelayMicroseconds != rhs.maxQueueDelayMicroseconds {return false}
+    if lhs.preserveOrdering != rhs.preserveOrdering {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -557,7 +965,7 @@ nonisolated extension Inference_ModelParameter: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}platform\0\u{4}\u{2}max_batch_size\0\u{1}input\0\u{1}output\0\u{3}instance_group\0\u{4}\u{4}dynamic_batching\0\u{2}\u{3}parameters\0\u{2}\u{3}backend\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}platform\0\u{3}version_policy\0\u{3}max_batch_size\0\u{1}input\0\u{1}output\0\u{3}instance_group\0\u{4}\u{4}dynamic_batching\0\u{2}\u{3}parameters\0\u{2}\u{3}backend\0\u{4}\u{3}batch_input\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -567,6 +975,7 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.platform) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._versionPolicy) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.maxBatchSize) }()
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.input) }()
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.output) }()
@@ -586,6 +995,7 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
       }()
       case 14: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_ModelParameter>.self, value: &self.parameters) }()
       case 17: try { try decoder.decodeSingularStringField(value: &self.backend) }()
+      case 20: try { try decoder.decodeRepeatedMessageField(value: &self.batchInput) }()
       default: break
       }
     }
@@ -602,6 +1012,9 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
     if !self.platform.isEmpty {
       try visitor.visitSingularStringField(value: self.platform, fieldNumber: 2)
     }
+    try { if let v = self._versionPolicy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     if self.maxBatchSize != 0 {
       try visitor.visitSingularInt32Field(value: self.maxBatchSize, fieldNumber: 4)
     }
@@ -623,16 +1036,21 @@ nonisolated extension Inference_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
     if !self.backend.isEmpty {
       try visitor.visitSingularStringField(value: self.backend, fieldNumber: 17)
     }
+    if !self.batchInput.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.batchInput, fieldNumber: 20)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inference_ModelConfig, rhs: Inference_ModelConfig) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.platform != rhs.platform {return false}
+    if lhs._versionPolicy != rhs._versionPolicy {return false}
     if lhs.maxBatchSize != rhs.maxBatchSize {return false}
     if lhs.input != rhs.input {return false}
     if lhs.output != rhs.output {return false}
     if lhs.instanceGroup != rhs.instanceGroup {return false}
+    if lhs.batchInput != rhs.batchInput {return false}
     if lhs.schedulingChoice != rhs.schedulingChoice {return false}
     if lhs.parameters != rhs.parameters {return false}
     if lhs.backend != rhs.backend {return false}

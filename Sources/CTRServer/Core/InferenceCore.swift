@@ -392,7 +392,7 @@ public final class InferenceCore: Service, Sendable {
         }
         let modelName = endpoint.name, version = endpoint.bundle.version, id = request.id, record = Self.recorder(pool.statistics)
         let job = InferenceJob(rows: checked.rows, shapes: checked.inputs.map(\.shape),
-                               elementSizes: pool.inputs.map { $0.elementType.byteSize ?? 1 }, deadline: deadline) { outcome in
+                               elementSizes: pool.requestInputs.map { $0.elementType.byteSize ?? 1 }, deadline: deadline) { outcome in
             switch outcome {
             case .success(let tensors):
                 record(true)

@@ -28,14 +28,15 @@ final class ModelEndpoint: Sendable {
     /// Loads `bundle` with `backend` and makes it servable: the one place a bundle becomes an endpoint.
     static func make(_ bundle: ModelBundle, backend: InferenceBackend, configuration: ServerConfiguration,
                      metrics: ServingMetrics) throws(ServingError) -> ModelEndpoint {
-        ModelEndpoint(bundle: bundle, pool: try backend.makePool(bundle, configuration: configuration.pool, metrics: metrics),
-                      maxRows: configuration.maxRowsPerRequest, ignoreUnknownFields: configuration.ignoreUnknownFields)
+        let spec = try TritonModelConfig.spec(for: bundle)
+        return ModelEndpoint(bundle: bundle, pool: try backend.makePool(bundle, configuration: configuration.pool, metrics: metrics, spec: spec),
+                             maxRows: configuration.maxRowsPerRequest, ignoreUnknownFields: configuration.ignoreUnknownFields)
     }
 
     init(bundle: ModelBundle, pool: ModelPool, maxRows: Int, ignoreUnknownFields: Bool) {
         self.bundle = bundle
         self.pool = pool
-        let inputs = pool.inputs.map(TensorMetadata.init)
+        let inputs = pool.requestInputs.map(TensorMetadata.init)
         let outputs = pool.outputs.map(TensorMetadata.init)
         let batchable = pool.batchable
         // A batching model's [batch] input is dims [1] with reshape [] in its config, and Triton's metadata shows
@@ -44,8 +45,9 @@ final class ModelEndpoint: Sendable {
         let shown = inputs.map { batchable && $0.shape == [-1] ? TensorMetadata(name: $0.name, datatype: $0.datatype, shape: [-1, 1]) : $0 }
         metadata = ModelMetadata(name: bundle.name, versions: [bundle.version], inputs: shown, outputs: outputs)
         var parameters = [(key: "version", value: bundle.version)]
-        validator = TensorInputValidator(model: bundle.name, inputs: pool.inputs, batchable: batchable, maxRows: maxRows,
-                                         encoding: pool.encoding)
+        let rowLimit = pool.maxRowsPerRequest.map { min($0, maxRows) } ?? maxRows
+        validator = TensorInputValidator(model: bundle.name, inputs: pool.requestInputs, batchable: batchable, maxRows: rowLimit,
+                                         encoding: pool.encoding, ragged: pool.raggedInputs, oneRowPerRequest: pool.oneRowPerRequest)
         if let encoding = pool.encoding {
             decoder = PredictRequestDecoder(schema: encoding.map.schema, maxInstances: maxRows, ignoreUnknownFields: ignoreUnknownFields)
             parameters.append((key: "feature_map_fingerprint", value: encoding.map.fingerprint))
@@ -63,8 +65,8 @@ final class ModelEndpoint: Sendable {
         }
         let settings = pool.configuration
         configuration = ModelConfiguration(
-            name: bundle.name, maxBatchSize: batchable ? maxRows : 0, inputs: inputs.map(tensor), outputs: outputs.map(tensor),
-            dynamicBatching: batchable, preferredBatchSize: settings.maxBatchSize, maxQueueDelayMicroseconds: settings.maxQueueDelayMicroseconds,
+            name: bundle.name, maxBatchSize: batchable ? rowLimit : 0, inputs: inputs.map(tensor), outputs: outputs.map(tensor),
+            dynamicBatching: pool.spec.map { $0.dynamicBatching && batchable } ?? batchable, preferredBatchSize: settings.maxBatchSize, maxQueueDelayMicroseconds: settings.maxQueueDelayMicroseconds,
             instanceCount: settings.threadCount, parameters: parameters)
         bytes = []
         configuration.encode(into: &bytes)

@@ -16,15 +16,22 @@ package struct TensorInputValidator: Sendable {
     let maxRows: Int
     /// The CTR bundle's stage, whose value checks run after the copy; nil for a plain ONNX model.
     let encoding: FeatureEncodingStage?
+    /// Inputs whose dimensions after the batch are free (`allow_ragged_batch`): any shape of the right rank.
+    let ragged: Set<Int>
+    /// Whether a request must be one row (a model with batch inputs builds one entry per request).
+    let oneRowPerRequest: Bool
     /// The most elements one request may carry: the inputs' fixed size times `maxRows` (for a model that does
     /// not batch too, so a wrong shape gets its shape error rather than a size limit), the decoder's default
     /// cap when a dimension other than the batch is dynamic.
     package let maxElements: Int
 
     /// A validator for `inputs` (the model's order).
-    package init(model: String, inputs: [TensorDescription], batchable: Bool, maxRows: Int, encoding: FeatureEncodingStage? = nil) {
+    package init(model: String, inputs: [TensorDescription], batchable: Bool, maxRows: Int, encoding: FeatureEncodingStage? = nil,
+                 ragged: Set<Int> = [], oneRowPerRequest: Bool = false) {
         self.model = model
         self.encoding = encoding
+        self.ragged = ragged
+        self.oneRowPerRequest = oneRowPerRequest
         self.inputs = inputs
         self.batchable = batchable
         self.maxRows = maxRows
@@ -67,7 +74,8 @@ package struct TensorInputValidator: Sendable {
                 // tools send [batch, 1]: the same elements, reshaped to the model's [batch] as Triton does.
                 input.shape = [input.shape[0]]
             }
-            let fits = input.shape.count == tensor.shape.count && zip(input.shape, tensor.shape).allSatisfy { $1 < 0 || $0 == $1 }
+            let fits = ragged.contains(index) ? input.shape.count == tensor.shape.count && input.shape.allSatisfy { $0 >= 0 }
+                : input.shape.count == tensor.shape.count && zip(input.shape, tensor.shape).allSatisfy { $1 < 0 || $0 == $1 }
             guard fits else {
                 return .failure(RequestDecodeError(.invalidRequest, "input \"\(input.name)\" must have shape \(describe(index)) (-1: any), got \(input.shape)"))
             }
@@ -82,6 +90,10 @@ package struct TensorInputValidator: Sendable {
             ordered.append(input)
         }
         let count = Int(rows ?? 1)
+        if oneRowPerRequest && count != 1 {
+            return .failure(RequestDecodeError(.invalidRequest,
+                "model \"\(model)\" builds batch inputs with one entry per request (config.pbtxt's batch_input), so each request is one row; got \(count)"))
+        }
         guard count <= maxRows else {
             return .failure(RequestDecodeError(.limitExceeded, "too many rows: \(count) > \(maxRows)"))
         }

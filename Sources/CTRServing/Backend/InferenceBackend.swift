@@ -21,9 +21,10 @@ public final class InferenceBackend: Sendable {
         self.environment = environment
     }
 
-    /// The pool serving `bundle` (with its encoding stage when it has features.json); its inference threads
-    /// are started, not yet warmed up.
-    public func makePool(_ bundle: ModelBundle, configuration: PoolConfiguration, metrics: ServingMetrics) throws(ServingError) -> ModelPool {
-        try ModelPool(bundle: bundle, configuration: configuration, environment: environment, metrics: metrics)
+    /// The pool serving `bundle` (with its encoding stage when it has features.json, and its `config.pbtxt`
+    /// settings as `spec`); its inference threads are started, not yet warmed up.
+    public func makePool(_ bundle: ModelBundle, configuration: PoolConfiguration, metrics: ServingMetrics,
+                         spec: ModelServingSpec? = nil) throws(ServingError) -> ModelPool {
+        try ModelPool(bundle: bundle, configuration: configuration, environment: environment, metrics: metrics, spec: spec)
     }
 }

@@ -22,8 +22,19 @@ public final class ModelPool: Sendable {
     /// The model's inputs and outputs as its session reports them, in the model's order.
     public let inputs: [TensorDescription]
     public let outputs: [TensorDescription]
-    /// Whether requests' rows may be merged along the first dimension.
+    /// The inputs requests carry, in the order jobs hold them: the model's inputs, or with a
+    /// `config.pbtxt` its inputs as the config states them (batch dimension -1 first when the model batches).
+    public let requestInputs: [TensorDescription]
+    /// Request inputs whose shapes may differ between requests of one run (`allow_ragged_batch`).
+    public let raggedInputs: Set<Int>
+    /// Whether each request must be one row: the model has batch inputs, built with one entry per request.
+    public let oneRowPerRequest: Bool
+    /// Most rows one request may carry when a `config.pbtxt` says so (its `max_batch_size`).
+    public let maxRowsPerRequest: Int?
+    /// Whether requests carry a batch dimension, so that their rows may be merged along it.
     public let batchable: Bool
+    /// The `config.pbtxt` settings the model is served with, if it has the file.
+    public let spec: ModelServingSpec?
     /// The raw-row stage of a CTR bundle (it has features.json); nil for a plain ONNX model.
     public let encoding: FeatureEncodingStage?
     /// This model's counters in Triton's statistics terms (also on `/metrics` under Triton's names).
@@ -31,15 +42,21 @@ public final class ModelPool: Sendable {
     /// The one copy of the large weights every session reads, when the pool shares them.
     public let sharedWeights: ORTSharedInitializers?
     private let sessions: [ORTSession]
+    private let plan: RunPlan
     private let queue: BatchQueue<InferenceJob>
     private let threads: ThreadGroup
 
     /// Loads the model in `bundle` into `configuration.poolSize` sessions and starts the inference threads.
     ///
     /// A CTR bundle's model must take exactly the inputs its features.json's signature lists.
-    public init(bundle: ModelBundle, configuration: PoolConfiguration, environment: ORTEnvironment, metrics: ServingMetrics) throws(ServingError) {
+    /// A `spec` (from the model's `config.pbtxt`) overrides the inferred batching rule, the inputs' shapes, and
+    /// the instance count and batching settings of `configuration`.
+    public init(bundle: ModelBundle, configuration base: PoolConfiguration, environment: ORTEnvironment, metrics: ServingMetrics,
+                spec: ModelServingSpec? = nil) throws(ServingError) {
+        let configuration = spec?.applied(to: base) ?? base
         self.bundle = bundle
         self.configuration = configuration
+        self.spec = spec
         self.metrics = metrics
         statistics = ModelStatistics(metrics: metrics.model(name: bundle.name, version: bundle.version))
         let (sessions, sharedWeights) = try configuration.makeSessions(modelPath: bundle.modelPath, environment: environment)
@@ -58,16 +75,31 @@ public final class ModelPool: Sendable {
         guard !inputs.isEmpty, !outputs.isEmpty else {
             throw ServingError(.modelLoad, "\(path) has \(inputs.count) inputs and \(outputs.count) outputs: a served model needs at least one of each")
         }
-        batchable = (inputs + outputs).allSatisfy { $0.shape.first == -1 }
+        let plan: RunPlan
+        if let spec {
+            let checked = try Self.plan(spec, inputs: inputs, outputs: outputs)
+            (requestInputs, plan) = (checked.requestInputs, checked.plan)
+            batchable = spec.maxBatchSize > 0
+            maxRowsPerRequest = spec.maxBatchSize > 0 ? spec.maxBatchSize : nil
+            oneRowPerRequest = !spec.batchInputs.isEmpty
+        } else {
+            (requestInputs, plan) = (inputs, RunPlan(identity: inputs.count))
+            batchable = (inputs + outputs).allSatisfy { $0.shape.first == -1 }
+            maxRowsPerRequest = nil
+            oneRowPerRequest = false
+        }
+        raggedInputs = plan.ragged
+        self.plan = plan
         self.sessions = sessions
         self.sharedWeights = sharedWeights
         Self.returnFreedHeapMemory()
         queue = BatchQueue(capacity: configuration.maxQueueSize, maxRows: batchable ? configuration.maxBatchSize : 1,
                            maxDelayNanoseconds: batchable ? UInt64(max(0, configuration.maxQueueDelayMicroseconds)) * 1_000 : 0)
         threads = ThreadGroup()
-        let types = inputs.map(\.elementType), outputs = outputs
+        let types = inputs.map(\.elementType), outputs = outputs, requestSizes = requestInputs.map { $0.elementType.byteSize ?? 1 }
         for index in 0..<configuration.threadCount {
             let worker = InferenceWorker(session: sessions[configuration.sharedSession ? 0 : index], types: types, outputs: outputs,
+                                         plan: plan, requestSizes: requestSizes, batchable: batchable,
                                          queue: queue, metrics: metrics, statistics: statistics)
             threads.start(name: "clickwise-infer-\(index)") { worker.run() }
         }
@@ -100,6 +132,8 @@ public final class ModelPool: Sendable {
             for input in job.inputs { input.bytes.initializeMemory(as: UInt8.self, repeating: 0) }
             jobs = [job]
         }
+        // A model whose runs the server assembles (ragged or batch inputs) is warmed up by its first requests.
+        guard plan.isIdentity else { return }
         let types = inputs.map(\.elementType)
         for session in sessions {
             for job in jobs {
@@ -146,6 +180,10 @@ private final class InferenceWorker: @unchecked Sendable {
     let queue: BatchQueue<InferenceJob>
     let metrics: ServingMetrics
     let statistics: ModelStatistics
+    /// How request inputs become model inputs; the element size of each request input.
+    let plan: RunPlan
+    let requestSizes: [Int]
+    let batchable: Bool
     /// Per input, the buffer merged requests are concatenated into: kept between batches and grown to the
     /// largest batch seen, so a batch allocates nothing here.
     var merged: [UnsafeMutableRawBufferPointer]
@@ -157,9 +195,12 @@ private final class InferenceWorker: @unchecked Sendable {
     /// The last run's outputs, reused between runs (jobs see them only during their completion).
     var produced: [InferenceJob.Outputs.Run] = []
 
-    init(session: ORTSession, types: [TensorElementType], outputs: [TensorDescription], queue: BatchQueue<InferenceJob>,
-         metrics: ServingMetrics, statistics: ModelStatistics) {
+    init(session: ORTSession, types: [TensorElementType], outputs: [TensorDescription], plan: RunPlan, requestSizes: [Int], batchable: Bool,
+         queue: BatchQueue<InferenceJob>, metrics: ServingMetrics, statistics: ModelStatistics) {
         self.session = session
+        self.plan = plan
+        self.requestSizes = requestSizes
+        self.batchable = batchable
         self.types = types
         self.outputs = outputs
         self.queue = queue
@@ -167,7 +208,9 @@ private final class InferenceWorker: @unchecked Sendable {
         self.statistics = statistics
         merged = types.map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 64) }
         let inner = outputs.map { Array($0.shape.dropFirst()) }
-        let fixed = outputs.allSatisfy { $0.shape.first == -1 && $0.elementType.byteSize != nil } && inner.allSatisfy { $0.allSatisfy { $0 >= 0 } }
+        // Only when requests carry the batch dimension is a run's first output dimension known before it runs.
+        let fixed = batchable && outputs.allSatisfy { $0.shape.first == -1 && $0.elementType.byteSize != nil }
+            && inner.allSatisfy { $0.allSatisfy { $0 >= 0 } }
         fixedOutputShapes = fixed ? inner : nil
         results = outputs.map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 64) }
     }
@@ -182,12 +225,75 @@ private final class InferenceWorker: @unchecked Sendable {
             // Requests whose non-batch dimensions differ cannot share a tensor: run each shape group on its own.
             var remaining = Array(zip(jobs, waits))
             while let first = remaining.first {
-                let shape = first.0.innerShapes
-                let group = remaining.filter { $0.0.innerShapes == shape }
-                remaining.removeAll { $0.0.innerShapes == shape }
+                let shape = key(first.0)
+                let group = remaining.filter { key($0.0) == shape }
+                remaining.removeAll { key($0.0) == shape }
                 runGroup(group.map(\.0), waits: group.map(\.1))
             }
         }
+    }
+
+    /// What must agree for requests to share a run: every input's dimensions after the batch, ragged ones aside.
+    private func key(_ job: InferenceJob) -> [ArraySlice<Int64>] {
+        guard !plan.ragged.isEmpty else { return job.innerShapes }
+        return job.inputs.enumerated().map { plan.ragged.contains($0.offset) ? [] : $0.element.shape.dropFirst() }
+    }
+
+    /// The model's inputs for a run of `jobs` (`rows` rows) under a plan that is not the identity: request
+    /// inputs concatenated (ragged ones flattened, reshaped ones given the model's shape) and batch inputs built.
+    private func assemble(_ jobs: [InferenceJob], rows: Int) -> [InferenceJob.Input] {
+        var inputs: [InferenceJob.Input] = []
+        inputs.reserveCapacity(plan.sources.count)
+        for (index, source) in plan.sources.enumerated() {
+            switch source {
+            case .request(let request, let flatten, let inner):
+                let bytes: UnsafeMutableRawBufferPointer
+                if jobs.count == 1 {
+                    bytes = jobs[0].inputs[request].bytes
+                } else {
+                    let total = jobs.reduce(0) { $0 + $1.inputs[request].bytes.count }
+                    let buffer = mergeBuffer(index, bytes: total)
+                    var offset = 0
+                    for job in jobs {
+                        let part = job.inputs[request].bytes
+                        if part.count > 0 { (buffer.baseAddress! + offset).copyMemory(from: part.baseAddress!, byteCount: part.count) }
+                        offset += part.count
+                    }
+                    bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<total])
+                }
+                let shape: [Int64]
+                if flatten {
+                    shape = [Int64(bytes.count / requestSizes[request])]
+                } else if batchable {
+                    shape = [Int64(rows)] + (inner ?? Array(jobs[0].inputs[request].shape.dropFirst()))
+                } else {
+                    shape = inner ?? jobs[0].inputs[request].shape
+                }
+                inputs.append(InferenceJob.Input(shape: shape, bytes: bytes))
+            case .batch(let kind, let source, let elementType):
+                var values: [Int64] = []
+                values.reserveCapacity(jobs.count + 1)
+                if kind == .accumulatedElementCountWithZero { values.append(0) }
+                var total: Int64 = 0
+                for job in jobs {
+                    let count = Int64(job.inputs[source].bytes.count / requestSizes[source])
+                    total += count
+                    values.append(kind == .elementCount ? count : total)
+                }
+                let size = elementType.byteSize ?? 8
+                let buffer = mergeBuffer(index, bytes: values.count * size)
+                for (position, value) in values.enumerated() {
+                    switch elementType {
+                    case .int32: buffer.storeBytes(of: Int32(truncatingIfNeeded: value), toByteOffset: position * 4, as: Int32.self)
+                    case .fp32: buffer.storeBytes(of: Float(value), toByteOffset: position * 4, as: Float.self)
+                    default: buffer.storeBytes(of: value, toByteOffset: position * 8, as: Int64.self)
+                    }
+                }
+                inputs.append(InferenceJob.Input(shape: [Int64(values.count)],
+                                                 bytes: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(values.count * size)])))
+            }
+        }
+        return inputs
     }
 
     /// Runs `inputs` (model order) and returns every output, ONNX Runtime-allocated.
@@ -246,7 +352,10 @@ private final class InferenceWorker: @unchecked Sendable {
         let start = MonotonicClock.nanoseconds()
         var inputDone = start
         var inputs: [InferenceJob.Input]
-        if jobs.count == 1 {
+        if !plan.isIdentity {
+            inputs = assemble(jobs, rows: rows)
+            inputDone = MonotonicClock.nanoseconds()
+        } else if jobs.count == 1 {
             // One request: run straight on its own buffers, no copy.
             inputs = jobs[0].inputs
         } else {
