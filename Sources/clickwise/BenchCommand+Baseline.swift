@@ -16,7 +16,7 @@ extension BenchCommand {
             abstract: "Serve a constant {\"predictions\":[0.5]} on bare SwiftNIO (the baseline for the server's CPU budget).")
 
         @Option var host = "127.0.0.1"
-        @Option var port = 8001
+        @Option(help: "Port to listen on (default 8002: neither of serve's ports).") var port = 8002
         @Option(help: "Event-loop threads (0 = one per core).") var eventLoops = 0
         @Option(help: "Pipeline: nio (configureHTTPServerPipeline), decoder (NIO's request decoder, response written as bytes), raw (no HTTP codec).")
         var pipeline = "nio"

@@ -19,7 +19,8 @@ extension BenchCommand {
         @Option(help: "Rows per Run.")
         var batchSize: Int = 64
 
-        @Option(help: "Inference threads, one session each (0 = one per core).")
+        @Option(name: [.customLong("pool-size"), .customLong("threads")],
+                help: "Inference threads, one session each, as serve's --pool-size (0 = one per core; --threads: the old name, deprecated).")
         var threads: Int = 0
 
         @Option(help: "ONNX Runtime threads inside one Run.")

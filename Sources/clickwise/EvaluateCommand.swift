@@ -38,7 +38,8 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Rows per ONNX Runtime call.") var batchSize = 4096
     @Option(help: "Evaluate at most this many rows.") var maxRows: Int?
-    @Option(help: "ONNX Runtime intra-op threads.") var threads = 2
+    @Option(name: [.customLong("intra-threads"), .customLong("threads")],
+            help: "ONNX Runtime threads inside one Run, as serve's --intra-threads (--threads: the old name, deprecated).") var threads = 2
     @OptionGroup var runtimeOptions: RuntimeOptions
 
     func validate() throws {

@@ -23,7 +23,8 @@ extension ImportCommand {
         @Option(help: "The bundle directory to write (model.onnx, features.json, model.json).")
         var out: String
 
-        @Option(help: "The ONNX model (default: DIR/model.onnx).")
+        @Option(name: [.customLong("onnx"), .customLong("model")],
+                help: "The ONNX file FuxiCTR's model was exported to (default: DIR/model.onnx; --model: the old name, deprecated).")
         var model: String?
 
         @Option(name: .customLong("dataset-config"), help: "FuxiCTR's dataset_config.yaml (default: DIR/dataset_config.yaml).")

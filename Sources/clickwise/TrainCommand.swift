@@ -68,7 +68,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Use at most this many rows of the training file.") var maxRows: Int?
     @Option(help: "Evaluate on at most this many validation rows per epoch.") var maxValidationRows: Int?
     @Option(help: "Epochs in a row without a better monitored metric before stopping (default 2).") var patience: Int?
-    @Option(help: "Threads (OpenBLAS and row-split work).") var threads = 2
+    @Option(name: [.customLong("blas-threads"), .customLong("threads")],
+            help: "OpenBLAS threads, which also split the row-wise work (--threads: the old name, deprecated).") var threads = 2
     @Option(help: "Without --valid, hold out every N-th training row.") var holdoutEvery = 10
     @Option(help: "Embedding width (default 16).") var embeddingDim: Int?
     @Option(help: "DeepFM hidden layers, comma-separated (default 400,400,400).") var hiddenUnits: String?

@@ -24,7 +24,7 @@ struct TuneCommand: ParsableCommand {
     var model: String = "models/deepfm"
 
     @Option(help: "Seconds of load per configuration.")
-    var duration: Int = 5
+    var duration: Double = 5
 
     @Option(help: "Recommend only settings whose p99 latency is at most this.")
     var p99BudgetMs: Double = 10
@@ -35,7 +35,8 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "wrk threads.")
     var wrkThreads: Int = 4
 
-    @Option(help: "Comma-separated intra:inter thread pairs.")
+    @Option(name: [.customLong("intra-inter-threads"), .customLong("threads")],
+            help: "Comma-separated --intra-threads:--inter-threads pairs to try (--threads: the old name, deprecated).")
     var threads: String = "1:1"
 
     @Option(help: "Comma-separated pool sizes.")
@@ -188,7 +189,7 @@ struct TuneCommand: ParsableCommand {
         }
         let load = Process()
         load.executableURL = URL(fileURLWithPath: wrk)
-        load.arguments = ["-t\(wrkThreads)", "-c\(connections)", "-d\(duration)s", "--latency", "-s", script, "http://127.0.0.1:\(port)"]
+        load.arguments = ["-t\(wrkThreads)", "-c\(connections)", "-d\(Int(duration.rounded(.up)))s", "--latency", "-s", script, "http://127.0.0.1:\(port)"]
         var environment = ProcessInfo.processInfo.environment
         environment["CLICKWISE_ROWS"] = rows
         environment["CLICKWISE_MODEL"] = modelName
