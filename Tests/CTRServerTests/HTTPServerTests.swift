@@ -269,10 +269,10 @@ struct HTTPServerTests {
         let endpoint = server.application.endpoints["tiny"]!
         // A 200-row request on the slow model keeps the only inference thread busy for a good fraction of a second.
         sendOnThread(rows: 0..<200)
-        while server.application.metrics.runningBatches == 0 { usleep(500) }
+        try #require(waitUntil { server.application.metrics.runningBatches > 0 }, "the big job never started: running \(server.application.metrics.runningBatches), statuses \(statuses.values), queued \(endpoint.pool.queueDepth)")
         // The thread has taken the big job: one more fills the queue, the next is refused.
         sendOnThread(rows: 0..<1)
-        while endpoint.pool.queueDepth == 0 { usleep(500) }
+        try #require(waitUntil { endpoint.pool.queueDepth > 0 }, "the second job never queued")
         let refused = try HTTPTestClient(port: port).send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: 0..<1))
         #expect(refused.status == 503)
         #expect(refused.headers["retry-after"] == "1")

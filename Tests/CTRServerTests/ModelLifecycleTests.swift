@@ -132,14 +132,19 @@ struct ModelLifecycleTests {
                 }
             }.start()
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Clients answered by version 1 before the swap, and by version 2 after it, on both APIs.
+        try #require(await pollUntil(timeout: 60) { observations.values.count >= 12 }, "the clients got no answers")
         try ModelVersions.add(repository, version: 2)
         let load = try HTTPTestClient(port: port).send("POST", "/v2/repository/models/tiny/load")
-        try await Task.sleep(for: .milliseconds(300))
+        let answered = await pollUntil(timeout: 60) {
+            let seen = observations.values
+            return seen.contains { $0.hasPrefix("predict 200 2") } && seen.contains { $0.hasPrefix("infer 200 2") }
+        }
         stop.set()
         await withCheckedContinuation { continuation in done.notify(queue: .global()) { continuation.resume() } }
 
         #expect(load.status == 200, "\(load.text)")
+        #expect(answered, "no client was answered by version 2 within 60 s of the load")
         let seen = observations.values
         let v2Predict = seen.filter { $0.hasPrefix("predict 200 2") }
         #expect(seen.count > 20)

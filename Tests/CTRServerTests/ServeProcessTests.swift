@@ -54,7 +54,13 @@ struct ServeProcessTests {
                 done.leave()
             }.start()
         }
-        usleep(150_000)
+        // All six are in flight (the /metrics request that asks counts itself too).
+        let inFlight = waitUntil(timeout: 60, interval: 0.01) {
+            guard let text = try? HTTPTestClient(port: port).send("GET", "/metrics").text,
+                  let metrics = try? PrometheusText(text) else { return false }
+            return (metrics.samples.first { $0.name == "clickwise_inflight_requests" }?.value ?? 0) >= 7
+        }
+        #expect(inFlight, "the six requests were never in flight together")
         served.signal(SIGTERM)
         done.wait()
         #expect(statuses.values == Array(repeating: 200, count: 6))
