@@ -247,20 +247,7 @@ private final class InferenceWorker: @unchecked Sendable {
         for (index, source) in plan.sources.enumerated() {
             switch source {
             case .request(let request, let flatten, let inner):
-                let bytes: UnsafeMutableRawBufferPointer
-                if jobs.count == 1 {
-                    bytes = jobs[0].inputs[request].bytes
-                } else {
-                    let total = jobs.reduce(0) { $0 + $1.inputs[request].bytes.count }
-                    let buffer = mergeBuffer(index, bytes: total)
-                    var offset = 0
-                    for job in jobs {
-                        let part = job.inputs[request].bytes
-                        if part.count > 0 { (buffer.baseAddress! + offset).copyMemory(from: part.baseAddress!, byteCount: part.count) }
-                        offset += part.count
-                    }
-                    bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<total])
-                }
+                let bytes = jobs.count == 1 ? jobs[0].inputs[request].bytes : concatenate(jobs, input: request, into: index)
                 let shape: [Int64]
                 if flatten {
                     shape = [Int64(bytes.count / requestSizes[request])]
@@ -307,6 +294,19 @@ private final class InferenceWorker: @unchecked Sendable {
             defer { views.deinitialize() }
             return try session.run(inputs: UnsafeBufferPointer(views))
         }
+    }
+
+    /// Every job's bytes of request input `input`, one after another in the merge buffer of model input `index`.
+    private func concatenate(_ jobs: [InferenceJob], input: Int, into index: Int) -> UnsafeMutableRawBufferPointer {
+        let total = jobs.reduce(0) { $0 + $1.inputs[input].bytes.count }
+        let buffer = mergeBuffer(index, bytes: total)
+        var offset = 0
+        for job in jobs {
+            let part = job.inputs[input].bytes
+            if part.count > 0 { (buffer.baseAddress! + offset).copyMemory(from: part.baseAddress!, byteCount: part.count) }
+            offset += part.count
+        }
+        return UnsafeMutableRawBufferPointer(rebasing: buffer[0..<total])
     }
 
     /// The merge buffer of input `index`, at least `bytes` long.
@@ -363,16 +363,8 @@ private final class InferenceWorker: @unchecked Sendable {
             inputs = []
             inputs.reserveCapacity(types.count)
             for index in jobs[0].inputs.indices {
-                let total = jobs.reduce(0) { $0 + $1.inputs[index].bytes.count }
-                let buffer = mergeBuffer(index, bytes: total)
-                var offset = 0
-                for job in jobs {
-                    let part = job.inputs[index].bytes
-                    if part.count > 0 { (buffer.baseAddress! + offset).copyMemory(from: part.baseAddress!, byteCount: part.count) }
-                    offset += part.count
-                }
                 inputs.append(InferenceJob.Input(shape: [Int64(rows)] + jobs[0].inputs[index].shape.dropFirst(),
-                                                 bytes: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<total])))
+                                                 bytes: concatenate(jobs, input: index, into: index)))
             }
             inputDone = MonotonicClock.nanoseconds()
         }
