@@ -42,6 +42,14 @@ def main():
     config = http.get_model_config("dlrm")
     check("dlrm config: max_batch_size 64, dynamic batching", config["max_batch_size"] == 64 and "dynamic_batching" in config,
           str({k: config.get(k) for k in ("max_batch_size", "dynamic_batching")}))
+    ragged = {t["name"]: t["allow_ragged_batch"] for t in config["input"]}
+    batch_inputs = [(b["kind"], b["target_name"], b["source_input"]) for b in config["batch_input"]]
+    check("dlrm config: ragged ids and the offsets as batch inputs", ragged == {"dense": False, "ids0": True, "ids1": True}
+          and batch_inputs == [("BATCH_ACCUMULATED_ELEMENT_COUNT_WITH_ZERO", ["offsets0"], ["ids0"]),
+                               ("BATCH_ACCUMULATED_ELEMENT_COUNT_WITH_ZERO", ["offsets1"], ["ids1"])], f"{ragged} {batch_inputs}")
+    grpc_config = grpcclient.InferenceServerClient(url=args.grpc).get_model_config("dlrm", as_json=True)["config"]
+    check("dlrm config over gRPC: the same batch inputs", [b["target_name"] for b in grpc_config.get("batch_input", [])] == [["offsets0"], ["offsets1"]]
+          and [i.get("allow_ragged_batch", False) for i in grpc_config["input"]] == [False, True, True], str(grpc_config.get("batch_input")))
     unbatched = http.get_model_config("dlrm_unbatched")
     check("dlrm_unbatched config: max_batch_size 0", unbatched["max_batch_size"] == 0, str(unbatched["max_batch_size"]))
 

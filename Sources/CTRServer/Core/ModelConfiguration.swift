@@ -9,6 +9,8 @@ public struct ModelConfiguration: Sendable, Equatable {
         /// The model's own shape when it differs from `dims`: a per-feature `[batch]` input is written
         /// `dims: [1]`, `reshape: []`, as Triton writes it.
         public var reshape: [Int64]?
+        /// Requests may give it different shapes and still share a run (`allow_ragged_batch`).
+        public var ragged = false
 
         /// A tensor of the model with `shape` (batch first): its config dims and reshape.
         init(name: String, datatype: InferDatatype, modelShape shape: [Int64]) {
@@ -44,12 +46,15 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var instanceCount: Int
     /// Free-form facts (the bundle's version and feature-map fingerprint), Triton's `parameters`.
     public var parameters: [(key: String, value: String)]
+    /// Inputs the server builds per run (a `config.pbtxt`'s `batch_input`): Triton's kind name, target, type, source.
+    public var batchInputs: [(kind: String, target: String, datatype: InferDatatype, source: String)] = []
 
     public static func == (a: ModelConfiguration, b: ModelConfiguration) -> Bool {
         a.name == b.name && a.maxBatchSize == b.maxBatchSize && a.inputs == b.inputs && a.outputs == b.outputs && a.dynamicBatching == b.dynamicBatching
             && a.preferredBatchSize == b.preferredBatchSize && a.maxQueueDelayMicroseconds == b.maxQueueDelayMicroseconds
             && a.instanceCount == b.instanceCount && a.parameters.map(\.key) == b.parameters.map(\.key)
             && a.parameters.map(\.value) == b.parameters.map(\.value)
+            && a.batchInputs.map(\.target) == b.batchInputs.map(\.target) && a.batchInputs.map(\.kind) == b.batchInputs.map(\.kind)
     }
 
     /// Triton's `DataType` enum name of a v2 datatype (`FP32` → `TYPE_FP32`, `BYTES` → `TYPE_STRING`).
@@ -71,7 +76,20 @@ public struct ModelConfiguration: Sendable, Equatable {
         Self.encode(inputs, input: true, into: &out)
         JSONWriter.appendRaw("],\"output\":[", to: &out)
         Self.encode(outputs, input: false, into: &out)
-        JSONWriter.appendRaw("],\"batch_input\":[],\"batch_output\":[],\"optimization\":{\"priority\":\"PRIORITY_DEFAULT\",\"input_pinned_memory\":{\"enable\":true},\"output_pinned_memory\":{\"enable\":true}}", to: &out)
+        JSONWriter.appendRaw("],\"batch_input\":[", to: &out)
+        for (index, batchInput) in batchInputs.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendRaw("{\"kind\":", to: &out)
+            JSONWriter.appendString(batchInput.kind, to: &out)
+            JSONWriter.appendRaw(",\"target_name\":[", to: &out)
+            JSONWriter.appendString(batchInput.target, to: &out)
+            JSONWriter.appendRaw("],\"data_type\":", to: &out)
+            JSONWriter.appendString(Self.tritonTypeName(batchInput.datatype), to: &out)
+            JSONWriter.appendRaw(",\"source_input\":[", to: &out)
+            JSONWriter.appendString(batchInput.source, to: &out)
+            JSONWriter.appendRaw("]}", to: &out)
+        }
+        JSONWriter.appendRaw("],\"batch_output\":[],\"optimization\":{\"priority\":\"PRIORITY_DEFAULT\",\"input_pinned_memory\":{\"enable\":true},\"output_pinned_memory\":{\"enable\":true}}", to: &out)
         if dynamicBatching {
             JSONWriter.appendRaw(",\"dynamic_batching\":{\"preferred_batch_size\":[", to: &out)
             JSONWriter.appendInteger(preferredBatchSize, to: &out)
@@ -115,8 +133,12 @@ public struct ModelConfiguration: Sendable, Equatable {
                 }
                 JSONWriter.appendRaw("]}", to: &out)
             }
-            JSONWriter.appendRaw(input ? ",\"format\":\"FORMAT_NONE\",\"is_shape_tensor\":false,\"allow_ragged_batch\":false,\"optional\":false}"
-                                       : ",\"label_filename\":\"\",\"is_shape_tensor\":false}", to: &out)
+            if input {
+                JSONWriter.appendRaw(tensor.ragged ? ",\"format\":\"FORMAT_NONE\",\"is_shape_tensor\":false,\"allow_ragged_batch\":true,\"optional\":false}"
+                                                   : ",\"format\":\"FORMAT_NONE\",\"is_shape_tensor\":false,\"allow_ragged_batch\":false,\"optional\":false}", to: &out)
+            } else {
+                JSONWriter.appendRaw(",\"label_filename\":\"\",\"is_shape_tensor\":false}", to: &out)
+            }
         }
     }
 }

@@ -64,12 +64,17 @@ final class ModelEndpoint: Sendable {
                 : ModelConfiguration.Tensor(name: tensor.name, datatype: tensor.datatype, dims: tensor.shape)
         }
         let settings = pool.configuration
-        configuration = ModelConfiguration(
+        var config = ModelConfiguration(
             name: bundle.name, maxBatchSize: batchable ? rowLimit : 0, inputs: inputs.map(tensor), outputs: outputs.map(tensor),
             dynamicBatching: pool.spec.map { $0.dynamicBatching && batchable } ?? batchable, preferredBatchSize: settings.maxBatchSize, maxQueueDelayMicroseconds: settings.maxQueueDelayMicroseconds,
             instanceCount: settings.threadCount, parameters: parameters)
+        for index in pool.raggedInputs where index < config.inputs.count { config.inputs[index].ragged = true }
+        config.batchInputs = (pool.spec?.batchInputs ?? []).map {
+            (kind: $0.kind.rawValue, target: $0.target, datatype: InferDatatype($0.elementType), source: $0.source)
+        }
+        configuration = config
         bytes = []
-        configuration.encode(into: &bytes)
+        config.encode(into: &bytes)
         configurationJSON = bytes
     }
 

@@ -360,6 +360,7 @@ struct GRPCCalls: Sendable {
             input.name = tensor.name
             input.dataType = dataType(tensor.datatype)
             input.dims = tensor.dims
+            input.allowRaggedBatch = tensor.ragged
             if let reshape = tensor.reshape {
                 var model = Inference_ModelTensorReshape()
                 model.shape = reshape
@@ -373,6 +374,18 @@ struct GRPCCalls: Sendable {
             output.dataType = dataType(tensor.datatype)
             output.dims = tensor.dims
             return output
+        }
+        config.batchInput = configuration.batchInputs.map { batchInput in
+            var message = Inference_BatchInput()
+            message.kind = switch batchInput.kind {
+            case "BATCH_ACCUMULATED_ELEMENT_COUNT": .batchAccumulatedElementCount
+            case "BATCH_ACCUMULATED_ELEMENT_COUNT_WITH_ZERO": .batchAccumulatedElementCountWithZero
+            default: .batchElementCount
+            }
+            message.targetName = [batchInput.target]
+            message.dataType = dataType(batchInput.datatype)
+            message.sourceInput = [batchInput.source]
+            return message
         }
         var batching = Inference_ModelDynamicBatching()
         batching.preferredBatchSize = [Int32(clamping: configuration.preferredBatchSize)]
