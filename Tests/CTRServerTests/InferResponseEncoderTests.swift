@@ -1,4 +1,5 @@
 import Foundation
+import CTRServing
 import Testing
 
 @testable import CTRServer
@@ -75,8 +76,8 @@ struct InferResponseEncoderTests {
         var out: [UInt8] = []
         ModelMetadata(
             name: "deepfm", versions: ["1", "2"],
-            inputs: [TensorMetadata(name: "dense", datatype: .fp32, shape: [-1, 13]), TensorMetadata(name: "sparse", datatype: .int64, shape: [-1, 26])],
-            outputs: [TensorMetadata(name: "probability", datatype: .fp32, shape: [-1, 1])]
+            inputs: [TensorDescription(name: "dense", elementType: .fp32, shape: [-1, 13]), TensorDescription(name: "sparse", elementType: .int64, shape: [-1, 26])],
+            outputs: [TensorDescription(name: "probability", elementType: .fp32, shape: [-1, 1])]
         ).encode(into: &out)
         #expect(String(decoding: out, as: UTF8.self) == #"{"name":"deepfm","versions":["1","2"],"platform":"onnxruntime_onnx","#
             + #""inputs":[{"name":"dense","datatype":"FP32","shape":[-1,13]},{"name":"sparse","datatype":"INT64","shape":[-1,26]}],"#

@@ -1,9 +1,10 @@
+import CTRServing
 /// One input of a v2 infer request: name, datatype, shape and its data.
 public struct InferInputTensor: Sendable, Equatable {
     /// The input's name, as the model metadata lists it.
     public var name: String
     /// The element type.
-    public var datatype: InferDatatype
+    public var datatype: TensorElementType
     /// The dimensions, each non-negative; the element count is their product.
     public var shape: [Int64]
     /// The input's parameters other than `binary_data_size` (which shaped `data`).
@@ -12,7 +13,7 @@ public struct InferInputTensor: Sendable, Equatable {
     public var data: InferTensorData
 
     /// Creates an input.
-    public init(name: String, datatype: InferDatatype, shape: [Int64], parameters: [String: InferParameter] = [:], data: InferTensorData) {
+    public init(name: String, datatype: TensorElementType, shape: [Int64], parameters: [String: InferParameter] = [:], data: InferTensorData) {
         self.name = name
         self.datatype = datatype
         self.shape = shape

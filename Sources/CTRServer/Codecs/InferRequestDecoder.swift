@@ -1,3 +1,4 @@
+import CTRServing
 /// Decodes a KServe v2 infer request body, JSON tensors and the binary tensor extension, in one pass.
 ///
 /// With the binary extension the body is a JSON header of `headerLength` bytes (the HTTP header
@@ -118,7 +119,7 @@ public struct InferRequestDecoder: Sendable {
             throw RequestDecodeError(.invalidRequest, "inputs[\(index)] must be an object, found \(scanner.describeValue())", offset: scanner.position)
         }
         var name: String?
-        var datatype: InferDatatype?
+        var datatype: TensorElementType?
         var shape: [Int64]?
         var parameters: [String: InferParameter] = [:]
         var binarySize: Int?
@@ -140,10 +141,10 @@ public struct InferRequestDecoder: Sendable {
                 case "datatype":
                     let start = scanner.position
                     let token = try scanner.readString()
-                    guard !token.hasEscapes, let type = InferDatatype.parse(scanner.rawBytes(from: token.start, to: token.end)) else {
+                    guard !token.hasEscapes, let type = TensorElementType.parse(scanner.rawBytes(from: token.start, to: token.end)) else {
                         throw RequestDecodeError(
                             .invalidRequest,
-                            "\(label()): unknown datatype \"\(scanner.string(token))\" (expected one of \(InferDatatype.allCases.map(\.rawValue).joined(separator: ", ")))",
+                            "\(label()): unknown datatype \"\(scanner.string(token))\" (expected one of \(TensorElementType.allCases.map(\.rawValue).joined(separator: ", ")))",
                             offset: start)
                     }
                     datatype = type
@@ -205,7 +206,7 @@ public struct InferRequestDecoder: Sendable {
                     .invalidRequest, "\(label()): shape \(Self.describe(shape)) needs \(count) elements but \"data\" has \(data.count ?? 0)")
             }
         case (nil, .some(let size)):
-            if let elementSize = datatype.elementSize, size != count * elementSize {
+            if let elementSize = datatype.byteSize, size != count * elementSize {
                 throw RequestDecodeError(
                     .invalidRequest,
                     "\(label()): binary_data_size \(size) does not match shape \(Self.describe(shape)) of \(datatype.rawValue) (\(count * elementSize) bytes)")
@@ -301,7 +302,7 @@ public struct InferRequestDecoder: Sendable {
 
     // MARK: - JSON data
 
-    private func readData(_ scanner: inout JSONScanner, datatype: InferDatatype, label: String) throws(RequestDecodeError) -> InferTensorData {
+    private func readData(_ scanner: inout JSONScanner, datatype: TensorElementType, label: String) throws(RequestDecodeError) -> InferTensorData {
         switch datatype {
         case .bool:
             var values: [Bool] = []
@@ -354,7 +355,7 @@ public struct InferRequestDecoder: Sendable {
         }
     }
 
-    private func readIntegers<T: FixedWidthInteger>(_ scanner: inout JSONScanner, datatype: InferDatatype, label: String) throws(RequestDecodeError) -> [T] {
+    private func readIntegers<T: FixedWidthInteger>(_ scanner: inout JSONScanner, datatype: TensorElementType, label: String) throws(RequestDecodeError) -> [T] {
         var values: [T] = []
         try forEachElement(&scanner, label: label) { (s) throws(RequestDecodeError) in
             guard let c = s.peek(), c == UInt8(ascii: "-") || JSONScanner.isDigit(c) else {
@@ -374,7 +375,7 @@ public struct InferRequestDecoder: Sendable {
         return values
     }
 
-    private func elementError(_ scanner: inout JSONScanner, datatype: InferDatatype, label: String) -> RequestDecodeError {
+    private func elementError(_ scanner: inout JSONScanner, datatype: TensorElementType, label: String) -> RequestDecodeError {
         RequestDecodeError(
             .invalidRequest, "\(label): expected \(datatype.rawValue) elements in \"data\", found \(scanner.describeValue()) at byte \(scanner.position)",
             offset: scanner.position)

@@ -1,3 +1,4 @@
+import CTRServing
 /// Builds a v2 infer response: a JSON header, then the raw bytes of any binary outputs.
 ///
 /// Reusable: `reset` keeps the buffers, so a long-lived encoder stops allocating after warm-up. The
@@ -75,7 +76,7 @@ public struct InferResponseEncoder: Sendable {
 
     /// Appends an output tensor given as little-endian element bytes of `datatype` (not BYTES); FP16 and
     /// BF16 go into JSON as the numbers they hold.
-    public mutating func appendOutput(name: String, datatype: InferDatatype, shape: some Sequence<Int>, bytes: UnsafeRawBufferPointer, binary asBinary: Bool) {
+    public mutating func appendOutput(name: String, datatype: TensorElementType, shape: some Sequence<Int>, bytes: UnsafeRawBufferPointer, binary asBinary: Bool) {
         func typed<T: InferElement>(_: T.Type) {
             let count = bytes.count / MemoryLayout<T>.stride
             // Output buffers come from ONNX Runtime or a job, aligned to their element; copy if one is not.
@@ -148,7 +149,7 @@ public struct InferResponseEncoder: Sendable {
         hasBinaryOutput = true
     }
 
-    private mutating func appendHeader(name: String, datatype: InferDatatype, shape: some Sequence<Int>) {
+    private mutating func appendHeader(name: String, datatype: TensorElementType, shape: some Sequence<Int>) {
         if outputCount > 0 { json.append(UInt8(ascii: ",")) }
         outputCount += 1
         JSONWriter.appendRaw("{\"name\":", to: &json)

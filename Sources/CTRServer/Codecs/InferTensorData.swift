@@ -1,3 +1,4 @@
+import CTRServing
 /// The contents of a v2 input tensor: a typed array decoded from JSON, or raw bytes in the body.
 public enum InferTensorData: Sendable, Equatable {
     case bool([Bool])
@@ -18,7 +19,7 @@ public enum InferTensorData: Sendable, Equatable {
     case binary(Range<Int>)
 
     /// Decodes little-endian binary tensor bytes into a typed array (BYTES: 4-byte length prefixes).
-    public static func decodeBinary(_ bytes: UnsafeRawBufferPointer, as datatype: InferDatatype) -> InferTensorData? {
+    public static func decodeBinary(_ bytes: UnsafeRawBufferPointer, as datatype: TensorElementType) -> InferTensorData? {
         func read<T: FixedWidthInteger>(_: T.Type) -> [T] {
             let n = bytes.count / MemoryLayout<T>.size
             return (0..<n).map { T(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)) }

@@ -1,3 +1,5 @@
+import CTRServing
+
 /// The v2 model metadata response (`GET /v2/models/{name}`).
 public struct ModelMetadata: Sendable, Equatable {
     /// The model's name.
@@ -7,12 +9,12 @@ public struct ModelMetadata: Sendable, Equatable {
     /// The backend platform; ONNX Runtime models are `onnxruntime_onnx`, as Triton names them.
     public var platform: String
     /// The model's inputs.
-    public var inputs: [TensorMetadata]
+    public var inputs: [TensorDescription]
     /// The model's outputs.
-    public var outputs: [TensorMetadata]
+    public var outputs: [TensorDescription]
 
     /// Creates model metadata.
-    public init(name: String, versions: [String], platform: String = "onnxruntime_onnx", inputs: [TensorMetadata], outputs: [TensorMetadata]) {
+    public init(name: String, versions: [String], platform: String = "onnxruntime_onnx", inputs: [TensorDescription], outputs: [TensorDescription]) {
         self.name = name
         self.versions = versions
         self.platform = platform

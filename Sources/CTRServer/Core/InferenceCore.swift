@@ -398,7 +398,7 @@ public final class InferenceCore: Service, Sendable {
                 record(true)
                 let selected = outputs.compactMap { output -> InferResult.Output? in
                     guard let tensor = tensors.first(where: { $0.name == output.name }) else { return nil }
-                    return InferResult.Output(name: tensor.name, datatype: InferDatatype(tensor.elementType),
+                    return InferResult.Output(name: tensor.name, datatype: tensor.elementType,
                                               shape: tensor.shape.map { Int($0) },
                                               bytes: tensor.bytes, binary: output.binary)
                 }
@@ -445,7 +445,7 @@ struct InferResult {
     /// One output the request asked for: its little-endian elements, and whether it goes as binary (HTTP's choice).
     struct Output {
         let name: String
-        let datatype: InferDatatype
+        let datatype: TensorElementType
         let shape: [Int]
         let bytes: UnsafeRawBufferPointer
         let binary: Bool

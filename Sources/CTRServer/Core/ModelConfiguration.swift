@@ -1,10 +1,11 @@
+import CTRServing
 /// A served model's configuration in Triton's `ModelConfig` terms, which perf_analyzer and Triton's
 /// clients read before they send anything (`GET /v2/models/{m}/config`, gRPC ModelConfig).
 public struct ModelConfiguration: Sendable, Equatable {
     /// One input or output: dims exclude the batch dimension when `maxBatchSize > 0`, as Triton's do.
     public struct Tensor: Sendable, Equatable {
         public var name: String
-        public var datatype: InferDatatype
+        public var datatype: TensorElementType
         public var dims: [Int64]
         /// The model's own shape when it differs from `dims`: a per-feature `[batch]` input is written
         /// `dims: [1]`, `reshape: []`, as Triton writes it.
@@ -13,7 +14,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         public var ragged = false
 
         /// A tensor of the model with `shape` (batch first): its config dims and reshape.
-        init(name: String, datatype: InferDatatype, modelShape shape: [Int64]) {
+        init(name: String, datatype: TensorElementType, modelShape shape: [Int64]) {
             self.name = name
             self.datatype = datatype
             let inner = Array(shape.dropFirst())
@@ -22,7 +23,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         }
 
         /// A tensor of a model that does not batch: its dims are the model's whole shape.
-        init(name: String, datatype: InferDatatype, dims: [Int64]) {
+        init(name: String, datatype: TensorElementType, dims: [Int64]) {
             self.name = name
             self.datatype = datatype
             self.dims = dims
@@ -47,7 +48,7 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// Free-form facts (the bundle's version and feature-map fingerprint), Triton's `parameters`.
     public var parameters: [(key: String, value: String)]
     /// Inputs the server builds per run (a `config.pbtxt`'s `batch_input`): Triton's kind name, target, type, source.
-    public var batchInputs: [(kind: String, target: String, datatype: InferDatatype, source: String)] = []
+    public var batchInputs: [(kind: String, target: String, datatype: TensorElementType, source: String)] = []
 
     public static func == (a: ModelConfiguration, b: ModelConfiguration) -> Bool {
         a.name == b.name && a.maxBatchSize == b.maxBatchSize && a.inputs == b.inputs && a.outputs == b.outputs && a.dynamicBatching == b.dynamicBatching
@@ -58,7 +59,7 @@ public struct ModelConfiguration: Sendable, Equatable {
     }
 
     /// Triton's `DataType` enum name of a v2 datatype (`FP32` → `TYPE_FP32`, `BYTES` → `TYPE_STRING`).
-    public static func tritonTypeName(_ datatype: InferDatatype) -> String {
+    public static func tritonTypeName(_ datatype: TensorElementType) -> String {
         datatype == .bytes ? "TYPE_STRING" : "TYPE_" + datatype.rawValue
     }
 

@@ -36,13 +36,13 @@ final class ModelEndpoint: Sendable {
     init(bundle: ModelBundle, pool: ModelPool, maxRows: Int, ignoreUnknownFields: Bool) {
         self.bundle = bundle
         self.pool = pool
-        let inputs = pool.requestInputs.map(TensorMetadata.init)
-        let outputs = pool.outputs.map(TensorMetadata.init)
+        let inputs = pool.requestInputs
+        let outputs = pool.outputs
         let batchable = pool.batchable
         // A batching model's [batch] input is dims [1] with reshape [] in its config, and Triton's metadata shows
         // the config's dims: [-1, 1], which perf_analyzer and Triton's clients shape requests by. Both [n, 1]
         // and the model's own [n] are accepted.
-        let shown = inputs.map { batchable && $0.shape == [-1] ? TensorMetadata(name: $0.name, datatype: $0.datatype, shape: [-1, 1]) : $0 }
+        let shown = inputs.map { batchable && $0.shape == [-1] ? TensorDescription(name: $0.name, elementType: $0.elementType, shape: [-1, 1]) : $0 }
         metadata = ModelMetadata(name: bundle.name, versions: [bundle.version], inputs: shown, outputs: outputs)
         var parameters = [(key: "version", value: bundle.version)]
         let rowLimit = pool.maxRowsPerRequest.map { min($0, maxRows) } ?? maxRows
@@ -59,9 +59,9 @@ final class ModelEndpoint: Sendable {
         metadataJSON = bytes
         // Triton's rule: a model that batches lists its dims after the batch one and max_batch_size > 0; one
         // that does not lists them in full with max_batch_size 0.
-        func tensor(_ tensor: TensorMetadata) -> ModelConfiguration.Tensor {
-            batchable ? ModelConfiguration.Tensor(name: tensor.name, datatype: tensor.datatype, modelShape: tensor.shape)
-                : ModelConfiguration.Tensor(name: tensor.name, datatype: tensor.datatype, dims: tensor.shape)
+        func tensor(_ tensor: TensorDescription) -> ModelConfiguration.Tensor {
+            batchable ? ModelConfiguration.Tensor(name: tensor.name, datatype: tensor.elementType, modelShape: tensor.shape)
+                : ModelConfiguration.Tensor(name: tensor.name, datatype: tensor.elementType, dims: tensor.shape)
         }
         let settings = pool.configuration
         var config = ModelConfiguration(
@@ -70,7 +70,7 @@ final class ModelEndpoint: Sendable {
             instanceCount: settings.threadCount, parameters: parameters)
         for index in pool.raggedInputs where index < config.inputs.count { config.inputs[index].ragged = true }
         config.batchInputs = (pool.spec?.batchInputs ?? []).map {
-            (kind: $0.kind.rawValue, target: $0.target, datatype: InferDatatype($0.elementType), source: $0.source)
+            (kind: $0.kind.rawValue, target: $0.target, datatype: $0.elementType, source: $0.source)
         }
         configuration = config
         bytes = []
@@ -113,34 +113,5 @@ final class ModelEndpoint: Sendable {
         // A lease backed out by `acquire` may signal without this waiter: re-check the count after each wake.
         while leases.load(ordering: .sequentiallyConsistent) > 0 { leasesReturned.wait() }
         pool.shutdown()
-    }
-}
-
-extension TensorMetadata {
-    /// The v2 description of a backend tensor.
-    init(_ tensor: TensorDescription) {
-        self.init(name: tensor.name, datatype: InferDatatype(tensor.elementType), shape: tensor.shape)
-    }
-}
-
-extension InferDatatype {
-    /// The v2 datatype of a serving element type.
-    init(_ type: TensorElementType) {
-        switch type {
-        case .fp32: self = .fp32
-        case .fp64: self = .fp64
-        case .fp16: self = .fp16
-        case .bf16: self = .bf16
-        case .int8: self = .int8
-        case .int16: self = .int16
-        case .int32: self = .int32
-        case .int64: self = .int64
-        case .uint8: self = .uint8
-        case .uint16: self = .uint16
-        case .uint32: self = .uint32
-        case .uint64: self = .uint64
-        case .bool: self = .bool
-        case .string: self = .bytes
-        }
     }
 }

@@ -11,7 +11,7 @@ import CTRServing
 package struct TensorInputValidator: Sendable {
     let model: String
     let inputs: [TensorDescription]
-    let datatypes: [InferDatatype]
+    let datatypes: [TensorElementType]
     let batchable: Bool
     let maxRows: Int
     /// The CTR bundle's stage, whose value checks run after the copy; nil for a plain ONNX model.
@@ -35,7 +35,7 @@ package struct TensorInputValidator: Sendable {
         self.inputs = inputs
         self.batchable = batchable
         self.maxRows = maxRows
-        datatypes = inputs.map { InferDatatype($0.elementType) }
+        datatypes = inputs.map(\.elementType)
         let inner = inputs.map { batchable ? Array($0.shape.dropFirst()) : $0.shape }
         if inner.allSatisfy({ $0.allSatisfy { $0 >= 0 } }) {
             let perRow = inner.reduce(0) { $0 + Int($1.reduce(1, *)) }

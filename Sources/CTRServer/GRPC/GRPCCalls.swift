@@ -43,10 +43,10 @@ struct GRPCCalls: Sendable {
         response.name = metadata.name
         response.versions = metadata.versions
         response.platform = metadata.platform
-        func tensor(_ t: TensorMetadata) -> Inference_ModelMetadataResponse.TensorMetadata {
+        func tensor(_ t: TensorDescription) -> Inference_ModelMetadataResponse.TensorMetadata {
             var out = Inference_ModelMetadataResponse.TensorMetadata()
             out.name = t.name
-            out.datatype = t.datatype.rawValue
+            out.datatype = t.elementType.rawValue
             out.shape = t.shape
             return out
         }
@@ -337,7 +337,7 @@ struct GRPCCalls: Sendable {
         config.platform = configuration.platform
         config.backend = configuration.backend
         config.maxBatchSize = Int32(clamping: configuration.maxBatchSize)
-        func dataType(_ datatype: InferDatatype) -> Inference_DataType {
+        func dataType(_ datatype: TensorElementType) -> Inference_DataType {
             switch datatype {
             case .bool: .typeBool
             case .uint8: .typeUint8

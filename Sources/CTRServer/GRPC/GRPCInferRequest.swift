@@ -1,3 +1,4 @@
+import CTRServing
 import CTRGRPCProtocol
 import Foundation
 import NIOCore
@@ -58,7 +59,7 @@ struct GRPCInferRequest {
         inputs.reserveCapacity(wireInputs.count)
         var totalElements = 0
         for (index, input) in wireInputs.enumerated() {
-            guard let datatype = InferDatatype(rawValue: input.datatype) else {
+            guard let datatype = TensorElementType(rawValue: input.datatype) else {
                 throw ServerError(.invalidArgument, "input \"\(input.name)\": unknown datatype \"\(input.datatype)\"")
             }
             var elements = 1
@@ -87,7 +88,7 @@ struct GRPCInferRequest {
                 }
             } else {
                 let range = raw[index]
-                if let size = datatype.elementSize, range.count != elements * size {
+                if let size = datatype.byteSize, range.count != elements * size {
                     throw ServerError(.invalidArgument, "input \"\(input.name)\": raw_input_contents[\(index)] has \(range.count) bytes, \(datatype.rawValue) \(input.shape) needs \(elements * size)")
                 }
                 data = .binary(range)
@@ -99,7 +100,7 @@ struct GRPCInferRequest {
     }
 
     /// A `contents` message as the typed array its datatype uses (Triton's field per type).
-    private static func typed(_ contents: Inference_InferTensorContents, datatype: InferDatatype, name: String) throws(ServerError) -> InferTensorData {
+    private static func typed(_ contents: Inference_InferTensorContents, datatype: TensorElementType, name: String) throws(ServerError) -> InferTensorData {
         switch datatype {
         case .bool: return .bool(contents.boolContents)
         case .int8: return .int8(contents.intContents.map { Int8(truncatingIfNeeded: $0) })

@@ -1,42 +1,40 @@
 import ONNXRuntime
 
-/// The element type of a model input or output, in serving terms (front ends map it to their wire names).
-public enum TensorElementType: Sendable, Equatable, CaseIterable, CustomStringConvertible {
-    case fp32, fp64, fp16, bf16
-    case int8, int16, int32, int64
-    case uint8, uint16, uint32, uint64
-    case bool
-    /// Variable-length strings: ONNX has them, the tensor path does not serve them.
-    case string
+/// The element type of a tensor: the one name for it from the ONNX binding to the wire, spelled as the Open
+/// Inference Protocol (KServe v2) spells it (`"FP32"`, `"INT64"`, `"BYTES"`).
+public enum TensorElementType: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    case bool = "BOOL"
+    case uint8 = "UINT8"
+    case uint16 = "UINT16"
+    case uint32 = "UINT32"
+    case uint64 = "UINT64"
+    case int8 = "INT8"
+    case int16 = "INT16"
+    case int32 = "INT32"
+    case int64 = "INT64"
+    case fp16 = "FP16"
+    case bf16 = "BF16"
+    case fp32 = "FP32"
+    case fp64 = "FP64"
+    /// Variable-length strings (ONNX's string tensors): models with them are not served.
+    case bytes = "BYTES"
 
-    /// Bytes per element, or nil for strings.
+    /// Bytes per element, or nil for BYTES (length-prefixed, variable).
     public var byteSize: Int? {
         switch self {
         case .bool, .int8, .uint8: 1
         case .fp16, .bf16, .int16, .uint16: 2
         case .fp32, .int32, .uint32: 4
         case .fp64, .int64, .uint64: 8
-        case .string: nil
+        case .bytes: nil
         }
     }
 
-    public var description: String {
-        switch self {
-        case .fp32: "float32"
-        case .fp64: "float64"
-        case .fp16: "float16"
-        case .bf16: "bfloat16"
-        case .int8: "int8"
-        case .int16: "int16"
-        case .int32: "int32"
-        case .int64: "int64"
-        case .uint8: "uint8"
-        case .uint16: "uint16"
-        case .uint32: "uint32"
-        case .uint64: "uint64"
-        case .bool: "bool"
-        case .string: "string"
-        }
+    public var description: String { rawValue }
+
+    /// Parses the wire name (`"FP32"` → `.fp32`), or nil if unknown; names fit a small string, so no allocation.
+    package static func parse(_ bytes: UnsafeRawBufferPointer) -> TensorElementType? {
+        bytes.count <= 6 ? TensorElementType(rawValue: String(decoding: bytes, as: UTF8.self)) : nil
     }
 
     /// The serving type of an ONNX element type; nil for the ones no front end can carry (complex, undefined).
@@ -55,7 +53,7 @@ public enum TensorElementType: Sendable, Equatable, CaseIterable, CustomStringCo
         case .uint32: self = .uint32
         case .uint64: self = .uint64
         case .bool: self = .bool
-        case .string: self = .string
+        case .string: self = .bytes
         case .undefined, .complex64, .complex128: return nil
         }
     }
@@ -76,7 +74,7 @@ public enum TensorElementType: Sendable, Equatable, CaseIterable, CustomStringCo
         case .uint32: .uint32
         case .uint64: .uint64
         case .bool: .bool
-        case .string: .string
+        case .bytes: .string
         }
     }
 }

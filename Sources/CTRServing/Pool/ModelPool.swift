@@ -69,7 +69,7 @@ public final class ModelPool: Sendable {
         }
         inputs = try sessions[0].inputs.map { (info) throws(ServingError) in try TensorDescription.from(info, path: path) }
         outputs = try sessions[0].outputs.map { (info) throws(ServingError) in try TensorDescription.from(info, path: path) }
-        for tensor in inputs + outputs where tensor.elementType == .string {
+        for tensor in inputs + outputs where tensor.elementType == .bytes {
             throw ServingError(.modelLoad, "\(path): tensor \"\(tensor.name)\" holds strings, which the server does not serve")
         }
         guard !inputs.isEmpty, !outputs.isEmpty else {
