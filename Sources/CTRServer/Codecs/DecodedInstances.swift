@@ -184,6 +184,18 @@ public struct DecodedInstances: Sendable {
         return result
     }
 
+    /// Whether categorical field `field` of `row` is missing (absent, null or "").
+    func isCategoricalMissing(row: Int, field: Int) -> Bool { categoricalSlots[row * categoricalWidth + field].length < 0 }
+
+    /// Whether numeric field `field` of `row` is missing.
+    func isNumericMissing(row: Int, field: Int) -> Bool { dense[row * numericWidth + field].isNaN }
+
+    /// Whether sequence field `field` of `row` is missing (absent or null; an empty list is a value).
+    func isSequenceMissing(row: Int, field: Int) -> Bool {
+        let entry = sequenceSlots[row * sequenceWidth + field]
+        return entry.count < 0 && entry.slot.length < 0
+    }
+
     // MARK: - Filling (used by the decoder)
 
     /// Appends a row with every slot missing and returns its index.

@@ -88,6 +88,74 @@ public struct PredictRequestDecoder: Sendable {
         }
     }
 
+    /// What a ranking body asks for besides its rows: how many of the best candidates to list.
+    public struct RankOptions: Sendable, Equatable {
+        /// `top_k`, when given: the answer also lists the `topK` best candidates, best first.
+        public var topK: Int?
+    }
+
+    /// Decodes the ranking body `{"context": {...}, "candidates": [{...}, ...], "top_k": K}` (context and top_k
+    /// optional, keys in any order): the context into `context` as its one row, the candidates into `candidates`.
+    /// Each object follows the rules of an instance; errors name `context` or `candidates[i]` and the field.
+    public func decodeRank(_ body: UnsafeRawBufferPointer, candidates: inout DecodedInstances,
+                           context: inout DecodedInstances) throws(RequestDecodeError) -> RankOptions {
+        candidates.reset(numeric: numericWidth, categorical: categoricalWidth, sequences: sequenceWidth, names: names.count)
+        context.reset(numeric: numericWidth, categorical: categoricalWidth, sequences: sequenceWidth, names: names.count)
+        var scanner = JSONScanner(body, maxDepth: maxDepth)
+        let shape = "{\"context\": {...}, \"candidates\": [...], \"top_k\": K}"
+        guard scanner.peek() == UInt8(ascii: "{") else {
+            throw RequestDecodeError(.invalidRequest, "request body must be a JSON object \(shape), found \(scanner.describeValue())",
+                                     offset: scanner.position)
+        }
+        var options = RankOptions()
+        var seen = (context: false, candidates: false, topK: false)
+        if try scanner.beginObject() {
+            repeat {
+                let key = try scanner.readKey()
+                if scanner.string(key, equals: "candidates") {
+                    guard !seen.candidates else { throw RequestDecodeError(.invalidRequest, "duplicate key \"candidates\"", offset: key.start - 1) }
+                    seen.candidates = true
+                    guard scanner.peek() == UInt8(ascii: "[") else {
+                        throw RequestDecodeError(.invalidRequest, "\"candidates\" must be an array of objects, found \(scanner.describeValue())",
+                                                 offset: scanner.position)
+                    }
+                    guard try scanner.beginArray() else { continue }
+                    repeat {
+                        if candidates.count == maxInstances {
+                            var total = maxInstances
+                            repeat {
+                                try scanner.skipValue()
+                                total += 1
+                            } while try scanner.nextElement()
+                            throw RequestDecodeError(.limitExceeded, "too many candidates: \(total) > \(maxInstances)")
+                        }
+                        try decodeInstance(&scanner, index: RowPlace(list: "candidates", index: candidates.count), into: &candidates)
+                    } while try scanner.nextElement()
+                } else if scanner.string(key, equals: "context") {
+                    guard !seen.context else { throw RequestDecodeError(.invalidRequest, "duplicate key \"context\"", offset: key.start - 1) }
+                    seen.context = true
+                    try decodeInstance(&scanner, index: RowPlace(list: "context", index: -1), into: &context)
+                } else if scanner.string(key, equals: "top_k") {
+                    guard !seen.topK else { throw RequestDecodeError(.invalidRequest, "duplicate key \"top_k\"", offset: key.start - 1) }
+                    seen.topK = true
+                    let start = scanner.position
+                    let first = scanner.peek() ?? 0
+                    guard first == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
+                          let value = try scanner.readNumber().int64, value >= 1 else {
+                        throw RequestDecodeError(.invalidRequest, "\"top_k\" must be a positive integer", offset: start)
+                    }
+                    options.topK = Int(clamping: value)
+                } else {
+                    throw RequestDecodeError(.invalidRequest, "unknown key \(Self.quoted(scanner.string(key))) (the body must be \(shape))",
+                                             offset: key.start - 1)
+                }
+            } while try scanner.nextMember()
+        }
+        try scanner.finish()
+        guard seen.candidates else { throw RequestDecodeError(.invalidRequest, "missing key \"candidates\"", offset: 0) }
+        return options
+    }
+
     private func decodeInstances(_ scanner: inout JSONScanner, into instances: inout DecodedInstances) throws(RequestDecodeError) {
         guard scanner.peek() == UInt8(ascii: "[") else {
             throw RequestDecodeError(
@@ -99,7 +167,7 @@ public struct PredictRequestDecoder: Sendable {
             if instances.count == maxInstances {
                 try throwTooMany(&scanner)
             }
-            try decodeInstance(&scanner, index: instances.count, into: &instances)
+            try decodeInstance(&scanner, index: RowPlace(list: "instances", index: instances.count), into: &instances)
         } while try scanner.nextElement()
     }
 
@@ -114,10 +182,10 @@ public struct PredictRequestDecoder: Sendable {
     }
 
     @inline(__always)
-    private func decodeInstance(_ scanner: inout JSONScanner, index: Int, into instances: inout DecodedInstances) throws(RequestDecodeError) {
+    private func decodeInstance(_ scanner: inout JSONScanner, index: RowPlace, into instances: inout DecodedInstances) throws(RequestDecodeError) {
         guard scanner.peek() == UInt8(ascii: "{") else {
             throw RequestDecodeError(
-                .invalidRequest, "instances[\(index)]: expected an object of features, found \(scanner.describeValue())",
+                .invalidRequest, "\(index): expected an object of features, found \(scanner.describeValue())",
                 offset: scanner.position)
         }
         let row = instances.appendMissingRow()
@@ -131,12 +199,12 @@ public struct PredictRequestDecoder: Sendable {
                     continue
                 }
                 throw RequestDecodeError(
-                    .invalidRequest, "instances[\(index)]: unknown feature \(Self.quoted(scanner.string(key)))",
+                    .invalidRequest, "\(index): unknown feature \(Self.quoted(scanner.string(key)))",
                     offset: key.start - 1)
             }
             guard instances.markSeen(ordinal) else {
                 throw RequestDecodeError(
-                    .invalidRequest, "instances[\(index)]: duplicate feature \(Self.quoted(names.name(ofOrdinal: ordinal)))",
+                    .invalidRequest, "\(index): duplicate feature \(Self.quoted(names.name(ofOrdinal: ordinal)))",
                     offset: key.start - 1)
             }
             switch names.field(ofOrdinal: ordinal) {
@@ -154,7 +222,7 @@ public struct PredictRequestDecoder: Sendable {
 
     @inline(__always)
     private func decodeNumeric(
-        _ scanner: inout JSONScanner, row: Int, field: Int, ordinal: Int, index: Int, into instances: inout DecodedInstances
+        _ scanner: inout JSONScanner, row: Int, field: Int, ordinal: Int, index: RowPlace, into instances: inout DecodedInstances
     ) throws(RequestDecodeError) {
         let integral = integerFields[field]
         let expected = integral ? "an integer or null" : "a number or null"
@@ -197,7 +265,7 @@ public struct PredictRequestDecoder: Sendable {
     /// A string or integer token as bytes in the side buffer, nil for null or "", or an error naming the field.
     @inline(__always)
     private func decodeToken(
-        _ scanner: inout JSONScanner, ordinal: Int, index: Int, expected: String, into instances: inout DecodedInstances
+        _ scanner: inout JSONScanner, ordinal: Int, index: RowPlace, expected: String, into instances: inout DecodedInstances
     ) throws(RequestDecodeError) -> DecodedInstances.Slot? {
         switch scanner.peek() ?? 0 {
         case UInt8(ascii: "\""):
@@ -222,7 +290,7 @@ public struct PredictRequestDecoder: Sendable {
 
     @inline(__always)
     private func decodeCategorical(
-        _ scanner: inout JSONScanner, row: Int, field: Int, ordinal: Int, index: Int, into instances: inout DecodedInstances
+        _ scanner: inout JSONScanner, row: Int, field: Int, ordinal: Int, index: RowPlace, into instances: inout DecodedInstances
     ) throws(RequestDecodeError) {
         if let slot = try decodeToken(&scanner, ordinal: ordinal, index: index, expected: "a string, an integer or null", into: &instances) {
             instances.setCategorical(row: row, field: field, slot)
@@ -230,7 +298,7 @@ public struct PredictRequestDecoder: Sendable {
     }
 
     private func decodeSequence(
-        _ scanner: inout JSONScanner, row: Int, field: Int, ordinal: Int, index: Int, into instances: inout DecodedInstances
+        _ scanner: inout JSONScanner, row: Int, field: Int, ordinal: Int, index: RowPlace, into instances: inout DecodedInstances
     ) throws(RequestDecodeError) {
         let expected = "an array of tokens, a joined string or null"
         guard scanner.peek() == UInt8(ascii: "[") else {
@@ -251,8 +319,8 @@ public struct PredictRequestDecoder: Sendable {
         } while try scanner.nextElement()
     }
 
-    private func typeError(index: Int, ordinal: Int, expected: String, found: String, at offset: Int) -> RequestDecodeError {
-        RequestDecodeError(.invalidRequest, "instances[\(index)].\(names.name(ofOrdinal: ordinal)): expected \(expected), found \(found)", offset: offset)
+    private func typeError(index: RowPlace, ordinal: Int, expected: String, found: String, at offset: Int) -> RequestDecodeError {
+        RequestDecodeError(.invalidRequest, "\(index).\(names.name(ofOrdinal: ordinal)): expected \(expected), found \(found)", offset: offset)
     }
 
     // MARK: - Feature names
@@ -292,4 +360,13 @@ public struct PredictRequestDecoder: Sendable {
         let shown = text.count > 64 ? String(text.prefix(64)) + "..." : text
         return "\"\(shown)\""
     }
+}
+
+/// Where a decoded object sits in the body, for error messages: `instances[3]`, `candidates[0]`, `context`.
+struct RowPlace: CustomStringConvertible {
+    let list: StaticString
+    /// The position in the list; -1 for a lone object (`context`).
+    let index: Int
+
+    var description: String { index < 0 ? "\(list)" : "\(list)[\(index)]" }
 }

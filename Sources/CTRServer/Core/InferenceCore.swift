@@ -320,6 +320,88 @@ public final class InferenceCore: Service, Sendable {
         return .success(true)
     }
 
+    /// Decodes a ranking request (a context and candidates), encodes the context once and each candidate's own
+    /// fields, and queues the candidates as one job.
+    ///
+    /// A field a candidate leaves out (or sends as null) takes the context's value; the scores come back in
+    /// candidate order and equal `:predict` on the merged rows. Returns the options and whether a job was queued
+    /// (no candidates: nothing to run); `completion` then runs later, on an inference thread.
+    func rank(_ endpoint: ModelEndpoint, body: UnsafeRawBufferPointer, candidates: inout DecodedInstances, context: inout DecodedInstances,
+              transportTimeoutNanoseconds: UInt64?,
+              completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>, PredictRequestDecoder.RankOptions) -> Void)
+        -> Result<(queued: Bool, options: PredictRequestDecoder.RankOptions), ServerError> {
+        guard ready else { return .failure(notReady(endpoint)) }
+        guard let encoding = endpoint.pool.encoding, let decoder = endpoint.decoder else {
+            return .failure(ServerError(.notFound,
+                "model \"\(endpoint.name)\" has no features.json, so it takes tensors, not raw rows: send them to POST /v2/models/\(endpoint.name)/infer"))
+        }
+        let options: PredictRequestDecoder.RankOptions
+        do throws(RequestDecodeError) {
+            options = try decoder.decodeRank(body, candidates: &candidates, context: &context)
+        } catch {
+            return .failure(ServerError(error))
+        }
+        let rows = candidates.count
+        guard rows > 0 else { return .success((false, options)) }
+        let deadline: UInt64
+        switch Self.deadline(transportTimeoutNanoseconds: transportTimeoutNanoseconds) {
+        case .success(let value): deadline = value
+        case .failure(let error): return .failure(error)
+        }
+        let record = Self.recorder(endpoint.pool.statistics)
+        let job = encoding.makeJob(rows: rows, deadline: deadline) { outcome in
+            switch outcome {
+            case .success(let outputs):
+                record(true)
+                completion(.success(outputs[0].floats), options)
+            case .failure(let error):
+                record(false)
+                completion(.failure(ServerError(error)), options)
+            }
+        }
+        encoding.encode(into: job) { out in
+            Self.encode(candidates, with: encoding.encoder, into: out)
+            if context.count == 1 { Self.fillFromContext(context, candidates: candidates, encoder: encoding.encoder, into: out) }
+        }
+        do {
+            try endpoint.pool.submit(job)
+        } catch {
+            return .failure(ServerError(error))
+        }
+        return .success((true, options))
+    }
+
+    /// Encodes the context's one row once and copies its encoded values into every candidate field left missing.
+    static func fillFromContext(_ context: DecodedInstances, candidates: DecodedInstances, encoder: FeatureEncoder,
+                                into out: FeatureEncodingStage.Rows) {
+        let categorical = encoder.categoricalCount, numeric = encoder.numericCount, sequence = encoder.sequenceWidth
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(1, categorical + sequence)) { integers in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, numeric)) { floats in
+                let row = FeatureEncodingStage.Rows(ids: UnsafeMutableBufferPointer(rebasing: integers[0..<categorical]),
+                                                    dense: UnsafeMutableBufferPointer(rebasing: floats[0..<numeric]),
+                                                    sequences: UnsafeMutableBufferPointer(rebasing: integers[categorical..<(categorical + sequence)]))
+                encode(context, with: encoder, into: row)
+                let given = (categorical: (0..<categorical).filter { !context.isCategoricalMissing(row: 0, field: $0) },
+                             numeric: (0..<numeric).filter { !context.isNumericMissing(row: 0, field: $0) },
+                             sequences: encoder.sequenceLengths.indices.filter { !context.isSequenceMissing(row: 0, field: $0) })
+                for candidate in 0..<candidates.count {
+                    for field in given.categorical where candidates.isCategoricalMissing(row: candidate, field: field) {
+                        out.ids[candidate * categorical + field] = row.ids[field]
+                    }
+                    for field in given.numeric where candidates.isNumericMissing(row: candidate, field: field) {
+                        out.dense[candidate * numeric + field] = row.dense[field]
+                    }
+                    for field in given.sequences where candidates.isSequenceMissing(row: candidate, field: field) {
+                        let start = encoder.sequenceStarts[field]
+                        for column in start..<(start + encoder.sequenceLengths[field]) {
+                            out.sequences[candidate * sequence + column] = row.sequences[column]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Raw features to model inputs, with the bundle's own vocabulary.
     static func encode(_ instances: DecodedInstances, with encoder: FeatureEncoder, into rows: FeatureEncodingStage.Rows) {
         let denseWidth = instances.numericWidth

@@ -71,11 +71,14 @@ package final class HTTPRoutes: Sendable {
         case .predict(let model):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
             return withLeasedEndpoint(model, nil) { predict($0, head: head, body: body, scratch: &scratch, respond: respond) }
+        case .rank(let model):
+            guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
+            return withLeasedEndpoint(model, nil) { rank($0, head: head, body: body, scratch: &scratch, respond: respond) }
         case .infer(let model, let version):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
             return withLeasedEndpoint(model, version) { infer($0, head: head, body: body, respond: respond) }
         case .notFound:
-            return .error(.notFound, "no route for \(head.method) \(head.uri); see /v1/models/{model}:predict, /v2/models/{model}/infer, /v2/health/ready, /metrics")
+            return .error(.notFound, "no route for \(head.method) \(head.uri); see /v1/models/{model}:predict, /v1/models/{model}:rank, /v2/models/{model}/infer, /v2/health/ready, /metrics")
         }
     }
 
@@ -144,6 +147,38 @@ package final class HTTPRoutes: Sendable {
         switch result {
         case .success(true): return nil
         case .success(false): return .json(.ok, Array(#"{"predictions":[]}"#.utf8))
+        case .failure(let error): return Self.reply(for: error)
+        }
+    }
+
+    private func rank(_ endpoint: ModelEndpoint, head: HTTPRequestHead, body: ByteBuffer?, scratch: inout DecodedInstances,
+                      respond: @escaping @Sendable (HTTPReply) -> Void) -> HTTPReply? {
+        let timeout: UInt64?
+        switch Self.transportTimeout(head) {
+        case .success(let value): timeout = value
+        case .failure(let error): return Self.reply(for: error)
+        }
+        // The context is one row: its storage is the request's own; the candidates reuse the connection's.
+        var context = DecodedInstances()
+        let completion: @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>, PredictRequestDecoder.RankOptions) -> Void = { outcome, options in
+            switch outcome {
+            case .success(let scores):
+                var bytes: [UInt8] = []
+                PredictResponseEncoder.encodeRank(scores: scores, topK: options.topK, into: &bytes)
+                respond(.json(.ok, bytes))
+            case .failure(let error):
+                respond(Self.reply(for: error))
+            }
+        }
+        let result = (body ?? Self.emptyBody).withUnsafeReadableBytes { bytes in
+            core.rank(endpoint, body: bytes, candidates: &scratch, context: &context, transportTimeoutNanoseconds: timeout, completion: completion)
+        }
+        switch result {
+        case .success(let queued):
+            guard !queued.queued else { return nil }
+            var bytes: [UInt8] = []
+            PredictResponseEncoder.encodeRank(scores: UnsafeBufferPointer(start: nil, count: 0), topK: queued.options.topK, into: &bytes)
+            return .json(.ok, bytes)
         case .failure(let error): return Self.reply(for: error)
         }
     }

@@ -1,6 +1,8 @@
 /// The endpoints the server answers, parsed from the request path without allocating for the common ones.
 enum Route: Equatable {
     case predict(model: String)
+    /// One user's candidates ranked in one request (`POST /v1/models/{m}:rank`).
+    case rank(model: String)
     case serverMetadata
     case live
     case ready
@@ -18,7 +20,7 @@ enum Route: Equatable {
 
     /// Labels for `/metrics`, indexed by `metricsIndex`; the gRPC front end's follow (``RPCRoute``).
     static let labels: [(protocol: String, route: String)] =
-        ["predict", "v2_infer", "v2_metadata", "v2_health", "metrics", "other", "v2_repository"].map { ("http", $0) }
+        ["predict", "v2_infer", "v2_metadata", "v2_health", "metrics", "other", "v2_repository", "rank"].map { ("http", $0) }
 
     var metricsIndex: Int {
         switch self {
@@ -29,6 +31,7 @@ enum Route: Equatable {
         case .metrics: 4
         case .notFound: 5
         case .repositoryIndex, .repositoryLoad, .repositoryUnload: 6
+        case .rank: 7
         }
     }
 
@@ -59,6 +62,11 @@ enum Route: Equatable {
         if parts.count == 4, parts[1] == "v1", parts[2] == "models", parts[3].hasSuffix(":predict") {
             let name = parts[3].dropLast(":predict".count)
             self = name.isEmpty ? .notFound : .predict(model: String(name))
+            return
+        }
+        if parts.count == 4, parts[1] == "v1", parts[2] == "models", parts[3].hasSuffix(":rank") {
+            let name = parts[3].dropLast(":rank".count)
+            self = name.isEmpty ? .notFound : .rank(model: String(name))
             return
         }
         guard parts.count >= 4, parts[1] == "v2", parts[2] == "models", !parts[3].isEmpty else {

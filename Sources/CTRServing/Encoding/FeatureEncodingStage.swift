@@ -26,6 +26,13 @@ public struct FeatureEncodingStage: Sendable {
         public let ids: UnsafeMutableBufferPointer<Int64>
         public let dense: UnsafeMutableBufferPointer<Float>
         public let sequences: UnsafeMutableBufferPointer<Int64>
+
+        /// Buffers of `rows` rows in the stage's widths.
+        public init(ids: UnsafeMutableBufferPointer<Int64>, dense: UnsafeMutableBufferPointer<Float>, sequences: UnsafeMutableBufferPointer<Int64>) {
+            self.ids = ids
+            self.dense = dense
+            self.sequences = sequences
+        }
     }
 
     /// The stage of a bundle with `map` and its `encoder`.
