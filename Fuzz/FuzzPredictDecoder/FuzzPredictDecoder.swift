@@ -37,9 +37,10 @@ private let cases: [Case] = {
 
 // Reused across inputs as a connection reuses its scratch rows: a reset that leaves stale state shows up here.
 nonisolated(unsafe) private var instances = DecodedInstances(reservingRows: 1)
+nonisolated(unsafe) private var context = DecodedInstances(reservingRows: 1)
 
-// Any bytes as a CTR predict body, on the Criteo preset and on a schema with a sequence field; what decodes is
-// encoded, and every id must land in its field's block of the embedding table.
+// Any bytes as a CTR predict body and as a ranking body (:rank), on the Criteo preset and on a schema with a
+// sequence field; what decodes is encoded, and every id must land in its field's block of the embedding table.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPredictDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = FuzzInput.bytes(data, size)
@@ -51,6 +52,18 @@ public func fuzzPredictDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> In
             continue
         }
         check(instances, test)
+    }
+    for test in cases {
+        do throws(RequestDecodeError) {
+            let options = try test.decoder.decodeRank(bytes, candidates: &instances, context: &context)
+            precondition(options.topK.map { $0 >= 1 } ?? true, "a top_k below 1 decoded")
+        } catch {
+            precondition(!error.message.isEmpty, "a decode error without a message")
+            continue
+        }
+        precondition(context.count <= 1, "\(context.count) context rows")
+        check(instances, test)
+        check(context, test)
     }
     return 0
 }

@@ -1,0 +1,52 @@
+-- The ranking request of predict_rank100.lua sent to :rank: the same 100 merged rows per request, as a context
+-- (the fields named by CLICKWISE_CONTEXT_FIELDS, default Criteo's I1-I13 and C1-C13: the user and the page,
+-- taken from the request's first row) and 100 candidates holding the other fields.
+--   wrk -t2 -c4 -d10s --latency -s bench/wrk/rank100.lua http://127.0.0.1:8000
+package.path = package.path .. ";" .. (os.getenv("CLICKWISE_BENCH_DIR") or "bench") .. "/wrk/?.lua"
+local rows = require("rows")
+
+local candidates = tonumber(os.getenv("CLICKWISE_CANDIDATES") or "100")
+local requests = {}
+local index = 0
+
+local function isContext(key)
+  local list = os.getenv("CLICKWISE_CONTEXT_FIELDS")
+  if list then return string.find("," .. list .. ",", "," .. key .. ",", 1, true) ~= nil end
+  local kind, number = string.match(key, "^([IC])(%d+)$")
+  return kind == "I" or (kind == "C" and tonumber(number) <= 13)
+end
+
+-- Splits a flat row object's members (`"key":value`, values strings, numbers or null) by isContext.
+local function split(row)
+  local context, candidate = {}, {}
+  for member in string.gmatch(string.sub(row, 2, -2), '("[^"]+":%s*[^,]+)') do
+    local key = string.match(member, '^"([^"]+)"')
+    if isContext(key) then context[#context + 1] = member else candidate[#candidate + 1] = member end
+  end
+  return context, candidate
+end
+
+function init(args)
+  local all = rows.load()
+  local path = string.gsub(rows.path(), ":predict$", ":rank")
+  for r = 1, 20 do
+    local parts, context = {}, nil
+    for c = 1, candidates do
+      local own, item = split(all[((r - 1) * 37 + c - 1) % #all + 1])
+      if c == 1 then context = own end
+      -- Every candidate carries the first row's context fields (as predict_rank100.lua's rows would, merged).
+      parts[c] = "{" .. table.concat(item, ",") .. "}"
+    end
+    local body = '{"context":{' .. table.concat(context, ",") .. '},"candidates":[' .. table.concat(parts, ",") .. ']}'
+    requests[r] = wrk.format("POST", path, { ["Content-Type"] = "application/json" }, body)
+  end
+end
+
+function request()
+  index = index % #requests + 1
+  return requests[index]
+end
+
+function response(status, headers, body)
+  if status ~= 200 then io.stderr:write("status " .. status .. ": " .. body .. "\n") end
+end
