@@ -42,6 +42,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Sessions in the pool, each with its own inference thread.")
     var poolSize: Int = 1
 
+    @Option(help: "Threads that run half of a large request's rows beside its inference thread (default: the cores --pool-size leaves, so a ranking request uses an idle core without splitting single-row traffic's batches).")
+    var splitThreads: Int?
+
+    @Option(help: "Rows a request needs before its run is split across an inference thread and a split thread.")
+    var splitMinRows: Int = 32
+
     @Flag(help: "Share one session between --pool-size inference threads instead of one session each.")
     var sharedSession = false
 
@@ -126,6 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard repositoryPollSeconds >= 0 else { throw ValidationError("--repository-poll-secs must be >= 0 (0 turns polling off)") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
+        guard (splitThreads ?? 0) >= 0, splitMinRows >= 2 else { throw ValidationError("--split-threads must be >= 0 and --split-min-rows >= 2") }
         guard sharedWeightMinBytes >= 0 else { throw ValidationError("--shared-weight-min-bytes must be 0 or more") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
         guard maxQueueDelayMicroseconds >= 0 else { throw ValidationError("--max-queue-delay-us must be >= 0") }
@@ -159,6 +166,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxConnections = maxConnections
         configuration.repositoryPollSeconds = repositoryPollSeconds
         configuration.pool.poolSize = poolSize
+        configuration.pool.splitThreads = splitThreads ?? max(0, System.coreCount - poolSize)
+        configuration.pool.splitMinRows = splitMinRows
         configuration.pool.sharedSession = sharedSession
         configuration.pool.shareWeights = shareWeights
         configuration.pool.sharedWeightMinimumBytes = sharedWeightMinBytes

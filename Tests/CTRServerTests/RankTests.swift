@@ -1,5 +1,7 @@
 import ClickwiseTestSupport
+import CTRServing
 import Foundation
+import Synchronization
 import Testing
 @testable import CTRServer
 
@@ -67,6 +69,37 @@ struct RankTests {
         #expect(empty.status == 200 && empty.text == #"{"scores":[],"top":[]}"#, "\(empty.text)")
         let tooMany = try client.send("POST", "/v1/models/tiny:rank", body: Self.json(["candidates": Array(repeating: [String: Any](), count: 1_001)]))
         #expect(tooMany.status == 413 && tooMany.text.contains("too many candidates"), "\(tooMany.text)")
+        await server.stop()
+    }
+}
+
+/// A large request's run split across its inference thread and a split thread (issue 24 item 5).
+@Suite("Split runs of large requests")
+struct SplitRunTests {
+    @Test("a split thread runs half of each large request: answers equal ONNX Runtime's, concurrently, small requests unsplit")
+    func splitRunsAnswerRight() async throws {
+        var pool = PoolConfiguration()
+        pool.splitThreads = 1
+        pool.splitMinRows = 32
+        pool.maxBatchSize = 64
+        let server = try await TestServer.start(pool: pool)
+        let endpoint = try #require(server.application.endpoints["tiny"])
+        let expected = try HTTPServerTests.directPredictions(0..<200, bundle: server.bundleDirectory)
+        // Odd sizes too, so the halves are unequal; several at once, so the one split thread is contended.
+        let sizes = [200, 101, 37, 64, 200, 33]
+        let answers = Mutex<[Int: [Double]]>([:])
+        DispatchQueue.concurrentPerform(iterations: sizes.count) { index in
+            let response = try? HTTPTestClient(port: server.port).send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: 0..<sizes[index]))
+            answers.withLock { $0[index] = response?.json?["predictions"] as? [Double] ?? [] }
+        }
+        for (index, size) in sizes.enumerated() {
+            let got = answers.withLock { $0[index] } ?? []
+            #expect(got.count == size && zip(got, expected).allSatisfy { abs($0 - Double($1)) < 1e-6 }, "request of \(size) rows")
+        }
+        #expect(endpoint.pool.splitRuns > 0, "no run was split")
+        let before = endpoint.pool.splitRuns
+        _ = try HTTPTestClient(port: server.port).send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: 0..<8))
+        #expect(endpoint.pool.splitRuns == before, "an 8-row request was split")
         await server.stop()
     }
 }

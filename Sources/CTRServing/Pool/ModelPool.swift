@@ -1,6 +1,7 @@
 import CTRFeatures
 import Foundation
 import ONNXRuntime
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,6 +46,8 @@ public final class ModelPool: Sendable {
     private let plan: RunPlan
     private let queue: BatchQueue<InferenceJob>
     private let threads: ThreadGroup
+    private let splitHelpers: [SplitHelper]
+    private let helperThreads: ThreadGroup
 
     /// Loads the model in `bundle` into `configuration.poolSize` sessions and starts the inference threads.
     ///
@@ -96,10 +99,19 @@ public final class ModelPool: Sendable {
         queue = BatchQueue(capacity: configuration.maxQueueSize, maxRows: batchable ? configuration.maxBatchSize : 1,
                            maxDelayNanoseconds: batchable ? UInt64(max(0, configuration.maxQueueDelayMicroseconds)) * 1_000 : 0)
         threads = ThreadGroup()
+        helperThreads = ThreadGroup()
+        // Split threads run halves of large runs; they share the first session (Run is thread-safe).
+        let splittable = batchable && plan.isIdentity
+        splitHelpers = splittable ? (0..<max(0, configuration.splitThreads)).map { _ in SplitHelper(session: sessions[0]) } : []
+        for (index, helper) in splitHelpers.enumerated() {
+            helperThreads.start(name: "clickwise-split-\(index)") { helper.loop() }
+        }
         let types = inputs.map(\.elementType), outputs = outputs, requestSizes = requestInputs.map { $0.elementType.byteSize ?? 1 }
+        let helpers = splitHelpers, splitMinRows = max(2, configuration.splitMinRows)
         for index in 0..<configuration.threadCount {
             let worker = InferenceWorker(session: sessions[configuration.sharedSession ? 0 : index], types: types, outputs: outputs,
                                          plan: plan, requestSizes: requestSizes, batchable: batchable,
+                                         helpers: helpers, splitMinRows: splitMinRows,
                                          queue: queue, metrics: metrics, statistics: statistics)
             threads.start(name: "clickwise-infer-\(index)") { worker.run() }
         }
@@ -114,6 +126,9 @@ public final class ModelPool: Sendable {
 
     /// Requests waiting for a thread.
     public var queueDepth: Int { queue.depth }
+
+    /// Half-runs the split threads have run so far.
+    public var splitRuns: Int { splitHelpers.reduce(0) { $0 + $1.runs } }
 
     /// Runs requests through every session so the first real ones are not slow (blocks: call off the event loops).
     ///
@@ -167,6 +182,9 @@ public final class ModelPool: Sendable {
     public func shutdown() {
         queue.stop()
         threads.joinAll()
+        // The inference threads are gone, so no run waits on a split thread any more.
+        for helper in splitHelpers { helper.stop() }
+        helperThreads.joinAll()
     }
 }
 
@@ -184,6 +202,9 @@ private final class InferenceWorker: @unchecked Sendable {
     let plan: RunPlan
     let requestSizes: [Int]
     let batchable: Bool
+    /// Threads that may take the second half of a run of at least `splitMinRows` rows.
+    let helpers: [SplitHelper]
+    let splitMinRows: Int
     /// Per input, the buffer merged requests are concatenated into: kept between batches and grown to the
     /// largest batch seen, so a batch allocates nothing here.
     var merged: [UnsafeMutableRawBufferPointer]
@@ -196,8 +217,10 @@ private final class InferenceWorker: @unchecked Sendable {
     var produced: [InferenceJob.Outputs.Run] = []
 
     init(session: ORTSession, types: [TensorElementType], outputs: [TensorDescription], plan: RunPlan, requestSizes: [Int], batchable: Bool,
-         queue: BatchQueue<InferenceJob>, metrics: ServingMetrics, statistics: ModelStatistics) {
+         helpers: [SplitHelper], splitMinRows: Int, queue: BatchQueue<InferenceJob>, metrics: ServingMetrics, statistics: ModelStatistics) {
         self.session = session
+        self.helpers = helpers
+        self.splitMinRows = splitMinRows
         self.plan = plan
         self.requestSizes = requestSizes
         self.batchable = batchable
@@ -320,29 +343,53 @@ private final class InferenceWorker: @unchecked Sendable {
 
     /// Runs `inputs` of `rows` rows into the reused result buffers (``fixedOutputShapes`` known), recording
     /// each output in ``produced``.
-    private func runIntoResults(_ inputs: [InferenceJob.Input], rows: Int, shapes: [[Int64]]) throws(ORTError) {
+    private func runIntoResults(_ inputs: [InferenceJob.Input], rows: Int, shapes: [[Int64]], split: Bool) throws(ORTError) {
         produced.removeAll(keepingCapacity: true)
-        try withUnsafeTemporaryAllocation(of: ORTTensorView.self, capacity: inputs.count + outputs.count) { (views) throws(ORTError) in
-            for (index, (input, type)) in zip(inputs, types).enumerated() {
-                views.initializeElement(at: index, to: ORTTensorView(
-                    data: input.bytes.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!, byteCount: input.bytes.count,
-                    elementType: type.ort, shape: ORTShape(input.shape)))
+        for (index, output) in outputs.enumerated() {
+            let bytes = shapes[index].reduce(rows) { $0 * Int($1) } * (output.elementType.byteSize ?? 1)
+            if results[index].count < bytes {
+                results[index].deallocate()
+                results[index] = .allocate(byteCount: max(bytes, 2 * results[index].count), alignment: 64)
             }
-            for (index, output) in outputs.enumerated() {
-                let bytes = shapes[index].reduce(rows) { $0 * Int($1) } * (output.elementType.byteSize ?? 1)
-                if results[index].count < bytes {
-                    results[index].deallocate()
-                    results[index] = .allocate(byteCount: max(bytes, 2 * results[index].count), alignment: 64)
-                }
-                let shape = ORTShape(batch: Int64(rows), inner: shapes[index])
-                views.initializeElement(at: inputs.count + index, to: ORTTensorView(
-                    data: results[index].baseAddress!, byteCount: bytes, elementType: output.elementType.ort, shape: shape))
-                produced.append(InferenceJob.Outputs.Run(bytes: UnsafeRawBufferPointer(rebasing: results[index][0..<bytes]),
-                                                         firstDimension: Int64(rows), innerShape: shapes[index]))
+            produced.append(InferenceJob.Outputs.Run(bytes: UnsafeRawBufferPointer(rebasing: results[index][0..<bytes]),
+                                                     firstDimension: Int64(rows), innerShape: shapes[index]))
+        }
+        // A run holding a large request: its second half goes to an idle split thread while this thread runs the
+        // first (runs merged from many small requests are not split: that traffic keeps one thread's batches).
+        if split, let helper = helpers.first(where: { $0.claim() }) {
+            let half = rows / 2
+            helper.start(SplitHelper.Task(inputs: views(inputs, rows: rows, range: half..<rows),
+                                          outputs: outputViews(rows: rows, range: half..<rows, shapes: shapes)))
+            var failure: ORTError?
+            do throws(ORTError) {
+                try session.run(inputs: views(inputs, rows: rows, range: 0..<half), outputs: outputViews(rows: rows, range: 0..<half, shapes: shapes))
+            } catch {
+                failure = error
             }
-            defer { views.deinitialize() }
-            try session.run(inputs: UnsafeBufferPointer(rebasing: views[0..<inputs.count]),
-                            outputs: UnsafeBufferPointer(rebasing: views[inputs.count...]))
+            if let helperFailure = helper.finish() { throw helperFailure }
+            if let failure { throw failure }
+            return
+        }
+        try session.run(inputs: views(inputs, rows: rows, range: 0..<rows), outputs: outputViews(rows: rows, range: 0..<rows, shapes: shapes))
+    }
+
+    /// Views of rows `range` of every input of a `rows`-row run (row-major: a row is `bytes / rows` bytes).
+    private func views(_ inputs: [InferenceJob.Input], rows: Int, range: Range<Int>) -> [ORTTensorView] {
+        zip(inputs, types).map { input, type in
+            let rowBytes = rows > 0 ? input.bytes.count / rows : 0
+            var shape = input.shape
+            if !shape.isEmpty { shape[0] = Int64(range.count) }
+            return ORTTensorView(data: input.bytes.baseAddress.map { $0 + range.lowerBound * rowBytes } ?? UnsafeMutableRawPointer(bitPattern: 64)!,
+                                 byteCount: range.count * rowBytes, elementType: type.ort, shape: ORTShape(shape))
+        }
+    }
+
+    /// Views of rows `range` of the result buffers (sized for `rows` rows by ``runIntoResults``).
+    private func outputViews(rows: Int, range: Range<Int>, shapes: [[Int64]]) -> [ORTTensorView] {
+        outputs.enumerated().map { index, output in
+            let rowBytes = shapes[index].reduce(1) { $0 * Int($1) } * (output.elementType.byteSize ?? 1)
+            return ORTTensorView(data: results[index].baseAddress! + range.lowerBound * rowBytes, byteCount: range.count * rowBytes,
+                                 elementType: output.elementType.ort, shape: ORTShape(batch: Int64(range.count), inner: shapes[index]))
         }
     }
 
@@ -373,7 +420,8 @@ private final class InferenceWorker: @unchecked Sendable {
         var values: [ORTValue] = []
         if let fixedOutputShapes {
             do throws(ORTError) {
-                try runIntoResults(inputs, rows: rows, shapes: fixedOutputShapes)
+                try runIntoResults(inputs, rows: rows, shapes: fixedOutputShapes,
+                                   split: !helpers.isEmpty && jobs.contains { $0.rows >= splitMinRows })
             } catch {
                 failure = ServingError(.inference, "inference failed: \(error.message)")
             }
@@ -415,5 +463,80 @@ private final class InferenceWorker: @unchecked Sendable {
             }
         }
         withExtendedLifetime(values) {}
+    }
+}
+
+/// A thread that runs half of another inference thread's large run, on a session Run may share.
+///
+/// One run at a time: an inference thread claims it (``claim()``), hands it the half (``start(_:)``), runs its
+/// own half, and waits (``finish()``). The task's views point into buffers the claiming thread owns and keeps
+/// alive until `finish` returns; the semaphores order the hand-over, hence `@unchecked Sendable`.
+final class SplitHelper: @unchecked Sendable {
+    /// The half to run: input and output views of the claiming thread's buffers.
+    struct Task {
+        let inputs: [ORTTensorView]
+        let outputs: [ORTTensorView]
+    }
+
+    private let session: ORTSession
+    private let busy = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+    private let work = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    // Written by the claiming thread before `work.signal()`, read by this thread after `work.wait()`; the
+    // result the other way round through `done`.
+    private var task: Task?
+    private var failure: ORTError?
+    private let completed = Atomic<Int>(0)
+
+    /// Half-runs done.
+    var runs: Int { completed.load(ordering: .relaxed) }
+
+    init(session: ORTSession) {
+        self.session = session
+    }
+
+    /// Takes the helper for one run; false when another run has it.
+    func claim() -> Bool {
+        busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// Starts `task` (after a successful ``claim()``).
+    func start(_ task: Task) {
+        self.task = task
+        work.signal()
+    }
+
+    /// Waits for the task and releases the helper; the task's error, if it failed.
+    func finish() -> ORTError? {
+        done.wait()
+        let result = failure
+        failure = nil
+        busy.store(false, ordering: .releasing)
+        return result
+    }
+
+    /// The thread's loop, until ``stop()``.
+    func loop() {
+        while true {
+            work.wait()
+            if stopping.load(ordering: .acquiring) { return }
+            if let task {
+                do throws(ORTError) {
+                    try session.run(inputs: task.inputs, outputs: task.outputs)
+                } catch {
+                    failure = error
+                }
+            }
+            task = nil
+            completed.add(1, ordering: .relaxed)
+            done.signal()
+        }
+    }
+
+    /// Ends the loop; call once no inference thread can claim the helper any more.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        work.signal()
     }
 }
