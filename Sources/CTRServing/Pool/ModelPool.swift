@@ -373,9 +373,14 @@ private final class InferenceWorker: @unchecked Sendable {
         try session.run(inputs: views(inputs, rows: rows, range: 0..<rows), outputs: outputViews(rows: rows, range: 0..<rows, shapes: shapes))
     }
 
-    /// Views of rows `range` of every input of a `rows`-row run (row-major: a row is `bytes / rows` bytes).
+    /// Views of rows `range` of every input of a `rows`-row run (row-major: a row is `bytes / rows` bytes); the
+    /// whole run is every input as it is (a planned run's ragged and batch inputs have no row dimension).
     private func views(_ inputs: [InferenceJob.Input], rows: Int, range: Range<Int>) -> [ORTTensorView] {
         zip(inputs, types).map { input, type in
+            if range == 0..<rows {
+                return ORTTensorView(data: input.bytes.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!, byteCount: input.bytes.count,
+                                     elementType: type.ort, shape: ORTShape(input.shape))
+            }
             let rowBytes = rows > 0 ? input.bytes.count / rows : 0
             var shape = input.shape
             if !shape.isEmpty { shape[0] = Int64(range.count) }
