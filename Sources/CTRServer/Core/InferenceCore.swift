@@ -295,27 +295,9 @@ public final class InferenceCore: Service, Sendable {
         }
         let rows = scratch.count
         guard rows > 0 else { return .success(false) }
-        let deadline: UInt64
-        switch Self.deadline(transportTimeoutNanoseconds: transportTimeoutNanoseconds) {
-        case .success(let value): deadline = value
-        case .failure(let error): return .failure(error)
-        }
-        let record = Self.recorder(endpoint.pool.statistics)
-        let job = encoding.makeJob(rows: rows, deadline: deadline) { outcome in
-            switch outcome {
-            case .success(let outputs):
-                record(true)
-                completion(.success(outputs[0].floats))
-            case .failure(let error):
-                record(false)
-                completion(.failure(ServerError(error)))
-            }
-        }
-        encoding.encode(into: job) { rows in Self.encode(scratch, with: encoding.encoder, into: rows) }
-        do {
-            try endpoint.pool.submit(job)
-        } catch {
-            return .failure(ServerError(error))
+        if let error = submitRows(endpoint, encoding: encoding, rows: rows, transportTimeoutNanoseconds: transportTimeoutNanoseconds,
+                                  fill: { Self.encode(scratch, with: encoding.encoder, into: $0) }, completion: completion) {
+            return .failure(error)
         }
         return .success(true)
     }
@@ -343,32 +325,45 @@ public final class InferenceCore: Service, Sendable {
         }
         let rows = candidates.count
         guard rows > 0 else { return .success((false, options)) }
+        let fill: (FeatureEncodingStage.Rows) -> Void = { out in
+            Self.encode(candidates, with: encoding.encoder, into: out)
+            if context.count == 1 { Self.fillFromContext(context, candidates: candidates, encoder: encoding.encoder, into: out) }
+        }
+        if let error = submitRows(endpoint, encoding: encoding, rows: rows, transportTimeoutNanoseconds: transportTimeoutNanoseconds,
+                                  fill: fill, completion: { completion($0, options) }) {
+            return .failure(error)
+        }
+        return .success((true, options))
+    }
+
+    /// Queues `rows` rows that `fill` encodes for `endpoint`'s pool, as one job whose outcome is counted in the
+    /// model's statistics; `completion` gets the probabilities (valid only during the call). The error, if refused.
+    private func submitRows(_ endpoint: ModelEndpoint, encoding: FeatureEncodingStage, rows: Int, transportTimeoutNanoseconds: UInt64?,
+                            fill: (FeatureEncodingStage.Rows) -> Void,
+                            completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> ServerError? {
         let deadline: UInt64
         switch Self.deadline(transportTimeoutNanoseconds: transportTimeoutNanoseconds) {
         case .success(let value): deadline = value
-        case .failure(let error): return .failure(error)
+        case .failure(let error): return error
         }
         let record = Self.recorder(endpoint.pool.statistics)
         let job = encoding.makeJob(rows: rows, deadline: deadline) { outcome in
             switch outcome {
             case .success(let outputs):
                 record(true)
-                completion(.success(outputs[0].floats), options)
+                completion(.success(outputs[0].floats))
             case .failure(let error):
                 record(false)
-                completion(.failure(ServerError(error)), options)
+                completion(.failure(ServerError(error)))
             }
         }
-        encoding.encode(into: job) { out in
-            Self.encode(candidates, with: encoding.encoder, into: out)
-            if context.count == 1 { Self.fillFromContext(context, candidates: candidates, encoder: encoding.encoder, into: out) }
-        }
+        encoding.encode(into: job, fill)
         do {
             try endpoint.pool.submit(job)
         } catch {
-            return .failure(ServerError(error))
+            return ServerError(error)
         }
-        return .success((true, options))
+        return nil
     }
 
     /// Encodes the context's one row once and copies its encoded values into every candidate field left missing.
