@@ -17,7 +17,7 @@ bin=${CLICKWISE:-.build/release/clickwise}
 mkdir -p "$data"
 train="$data/train-$rows.tsv"
 [ -s "$train" ] || "$bin" data synth --rows "$rows" --seed 11 --out "$train"
-"$bin" train --model deepfm --train "$train" --min-count 1 --epochs 1 --batch-size 4096 --threads 2 \
+"$bin" train --model deepfm --train "$train" --min-count 1 --epochs 1 --batch-size 4096 --blas-threads 2 \
   --max-validation-rows 20000 --no-progress --out "$out"
 vocabulary=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["vocabulary_size"])' "$out/model.json")
 echo "make_big_bundle: $out has $vocabulary embedding rows ($(du -h "$out/model.onnx" | cut -f1) model.onnx)"

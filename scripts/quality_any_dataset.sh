@@ -22,6 +22,6 @@ for model in deepfm autoint lr; do
     lr) extra=(--epochs 4) ;;
   esac
   "$bin" train --dataset-config "$config" --train train.csv --valid valid.csv --model "$model" --out "bundle-$model" \
-    --batch-size 512 --min-count 500 --patience 1 --threads 1 --no-progress "${extra[@]}"
+    --batch-size 512 --min-count 500 --patience 1 --blas-threads 1 --no-progress "${extra[@]}"
   "$bin" evaluate "bundle-$model" --data test.csv | tee "evaluation-$model.txt"
 done

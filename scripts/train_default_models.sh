@@ -53,7 +53,7 @@ for model in "${models[@]}"; do
   start=$(date +%s)
   "$bin" train --dataset-config configs/criteo/dataset_config.yaml --model "$arch" \
     --train "$data/train_big.tsv" --valid "$data/valid.tsv" --out "$out" \
-    --batch-size 512 --min-count 8000 --epochs "$epochs" --patience 0 --threads "$threads" --seed 2024 --no-progress \
+    --batch-size 512 --min-count 8000 --epochs "$epochs" --patience 0 --blas-threads "$threads" --seed 2024 --no-progress \
     ${extra[@]+"${extra[@]}"}
   echo "$model: training wall time $(( $(date +%s) - start )) s" | tee "$data/$model.time.txt"
   "$bin" evaluate "$out" --data "$data/test.tsv" --truth "$data/test.tsv.truth" | tee "$data/$model.evaluation.txt"
