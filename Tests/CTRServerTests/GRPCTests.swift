@@ -271,6 +271,33 @@ struct GRPCTests {
         await server.stop()
     }
 
+    @Test("Health Watch answers at once and on every change, without polling: unload and load of a model", .timeLimit(.minutes(1)))
+    func healthWatchFollowsChanges() async throws {
+        let server = try await GRPCTestServer.start()
+        let core = server.http.application
+        let seen = try await withTaskExecutorPreference(DispatchTaskExecutor.shared) { try await withGRPCClient(
+            transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: server.port), transportSecurity: .plaintext)
+        ) { client in
+            var request = Grpc_Health_V1_HealthCheckRequest()
+            request.service = "tiny"
+            return try await Grpc_Health_V1_Health.Client(wrapping: client).watch(request: ClientRequest(message: request)) { response in
+                var statuses: [Grpc_Health_V1_HealthCheckResponse.ServingStatus] = []
+                for try await message in response.messages {
+                    statuses.append(message.status)
+                    // Each change is made only once the previous status arrived, so each must come back as a message.
+                    switch statuses.count {
+                    case 1: InferenceCore.startThread(name: "test-unload") { _ = core.unload(model: "tiny") }
+                    case 2: InferenceCore.startThread(name: "test-load") { _ = core.load(model: "tiny") }
+                    default: return statuses
+                    }
+                }
+                return statuses
+            }
+        } }
+        #expect(seen == [.serving, .notServing, .serving], "\(seen)")
+        await server.stop()
+    }
+
     @Test("health: SERVING while ready, NOT_SERVING once draining; config, metadata and statistics answer")
     func healthAndMetadata() async throws {
         let server = try await GRPCTestServer.start()

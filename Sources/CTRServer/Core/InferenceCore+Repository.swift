@@ -133,6 +133,7 @@ extension InferenceCore {
         }
         served.withLock { $0 = $0.replacing(source.name, with: endpoint) }
         records.withLock { $0.set(source.name, newest, .ready) }
+        healthWatchers.notify()
         logger.info("model \(source.name) version \(newest.version) is serving\(current.map { " (replacing version \($0.bundle.version))" } ?? "")")
         if let current { drain(current, reason: "unloaded: replaced by version \(newest.version)") }
         return nil
@@ -142,6 +143,7 @@ extension InferenceCore {
     private func retire(_ model: String, reason: String) {
         guard let current = endpoints[model] else { return }
         served.withLock { $0 = $0.replacing(model, with: nil) }
+        healthWatchers.notify()
         drain(current, reason: reason)
         logger.info("model \(model) version \(current.bundle.version) unloaded: \(reason)")
     }

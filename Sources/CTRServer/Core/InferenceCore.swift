@@ -33,6 +33,8 @@ public final class InferenceCore: Service, Sendable {
     private let isReady = Atomic<Bool>(false)
     private let isDraining = Atomic<Bool>(false)
     private let readiness = Readiness()
+    /// gRPC health watches, told whenever readiness may have changed (warm-up, drain, a version served or retired).
+    let healthWatchers = HealthWatchers()
     /// The `/v2` extensions, each of which works on both protocols.
     public static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "model_repository", "metrics"]
 
@@ -112,6 +114,7 @@ public final class InferenceCore: Service, Sendable {
         }
         isReady.store(true, ordering: .releasing)
         readiness.markReady()
+        healthWatchers.notify()
     }
 
     /// Waits until warm-up finished (for front ends that bind only once the models are warm).
@@ -124,7 +127,10 @@ public final class InferenceCore: Service, Sendable {
     public var draining: Bool { isDraining.load(ordering: .acquiring) }
 
     /// Marks the server as draining: readiness turns false on every protocol and new inference is refused.
-    public func beginDraining() { isDraining.store(true, ordering: .releasing) }
+    public func beginDraining() {
+        isDraining.store(true, ordering: .releasing)
+        healthWatchers.notify()
+    }
 
     /// Waits until no request is between "received" and "answered", at most `timeoutSeconds`.
     public func waitForInFlight(timeoutSeconds: Double = 30) async {
@@ -574,6 +580,35 @@ final class InFlightRequests: Sendable {
                 self.state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
             }
         }
+    }
+}
+
+/// Callbacks to run when readiness may have changed: the gRPC health watches re-check then, instead of
+/// polling. A callback must not block (the watches hop to their connection's event loop).
+final class HealthWatchers: Sendable {
+    private struct State {
+        var next = 0
+        var callbacks: [Int: @Sendable () -> Void] = [:]
+    }
+    private let state = Mutex(State())
+
+    /// Registers `callback`; the id removes it.
+    func add(_ callback: @escaping @Sendable () -> Void) -> Int {
+        state.withLock { state in
+            state.next += 1
+            state.callbacks[state.next] = callback
+            return state.next
+        }
+    }
+
+    func remove(_ id: Int) {
+        _ = state.withLock { $0.callbacks.removeValue(forKey: id) }
+    }
+
+    /// Runs every callback (outside the lock).
+    func notify() {
+        let callbacks = state.withLock { Array($0.callbacks.values) }
+        for callback in callbacks { callback() }
     }
 }
 

@@ -52,7 +52,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         /// ModelStreamInfer's inferences not yet answered.
         var inferencesRunning = 0
         var deadline: Scheduled<Void>?
-        var watch: RepeatedTask?
+        /// The core's registration of this Watch call (``HealthWatchers``).
+        var watch: Int?
         var watchedStatus: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
         /// When the call last received bytes (its headers, then each DATA frame).
         var lastReceived: NIODeadline
@@ -356,14 +357,16 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         answered(id, answer, last: call.clientFinished && call.inferencesRunning == 0)
     }
 
-    /// Sends the status now and on every change (checked every 100 ms) until the client goes away or the
-    /// server drains.
+    /// Sends the status now and again on every change until the client goes away or the server drains: the
+    /// core tells its watchers when readiness may have changed, and this call re-checks on its event loop.
     private func healthWatch(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
         guard let context, let service = decoded(GRPCWire.decode(Grpc_Health_V1_HealthCheckRequest.self, bytes), on: id)?.service else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        streams[id]?.watch = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(100)) { _ in
-            bound.value.healthTick(service, on: id)
+        let loop = context.eventLoop
+        streams[id]?.watch = calls.core.healthWatchers.add {
+            loop.execute { bound.value.healthTick(service, on: id) }
         }
+        healthTick(service, on: id)
     }
 
     private func healthTick(_ service: String, on id: HTTP2StreamID) {
@@ -422,7 +425,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         call.finished = true
         call.deadline?.cancel()
         call.deadline = nil
-        call.watch?.cancel()
+        if let watch = call.watch { calls.core.healthWatchers.remove(watch) }
         call.watch = nil
         // A client still sending is told to stop (gRPC servers reset with NO_ERROR after the trailers).
         if !call.clientFinished { write(.rstStream(.noError), on: id) }
@@ -465,7 +468,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private func end(_ id: HTTP2StreamID) {
         guard let call = streams.removeValue(forKey: id) else { return }
         call.deadline?.cancel()
-        call.watch?.cancel()
+        if let watch = call.watch { calls.core.healthWatchers.remove(watch) }
         if streams.isEmpty { idleSince = .now() }
         closeIfDrained()
     }
@@ -475,7 +478,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         timeouts = nil
         for call in streams.values {
             call.deadline?.cancel()
-            call.watch?.cancel()
+            if let watch = call.watch { calls.core.healthWatchers.remove(watch) }
         }
         streams.removeAll()
     }
