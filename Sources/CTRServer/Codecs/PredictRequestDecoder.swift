@@ -122,12 +122,7 @@ public struct PredictRequestDecoder: Sendable {
                     guard try scanner.beginArray() else { continue }
                     repeat {
                         if candidates.count == maxInstances {
-                            var total = maxInstances
-                            repeat {
-                                try scanner.skipValue()
-                                total += 1
-                            } while try scanner.nextElement()
-                            throw RequestDecodeError(.limitExceeded, "too many candidates: \(total) > \(maxInstances)")
+                            try throwTooMany(&scanner, what: "candidates")
                         }
                         try decodeInstance(&scanner, index: RowPlace(list: "candidates", index: candidates.count), into: &candidates)
                     } while try scanner.nextElement()
@@ -165,20 +160,20 @@ public struct PredictRequestDecoder: Sendable {
         guard try scanner.beginArray() else { return }
         repeat {
             if instances.count == maxInstances {
-                try throwTooMany(&scanner)
+                try throwTooMany(&scanner, what: "instances")
             }
             try decodeInstance(&scanner, index: RowPlace(list: "instances", index: instances.count), into: &instances)
         } while try scanner.nextElement()
     }
 
     /// Counts the remaining rows (validating them as JSON) so the error can say how many were sent.
-    private func throwTooMany(_ scanner: inout JSONScanner) throws(RequestDecodeError) -> Never {
+    private func throwTooMany(_ scanner: inout JSONScanner, what: String) throws(RequestDecodeError) -> Never {
         var total = maxInstances
         repeat {
             try scanner.skipValue()
             total += 1
         } while try scanner.nextElement()
-        throw RequestDecodeError(.limitExceeded, "too many instances: \(total) > \(maxInstances)")
+        throw RequestDecodeError(.limitExceeded, "too many \(what): \(total) > \(maxInstances)")
     }
 
     @inline(__always)

@@ -29,14 +29,15 @@ public final class WorkerSupervisor: Sendable {
         }
     }
 
-    private struct Worker {
+    /// One serving child process (not an inference thread: those are the pool's `InferenceWorker`s).
+    private struct WorkerProcess {
         var pid: pid_t
         var startedAt: ContinuousClock.Instant
         var ready = false
     }
 
     private struct State {
-        var workers: [Int: Worker] = [:]
+        var workers: [Int: WorkerProcess] = [:]
         var pidToIndex: [pid_t: Int] = [:]
         var shuttingDown = false
         var everReady = false
@@ -112,7 +113,7 @@ public final class WorkerSupervisor: Sendable {
             guard !state.shuttingDown else { return -1 }
             let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
             if result == 0 {
-                state.workers[index] = Worker(pid: pid, startedAt: .now)
+                state.workers[index] = WorkerProcess(pid: pid, startedAt: .now)
                 state.pidToIndex[pid] = index
             }
             return result

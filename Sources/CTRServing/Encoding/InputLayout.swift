@@ -82,24 +82,23 @@ public struct InputLayout: Sendable {
                 try withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(1, rows * (sparseWidth + sequenceWidth))) {
                     (integers) throws(ORTError) in
                     try withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rows * denseWidth)) { (floats) throws(ORTError) in
+                        // Each input's block of scratch, in input order, then filled by the one gather.
                         var nextInteger = 0, nextFloat = 0
-                        for (index, input) in inputs.enumerated() {
-                            let shape = ORTShape([n] + input.innerShape)
+                        let blocks = inputs.map { input -> UnsafeMutableRawBufferPointer in
                             let count = rows * input.width
-                            switch input.part {
-                            case .ids, .sequences:
-                                let source = input.part == .ids ? ids : sequences
-                                let stride = input.part == .ids ? sparseWidth : sequenceWidth
-                                let block = UnsafeMutableBufferPointer(rebasing: integers[nextInteger..<(nextInteger + count)])
-                                Self.gather(source, stride: stride, first: input.firstColumn, width: input.width, rows: rows, into: block)
-                                buffer[index] = ORTTensorView(block, shape: shape)
-                                nextInteger += count
-                            case .dense:
-                                let block = UnsafeMutableBufferPointer(rebasing: floats[nextFloat..<(nextFloat + count)])
-                                Self.gather(dense, stride: denseWidth, first: input.firstColumn, width: input.width, rows: rows, into: block)
-                                buffer[index] = ORTTensorView(block, shape: shape)
-                                nextFloat += count
+                            if input.part == .dense {
+                                defer { nextFloat += count }
+                                return UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: floats[nextFloat..<(nextFloat + count)]))
                             }
+                            defer { nextInteger += count }
+                            return UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: integers[nextInteger..<(nextInteger + count)]))
+                        }
+                        gather(ids: ids, dense: dense, sequences: sequences, rows: rows, into: blocks)
+                        for (index, (input, block)) in zip(inputs, blocks).enumerated() {
+                            let shape = ORTShape([n] + input.innerShape)
+                            buffer[index] = input.part == .dense
+                                ? ORTTensorView(block.bindMemory(to: Float.self), shape: shape)
+                                : ORTTensorView(block.bindMemory(to: Int64.self), shape: shape)
                         }
                         try Self.run(session, buffer)
                     }

@@ -1,3 +1,5 @@
+import ONNXRuntime
+
 /// One request on its way through a model's queue: its input tensors as bytes, and whom to tell.
 ///
 /// Every model takes these: a plain ONNX model's v2 tensors are copied in as they came, a CTR bundle's raw
@@ -11,6 +13,22 @@ public final class InferenceJob: QueuedJob, @unchecked Sendable {
     public struct Input: @unchecked Sendable {
         public let shape: [Int64]
         public let bytes: UnsafeMutableRawBufferPointer
+
+        /// The whole tensor as ONNX Runtime reads it.
+        func view(_ type: TensorElementType) -> ORTTensorView {
+            ORTTensorView(data: bytes.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!, byteCount: bytes.count,
+                          elementType: type.ort, shape: ORTShape(shape))
+        }
+
+        /// Rows `range` of a tensor of `rows` rows (row-major: a row is `bytes / rows` bytes).
+        func view(_ type: TensorElementType, rows: Int, range: Range<Int>) -> ORTTensorView {
+            guard range != 0..<rows else { return view(type) }
+            let rowBytes = rows > 0 ? bytes.count / rows : 0
+            var sliced = shape
+            if !sliced.isEmpty { sliced[0] = Int64(range.count) }
+            return ORTTensorView(data: bytes.baseAddress.map { $0 + range.lowerBound * rowBytes } ?? UnsafeMutableRawPointer(bitPattern: 64)!,
+                                 byteCount: range.count * rowBytes, elementType: type.ort, shape: ORTShape(sliced))
+        }
 
         /// The buffer as elements of `type` (the input's element type; its storage is aligned for any).
         public func elements<T>(_ type: T.Type) -> UnsafeMutableBufferPointer<T> {

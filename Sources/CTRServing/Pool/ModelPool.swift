@@ -27,11 +27,11 @@ public final class ModelPool: Sendable {
     /// `config.pbtxt` its inputs as the config states them (batch dimension -1 first when the model batches).
     public let requestInputs: [TensorDescription]
     /// Request inputs whose shapes may differ between requests of one run (`allow_ragged_batch`).
-    public let raggedInputs: Set<Int>
+    public var raggedInputs: Set<Int> { plan.ragged }
     /// Whether each request must be one row: the model has batch inputs, built with one entry per request.
-    public let oneRowPerRequest: Bool
+    public var oneRowPerRequest: Bool { !(spec?.batchInputs.isEmpty ?? true) }
     /// Most rows one request may carry when a `config.pbtxt` says so (its `max_batch_size`).
-    public let maxRowsPerRequest: Int?
+    public var maxRowsPerRequest: Int? { spec.flatMap { $0.maxBatchSize > 0 ? $0.maxBatchSize : nil } }
     /// Whether requests carry a batch dimension, so that their rows may be merged along it.
     public let batchable: Bool
     /// The `config.pbtxt` settings the model is served with, if it has the file.
@@ -83,15 +83,10 @@ public final class ModelPool: Sendable {
             let checked = try Self.plan(spec, inputs: inputs, outputs: outputs)
             (requestInputs, plan) = (checked.requestInputs, checked.plan)
             batchable = spec.maxBatchSize > 0
-            maxRowsPerRequest = spec.maxBatchSize > 0 ? spec.maxBatchSize : nil
-            oneRowPerRequest = !spec.batchInputs.isEmpty
         } else {
             (requestInputs, plan) = (inputs, RunPlan(identity: inputs.count))
             batchable = (inputs + outputs).allSatisfy { $0.shape.first == -1 }
-            maxRowsPerRequest = nil
-            oneRowPerRequest = false
         }
-        raggedInputs = plan.ragged
         self.plan = plan
         self.sessions = sessions
         self.sharedWeights = sharedWeights
@@ -310,9 +305,7 @@ private final class InferenceWorker: @unchecked Sendable {
     static func run(_ session: ORTSession, _ inputs: [InferenceJob.Input], types: [TensorElementType]) throws(ORTError) -> [ORTValue] {
         try withUnsafeTemporaryAllocation(of: ORTTensorView.self, capacity: inputs.count) { (views) throws(ORTError) in
             for (index, (input, type)) in zip(inputs, types).enumerated() {
-                views.initializeElement(at: index, to: ORTTensorView(
-                    data: input.bytes.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!, byteCount: input.bytes.count,
-                    elementType: type.ort, shape: ORTShape(input.shape)))
+                views.initializeElement(at: index, to: input.view(type))
             }
             defer { views.deinitialize() }
             return try session.run(inputs: UnsafeBufferPointer(views))
@@ -356,46 +349,42 @@ private final class InferenceWorker: @unchecked Sendable {
         }
         // A run holding a large request: its second half goes to an idle split thread while this thread runs the
         // first (runs merged from many small requests are not split: that traffic keeps one thread's batches).
-        if split, let helper = helpers.first(where: { $0.claim() }) {
+        var mine = 0..<rows
+        var helper: SplitHelper?
+        if split, let idle = helpers.first(where: { $0.claim() }) {
             let half = rows / 2
-            helper.start(SplitHelper.Task(inputs: views(inputs, rows: rows, range: half..<rows),
-                                          outputs: outputViews(rows: rows, range: half..<rows, shapes: shapes)))
-            var failure: ORTError?
-            do throws(ORTError) {
-                try session.run(inputs: views(inputs, rows: rows, range: 0..<half), outputs: outputViews(rows: rows, range: 0..<half, shapes: shapes))
-            } catch {
-                failure = error
-            }
-            if let helperFailure = helper.finish() { throw helperFailure }
-            if let failure { throw failure }
-            return
+            mine = 0..<half
+            idle.start(SplitHelper.Task(inputs: zip(inputs, types).map { $0.view($1, rows: rows, range: half..<rows) },
+                                        outputs: outputs.indices.map { outputView($0, rows: half..<rows, shapes: shapes) }))
+            helper = idle
         }
-        try session.run(inputs: views(inputs, rows: rows, range: 0..<rows), outputs: outputViews(rows: rows, range: 0..<rows, shapes: shapes))
+        // This thread's part, its views on the stack: the common, unsplit run allocates nothing here.
+        var failure: ORTError?
+        do throws(ORTError) {
+            try withUnsafeTemporaryAllocation(of: ORTTensorView.self, capacity: inputs.count + outputs.count) { (views) throws(ORTError) in
+                for (index, (input, type)) in zip(inputs, types).enumerated() {
+                    views.initializeElement(at: index, to: input.view(type, rows: rows, range: mine))
+                }
+                for index in outputs.indices {
+                    views.initializeElement(at: inputs.count + index, to: outputView(index, rows: mine, shapes: shapes))
+                }
+                defer { views.deinitialize() }
+                try session.run(inputs: UnsafeBufferPointer(rebasing: views[0..<inputs.count]),
+                                outputs: UnsafeBufferPointer(rebasing: views[inputs.count...]))
+            }
+        } catch {
+            failure = error
+        }
+        if let helper, let helperFailure = helper.finish() { throw helperFailure }
+        if let failure { throw failure }
     }
 
-    /// Views of rows `range` of every input of a `rows`-row run (row-major: a row is `bytes / rows` bytes); the
-    /// whole run is every input as it is (a planned run's ragged and batch inputs have no row dimension).
-    private func views(_ inputs: [InferenceJob.Input], rows: Int, range: Range<Int>) -> [ORTTensorView] {
-        zip(inputs, types).map { input, type in
-            if range == 0..<rows {
-                return ORTTensorView(data: input.bytes.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!, byteCount: input.bytes.count,
-                                     elementType: type.ort, shape: ORTShape(input.shape))
-            }
-            let rowBytes = rows > 0 ? input.bytes.count / rows : 0
-            var shape = input.shape
-            if !shape.isEmpty { shape[0] = Int64(range.count) }
-            return ORTTensorView(data: input.bytes.baseAddress.map { $0 + range.lowerBound * rowBytes } ?? UnsafeMutableRawPointer(bitPattern: 64)!,
-                                 byteCount: range.count * rowBytes, elementType: type.ort, shape: ORTShape(shape))
-        }
-    }
-
-    /// Views of rows `range` of the result buffers (sized for `rows` rows by ``runIntoResults``).
-    private func outputViews(rows: Int, range: Range<Int>, shapes: [[Int64]]) -> [ORTTensorView] {
-        outputs.enumerated().map { index, output in
-            let rowBytes = shapes[index].reduce(1) { $0 * Int($1) } * (output.elementType.byteSize ?? 1)
-            return ORTTensorView(data: results[index].baseAddress! + range.lowerBound * rowBytes, byteCount: range.count * rowBytes,
-                                 elementType: output.elementType.ort, shape: ORTShape(batch: Int64(range.count), inner: shapes[index]))
-        }
+    /// Output `index`'s rows `range` in its result buffer (sized by ``runIntoResults``).
+    private func outputView(_ index: Int, rows range: Range<Int>, shapes: [[Int64]]) -> ORTTensorView {
+        let output = outputs[index]
+        let rowBytes = shapes[index].reduce(1) { $0 * Int($1) } * (output.elementType.byteSize ?? 1)
+        return ORTTensorView(data: results[index].baseAddress! + range.lowerBound * rowBytes, byteCount: range.count * rowBytes,
+                             elementType: output.elementType.ort, shape: ORTShape(batch: Int64(range.count), inner: shapes[index]))
     }
 
     private func runGroup(_ jobs: [InferenceJob], waits: [Double]) {
