@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "CTRServing",
             dependencies: [
-                "ONNXRuntime", "CTRFeatures", .product(name: "Logging", package: "swift-log"),
+                "ONNXRuntime", "CTRFeatures", "CTRData", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict),

@@ -57,9 +57,9 @@ public struct DatasetConfig: Sendable, Equatable {
     ]
     static let fieldKeys: Set<String> = [
         "name", "active", "dtype", "type", "fill_na", "na_value", "min_categr_count", "normalizer", "preprocess",
-        "splitter", "max_len", "padding", "share_embedding", "feature_encoder", "encoder",
+        "splitter", "max_len", "padding", "share_embedding", "feature_encoder", "encoder", "source",
     ]
-    static let ignoredFieldKeys: Set<String> = ["source", "embedding_dim", "remap", "emb_output_dim", "feature_owner"]
+    static let ignoredFieldKeys: Set<String> = ["embedding_dim", "remap", "emb_output_dim", "feature_owner"]
     static let unsupportedFieldKeys: [String: String] = [
         "category_processor": "custom category processors are not supported",
         "pretrained_emb": "pretrained embeddings are not supported",
@@ -329,6 +329,10 @@ extension DatasetConfig {
             } else if let node = mapping["share_embedding"], node.null == nil {
                 throw error(.unsupported, key: "\(at).share_embedding", "only sequence fields can share a categorical field's embedding", at: node)
             }
+            var source: String?
+            if let node = mapping["source"], node.null == nil {
+                source = try string(node, key: "\(at).source")
+            }
             for name in names {
                 if !active {
                     inactive.append(name)
@@ -336,7 +340,7 @@ extension DatasetConfig {
                 }
                 fields.append(FeatureSchema.Field(
                     name: name, kind: resolvedKind, valueType: valueType, fillNA: fillNA, minCount: minCount,
-                    normalizer: normalizer, preprocess: preprocess, sequence: sequence))
+                    normalizer: normalizer, preprocess: preprocess, sequence: sequence, source: source))
             }
         }
     }

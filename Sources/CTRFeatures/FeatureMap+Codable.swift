@@ -69,6 +69,7 @@ extension FeatureMap: Codable {
         var maxLen: Int?
         var padding: FeatureSchema.Padding?
         var sharedWith: String?
+        var source: String?
 
         init(_ field: FeatureSchema.Field) {
             name = field.name
@@ -82,6 +83,14 @@ extension FeatureMap: Codable {
             maxLen = field.sequence?.maxLength
             padding = field.sequence?.padding
             sharedWith = field.sequence?.sharedWith
+            source = field.source
+        }
+
+        /// The entry as the fingerprint hashes it: `source` changes no id, so two maps differing only there agree.
+        var encodingEntry: FieldEntry {
+            var entry = self
+            entry.source = nil
+            return entry
         }
 
         var field: FeatureSchema.Field {
@@ -91,7 +100,8 @@ extension FeatureMap: Codable {
                 sequence: kind == .sequence
                     ? FeatureSchema.Sequence(splitter: splitter ?? "^", maxLength: maxLen ?? 0, padding: padding ?? .pre,
                                              sharedWith: sharedWith)
-                    : nil)
+                    : nil,
+                source: source)
         }
     }
 

@@ -29,7 +29,7 @@ extension FeatureMap {
             }
         } else {
             let text = JSONText()
-            for entry in schemaEntry.fields { field(text.compactText(entry)) }
+            for entry in schemaEntry.fields { field(text.compactText(entry.encodingEntry)) }
             field(text.compactText(schema.inactiveColumns))
             let signature = SignatureEntry(self.signature)
             for tensor in signature.inputs + signature.outputs { field(text.compactText(tensor)) }

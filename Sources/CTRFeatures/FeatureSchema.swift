@@ -108,12 +108,20 @@ public struct FeatureSchema: Sendable, Equatable, Hashable {
         public var preprocess: Preprocess
         /// Sequence settings; set exactly when `kind == .sequence`.
         public var sequence: Sequence?
+        /// FuxiCTR's `source` (`user`, `item`, `context`, or empty): which side of a ranking request carries the field.
+        /// Training ignores it; the encoding does not depend on it, so it is outside the fingerprint.
+        public var source: String?
+
+        /// Whether a ranking request sends this field once, in its context (`source: user` or `source: context`),
+        /// rather than with every candidate.
+        public var isContext: Bool { source == "user" || source == "context" }
 
         /// Creates a field.
         public init(name: String, kind: Kind, valueType: ValueType = .string, fillNA: String? = nil,
                     minCount: Int? = nil, normalizer: Normalizer = .none, preprocess: Preprocess = .none,
-                    sequence: Sequence? = nil) {
+                    sequence: Sequence? = nil, source: String? = nil) {
             self.name = name
+            self.source = source.flatMap { $0.isEmpty ? nil : $0 }
             self.kind = kind
             self.valueType = valueType
             self.fillNA = fillNA
@@ -128,6 +136,8 @@ public struct FeatureSchema: Sendable, Equatable, Hashable {
     public var categoricalFields: [Field] { fields.filter { $0.kind == .categorical } }
     /// Numeric fields in model order (columns of the `dense` input).
     public var numericFields: [Field] { fields.filter { $0.kind == .numeric } }
+    /// Fields a ranking request sends once for all its candidates (``Field/isContext``).
+    public var contextFields: [Field] { fields.filter(\.isContext) }
     /// Sequence fields in model order (column spans of the `sequence_ids` input).
     public var sequenceFields: [Field] { fields.filter { $0.kind == .sequence } }
 

@@ -81,6 +81,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Accept CTR API rows that carry keys outside the model's schema (raw log rows with extra columns) instead of answering 400.")
     var ignoreUnknownFields = false
 
+    @Option(name: .customLong("item-table"), help: ArgumentHelp(
+        "A CSV of items ([MODEL=]FILE; header row, the item id field first, then item fields): a :rank candidate that gives only its id gets the other fields from it. Repeatable; without MODEL= it fills every CTR model whose fields cover its columns. Re-read when the file changes.",
+        valueName: "[model=]file"))
+    var itemTables: [String] = []
+
+    @Option(name: .customLong("item-table-poll-secs"), help: "Seconds between two checks of the item tables for changes (0: never reloaded).")
+    var itemTablePollSeconds: Double = 5
+
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes: Int = 4 << 20
 
@@ -158,6 +166,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.eventLoopThreads = eventLoops
         configuration.maxRowsPerRequest = maxRowsPerRequest
         configuration.ignoreUnknownFields = ignoreUnknownFields
+        configuration.itemTables = itemTables.map(ItemTableSetting.init(argument:))
+        configuration.itemTablePollSeconds = itemTablePollSeconds
         configuration.maxBodyBytes = maxBodyBytes
         configuration.ortLibrary = runtimeOptions.ortLibrary
         configuration.requestHeaderTimeoutSeconds = requestHeaderTimeoutSeconds

@@ -50,6 +50,35 @@ import Testing
         #expect(sequence.sequence == FeatureSchema.Sequence(splitter: "^", maxLength: 5, padding: .pre, sharedWith: "adgroup_id"))
         #expect(config.trainData == repository.appendingPathComponent("configs/tiny/train.csv").path)
         #expect(!config.isCriteoLayout)
+        // The ranking sides: the user profile, the page and the click sequence once per request.
+        #expect(schema.categoricalFields.map(\.name) == ["userid", "adgroup_id", "pid", "cate_id", "campaign_id", "customer", "brand",
+                                                          "cms_segid", "cms_group_id", "final_gender_code", "age_level", "pvalue_level",
+                                                          "shopping_level", "occupation", "new_user_class_level"])
+        #expect(schema.contextFields.map(\.name) == ["userid", "pid", "cms_segid", "cms_group_id", "final_gender_code", "age_level",
+                                                      "pvalue_level", "shopping_level", "occupation", "new_user_class_level", "click_sequence"])
+        #expect(schema.fields.first { $0.name == "price" }?.source == "item")
+    }
+
+    @Test func sourceMarksTheRankingSideAndMustBeText() throws {
+        let config = try read("""
+            ds:
+              label_col: {name: clk, dtype: float}
+              feature_cols:
+                - {name: [u, a], type: categorical, source: user}
+                - {name: i, type: categorical, source: item}
+                - {name: p, type: categorical, source: ""}
+                - {name: h, type: categorical, source: context}
+            """)
+        #expect(config.schema.contextFields.map(\.name) == ["u", "a", "h"])
+        #expect(config.schema.fields.map(\.source) == ["user", "user", "item", nil, "context"])
+        #expect(throws: FeatureSchemaError.self) {
+            try read("""
+                ds:
+                  label_col: {name: clk, dtype: float}
+                  feature_cols:
+                    - {name: u, type: categorical, source: [user]}
+                """)
+        }
     }
 
     @Test func pathsAreRelativeToTheConfigFile() throws {

@@ -106,6 +106,26 @@ import Testing
         #expect(other.fingerprint != map.fingerprint)
     }
 
+    @Test func sourceIsRecordedButOutsideTheFingerprint() throws {
+        let map = Self.fitted()
+        var schema = Self.schema
+        schema.fields[0].source = "item"
+        schema.fields[2].source = "user"
+        schema.fields[5].source = "context"
+        let marked = try FeatureMap(schema: schema, vocabularies: map.vocabularies, denseScales: map.denseScales,
+                                    numericShifts: map.numericShifts, sequenceLengths: map.sequenceLengths, minCount: 1)
+        // Ranking sides change no id: a bundle keeps its fingerprint when its fields are marked.
+        #expect(marked.fingerprint == map.fingerprint)
+        #expect(marked.schema.contextFields.map(\.name) == ["price", "clicks"])
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("features.json")
+        try marked.write(to: url)
+        let loaded = try FeatureMap(contentsOf: url)
+        #expect(loaded.schema == marked.schema)
+        #expect(loaded.schema.fields.map(\.source) == ["item", nil, "user", nil, nil, "context", nil])
+    }
+
     @Test func nameTableFindsEveryColumnOf150Fields() {
         let fields = (0..<150).map { FeatureSchema.Field(name: "f\($0)", kind: $0 % 3 == 0 ? .numeric : .categorical, valueType: $0 % 3 == 0 ? .float : .string) }
         let schema = FeatureSchema(datasetID: "wide", label: "y", fields: fields, inactiveColumns: ["skip"])

@@ -103,3 +103,119 @@ struct SplitRunTests {
         await server.stop()
     }
 }
+
+/// `serve --item-table` (issue 24 item 4): candidates named by id only, their item fields from a CSV encoded once.
+@Suite("Ranking candidates by id from an item table")
+struct ItemTableServingTests {
+    /// Items keyed by C14 with C15-C26 and no numbers: item `k`'s fields are those of test row `k`'s candidate side.
+    static func csv(items: Range<Int>, tweak: (Int, inout [String: Any]) -> Void = { _, _ in }) -> (text: String, keys: [String]) {
+        let columns = (14...26).map { "C\($0)" }
+        var lines = [columns.joined(separator: ",")], keys: [String] = []
+        for item in items {
+            var candidate = RankTests.split(TestRows.row(item)).candidate
+            let key = "item\(item)"
+            candidate["C14"] = key
+            tweak(item, &candidate)
+            keys.append(key)
+            lines.append(columns.map { (candidate[$0] as? String) ?? "" }.joined(separator: ","))
+        }
+        return (lines.joined(separator: "\n") + "\n", keys)
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clickwise-items-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        // Written beside and renamed, as a publisher would: the poll never sees half a file.
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// :predict on the rows the table describes, merged with `context`.
+    static func expected(_ client: HTTPTestClient, context: [String: Any], rows: [[String: Any]]) throws -> [Double] {
+        let merged = rows.map { context.merging($0) { _, own in own } }
+        let flat = try client.send("POST", "/v1/models/tiny:predict", body: RankTests.json(["instances": merged]))
+        return try #require(flat.json?["predictions"] as? [Double])
+    }
+
+    @Test("ids alone score as the full rows; a candidate's own field wins; unknown ids get missing values and are counted")
+    func candidatesById() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("items.csv").path
+        let table = Self.csv(items: 0..<10)
+        try Self.write(table.text, to: path)
+        let server = try await TestServer.start { $0.itemTables = [ItemTableSetting(model: "tiny", path: path)] }
+        let client = HTTPTestClient(port: server.port)
+        let context = RankTests.split(TestRows.row(3)).context
+        var candidates: [[String: Any]] = table.keys.map { ["C14": $0] }
+        candidates[2]["C20"] = "c19v7"  // the candidate's own value beats the table's
+        candidates.append(["C14": "nope"])
+        var rows = (0..<10).map { item -> [String: Any] in
+            var row = RankTests.split(TestRows.row(item)).candidate
+            row["C14"] = "item\(item)"
+            return row
+        }
+        rows[2]["C20"] = "c19v7"
+        rows.append(["C14": "nope"])
+        let expected = try Self.expected(client, context: context, rows: rows)
+        let ranked = try client.send("POST", "/v1/models/tiny:rank", body: RankTests.json(["context": context, "candidates": candidates]))
+        #expect(ranked.status == 200, "\(ranked.text)")
+        let scores = try #require(ranked.json?["scores"] as? [Double])
+        #expect(scores.count == 11 && zip(scores, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(scores) vs \(expected)")
+        #expect(Set(scores).count > 5, "the items must score differently: \(scores)")
+        let labels = ["model": "tiny", "version": "1"]
+        #expect(try server.metrics().value("clickwise_item_table_unknown_ids_total", labels) == 1)
+        #expect(try server.metrics().value("clickwise_item_table_items", labels) == 10)
+
+        // A changed file is re-read: item 0 now has item 5's fields, and a new item appears.
+        let changed = Self.csv(items: 0..<11) { item, candidate in
+            if item == 0 { candidate = RankTests.split(TestRows.row(5)).candidate; candidate["C14"] = "item0" }
+        }
+        try Self.write(changed.text, to: path)
+        server.application.itemTables.poll(Array(server.application.endpoints.values), logger: server.application.logger)
+        var item0 = RankTests.split(TestRows.row(5)).candidate
+        item0["C14"] = "item0"
+        var item10 = RankTests.split(TestRows.row(10)).candidate
+        item10["C14"] = "item10"
+        let reloadedExpected = try Self.expected(client, context: context, rows: [item0, item10])
+        let reloaded = try client.send("POST", "/v1/models/tiny:rank", body: RankTests.json(["context": context, "candidates": [["C14": "item0"], ["C14": "item10"]]]))
+        let reloadedScores = try #require(reloaded.json?["scores"] as? [Double])
+        #expect(zip(reloadedScores, reloadedExpected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(reloadedScores) vs \(reloadedExpected)")
+        #expect(try server.metrics().value("clickwise_item_table_items", labels) == 11)
+
+        // A broken file (an item listed twice) keeps the table read before.
+        try Self.write(changed.text + "item3,,,,,,,,,,,,\n", to: path)
+        server.application.itemTables.poll(Array(server.application.endpoints.values), logger: server.application.logger)
+        let kept = try client.send("POST", "/v1/models/tiny:rank", body: RankTests.json(["context": context, "candidates": [["C14": "item0"], ["C14": "item10"]]]))
+        #expect((kept.json?["scores"] as? [Double]) == reloadedScores, "\(kept.text)")
+        await server.stop()
+    }
+
+    @Test("a table that cannot serve its model stops the start, naming the file, line or column")
+    func badTablesAtStart() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases: [(String, String)] = [
+            ("C14,C15,colour\nitem1,a,red\n", "column \"colour\" is not a field of the model"),
+            ("I1,C15\n3,a\n", "the key column \"I1\" (the first column) is not a categorical field"),
+            ("C14,I2\nitem1,3\nitem2,lots\n", "items.csv:3: I2 \"lots\" is not a number"),
+            ("C14,C15\nitem1,a\nitem1,b\n", "items.csv:3: item \"item1\" is listed twice (first on line 2)"),
+        ]
+        for (text, mentions) in cases {
+            let path = directory.appendingPathComponent("items.csv").path
+            try Self.write(text, to: path)
+            let repository = try TestServer.makeRepository()
+            var configuration = ServerConfiguration(modelPath: repository)
+            configuration.itemTables = [ItemTableSetting(argument: "tiny=" + path)]
+            #expect { _ = try InferenceCore.build(configuration) } throws: { error in
+                "\(error)".contains(mentions)
+            }
+        }
+        var configuration = ServerConfiguration(modelPath: try TestServer.makeRepository())
+        configuration.itemTables = [ItemTableSetting(argument: "other=/nonexistent.csv")]
+        #expect(throws: ServingError.self) { _ = try InferenceCore.build(configuration) }
+    }
+}

@@ -131,6 +131,11 @@ extension InferenceCore {
             logger.error("model \(source.name) version \(newest.version) failed to load\(still): \(error.message)")
             return ServerError(.invalidArgument, "failed to load model \"\(source.name)\" version \(newest.version): \(error.message)\(still)")
         }
+        do throws(ServingError) {
+            try itemTables.attach(to: endpoint)
+        } catch {
+            logger.error("model \(source.name) version \(newest.version) serves without an item table: \(error.message)")
+        }
         served.withLock { $0 = $0.replacing(source.name, with: endpoint) }
         records.withLock { $0.set(source.name, newest, .ready) }
         healthWatchers.notify()

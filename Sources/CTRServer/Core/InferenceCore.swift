@@ -35,6 +35,8 @@ public final class InferenceCore: Service, Sendable {
     private let readiness = Readiness()
     /// gRPC health watches, told whenever readiness may have changed (warm-up, drain, a version served or retired).
     let healthWatchers = HealthWatchers()
+    /// The `--item-table` files and the models they fill.
+    let itemTables: ItemTables
     /// The `/v2` extensions, each of which works on both protocols.
     public static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "model_repository", "metrics"]
 
@@ -43,17 +45,29 @@ public final class InferenceCore: Service, Sendable {
         let backend = try InferenceBackend.onnxRuntime(libraryPath: configuration.ortLibrary)
         let sources = try ModelRepository.scan(configuration.modelPath)
         let metrics = ServingMetrics(routes: Route.labels + RPCRoute.labels)
+        let itemTables = try ItemTables(configuration.itemTables)
         var endpoints: [String: ModelEndpoint] = [:]
         var records = RepositoryRecords()
+        // A failed start stops the inference threads it began.
+        var started = false
+        defer { if !started { for endpoint in endpoints.values { endpoint.pool.shutdown() } } }
         for source in sources {
             guard let newest = source.newest else { continue }
             let bundle = try ModelBundle(directory: newest.directory, name: source.name, version: newest.version)
-            endpoints[source.name] = try makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: false)
+            let endpoint = try makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: false)
+            endpoints[source.name] = endpoint
+            try itemTables.attach(to: endpoint)
             records.discovered(source)
             records.set(source.name, newest, .loading)
         }
+        for setting in configuration.itemTables {
+            if let model = setting.model, endpoints[model] == nil {
+                throw ServingError(.modelLoad, "--item-table \(model)=\(setting.path): no model \"\(model)\" is served (models: \(endpoints.keys.sorted().joined(separator: ", ")))")
+            }
+        }
+        started = true
         return InferenceCore(configuration: configuration, metrics: metrics, backend: backend, endpoints: endpoints,
-                             records: records, logger: logger)
+                             records: records, itemTables: itemTables, logger: logger)
     }
 
     /// The one way a bundle becomes a served endpoint: its pool of sessions with running inference threads,
@@ -76,8 +90,9 @@ public final class InferenceCore: Service, Sendable {
     }
 
     private init(configuration: ServerConfiguration, metrics: ServingMetrics, backend: InferenceBackend,
-                 endpoints: [String: ModelEndpoint], records: RepositoryRecords, logger: Logger) {
+                 endpoints: [String: ModelEndpoint], records: RepositoryRecords, itemTables: ItemTables, logger: Logger) {
         self.configuration = configuration
+        self.itemTables = itemTables
         self.metrics = metrics
         self.backend = backend
         served = Mutex(ServedModels(endpoints))
@@ -162,6 +177,14 @@ public final class InferenceCore: Service, Sendable {
                     group.addTask {
                         while (try? await Task.sleep(for: .seconds(pollSeconds))) != nil {
                             await Self.offPool(name: "clickwise-poll") { self.pollRepository() }
+                        }
+                    }
+                }
+                let tableSeconds = configuration.itemTablePollSeconds
+                if !itemTables.isEmpty, tableSeconds > 0 {
+                    group.addTask {
+                        while (try? await Task.sleep(for: .seconds(tableSeconds))) != nil {
+                            await Self.offPool(name: "clickwise-items") { self.itemTables.poll(Array(self.endpoints.values), logger: self.logger) }
                         }
                     }
                 }
@@ -331,10 +354,15 @@ public final class InferenceCore: Service, Sendable {
         }
         let rows = candidates.count
         guard rows > 0 else { return .success((false, options)) }
+        let items = endpoint.items
+        var unknown = 0
+        // A candidate's own fields first, then its item's from the table, then the context's.
         let fill: (FeatureEncodingStage.Rows) -> Void = { out in
             Self.encode(candidates, with: encoding.encoder, into: out)
             if context.count == 1 { Self.fillFromContext(context, candidates: candidates, encoder: encoding.encoder, into: out) }
+            if let items { unknown = Self.fillFromItems(items, candidates: candidates, encoder: encoding.encoder, into: out) }
         }
+        defer { if unknown > 0 { endpoint.pool.statistics.metrics?.itemTableMissed(unknown) } }
         if let error = submitRows(endpoint, encoding: encoding, rows: rows, transportTimeoutNanoseconds: transportTimeoutNanoseconds,
                                   fill: fill, completion: { completion($0, options) }) {
             return .failure(error)
@@ -401,6 +429,47 @@ public final class InferenceCore: Service, Sendable {
                 }
             }
         }
+    }
+
+    /// Copies each candidate's item fields from `table` into those the candidate left missing; returns how many
+    /// candidates named an id the table lacks (their item fields keep the missing values).
+    static func fillFromItems(_ table: ItemTable, candidates: DecodedInstances, encoder: FeatureEncoder,
+                              into out: FeatureEncodingStage.Rows) -> Int {
+        let categorical = encoder.categoricalCount, numeric = encoder.numericCount, sequence = encoder.sequenceWidth
+        let idWidth = table.categoricalFields.count, denseWidth = table.numericFields.count
+        var unknown = 0
+        table.ids.withUnsafeBufferPointer { ids in
+            table.dense.withUnsafeBufferPointer { dense in
+                table.sequenceIDs.withUnsafeBufferPointer { sequences in
+                    for candidate in 0..<candidates.count {
+                        let found: Int?? = candidates.withCategoricalBytes(row: candidate, field: table.keyField) { key in
+                            key.map { table.row(key: $0) }
+                        }
+                        guard let named = found else { continue }
+                        guard let item = named else {
+                            unknown += 1
+                            continue
+                        }
+                        for (column, field) in table.categoricalFields.enumerated() where candidates.isCategoricalMissing(row: candidate, field: field) {
+                            out.ids[candidate * categorical + field] = ids[item * idWidth + column]
+                        }
+                        for (column, field) in table.numericFields.enumerated() where candidates.isNumericMissing(row: candidate, field: field) {
+                            out.dense[candidate * numeric + field] = dense[item * denseWidth + column]
+                        }
+                        var source = item * table.sequenceWidth
+                        for field in table.sequenceFields {
+                            let length = encoder.sequenceLengths[field]
+                            if candidates.isSequenceMissing(row: candidate, field: field) {
+                                let start = candidate * sequence + encoder.sequenceStarts[field]
+                                for offset in 0..<length { out.sequences[start + offset] = sequences[source + offset] }
+                            }
+                            source += length
+                        }
+                    }
+                }
+            }
+        }
+        return unknown
     }
 
     /// Raw features to model inputs, with the bundle's own vocabulary.

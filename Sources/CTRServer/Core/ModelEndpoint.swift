@@ -22,6 +22,8 @@ final class ModelEndpoint: Sendable {
     /// Requests between looking this endpoint up and queueing their job: a retired endpoint's pool stops
     /// only once they are all queued, so a swap loses none of them.
     private let leases = Atomic<Int>(0)
+    /// The item table ranking candidates are filled from (`--item-table`), replaced whole when its file changes.
+    private let itemTable = Mutex<ItemTable?>(nil)
     private let retired = Atomic<Bool>(false)
     private let leasesReturned = DispatchSemaphore(value: 0)
 
@@ -31,6 +33,15 @@ final class ModelEndpoint: Sendable {
         let spec = try TritonModelConfig.spec(for: bundle)
         return ModelEndpoint(bundle: bundle, pool: try backend.makePool(bundle, configuration: configuration.pool, metrics: metrics, spec: spec),
                              maxRows: configuration.maxRowsPerRequest, ignoreUnknownFields: configuration.ignoreUnknownFields)
+    }
+
+    /// The item table in use now, if any.
+    var items: ItemTable? { itemTable.withLock { $0 } }
+
+    /// Serves ranking requests from `table` from now on.
+    func setItems(_ table: ItemTable) {
+        itemTable.withLock { $0 = table }
+        pool.statistics.metrics?.setItemTableItems(table.count)
     }
 
     init(bundle: ModelBundle, pool: ModelPool, maxRows: Int, ignoreUnknownFields: Bool) {

@@ -3,6 +3,27 @@ import CTRServing
 import Glibc
 #endif
 
+/// One `--item-table`: a CSV of items and the model it is for (nil: every CTR model whose fields cover its columns).
+public struct ItemTableSetting: Sendable, Equatable {
+    public var model: String?
+    public var path: String
+
+    /// A table at `path` for `model` (nil: any model it fits).
+    public init(model: String? = nil, path: String) {
+        self.model = model
+        self.path = path
+    }
+
+    /// Parses `[MODEL=]FILE`.
+    public init(argument: String) {
+        if let equals = argument.firstIndex(of: "="), !argument[..<equals].contains("/") {
+            self.init(model: String(argument[..<equals]), path: String(argument[argument.index(after: equals)...]))
+        } else {
+            self.init(path: argument)
+        }
+    }
+}
+
 /// Everything `clickwise serve` can set: where to listen, what to serve, limits, and the inference pool.
 public struct ServerConfiguration: Sendable {
     /// A bundle directory or a repository of `<model>/<version>/` bundles.
@@ -16,6 +37,10 @@ public struct ServerConfiguration: Sendable {
     public var maxRowsPerRequest = 1000
     /// Accept CTR API rows that carry keys outside the model's schema (raw log rows) instead of refusing them.
     public var ignoreUnknownFields = false
+    /// Item tables (`--item-table [MODEL=]FILE`): ranking candidates named by id get their item fields from them.
+    public var itemTables: [ItemTableSetting] = []
+    /// Seconds between two checks of the item tables' files for changes; 0: never reloaded.
+    public var itemTablePollSeconds = 5.0
     /// Largest request body accepted; larger ones get 413.
     public var maxBodyBytes = 4 << 20
     /// `--ort-library`, when given.

@@ -17,6 +17,8 @@ public struct ModelMetrics: Sendable {
     let computeInfer: Counter
     let computeOutput: Counter
     let pending: Gauge
+    let itemTableItems: Gauge
+    let itemTableUnknown: Counter
 
     init(registry: PrometheusCollectorRegistry, model: String, version: String) {
         let labels = [("model", model), ("version", version)]
@@ -33,7 +35,18 @@ public struct ModelMetrics: Sendable {
         pending = registry.makeGauge(
             descriptor: .init("nv_inference_pending_request_count", help: "Number of requests waiting in the queue for an inference thread."),
             labels: labels)
+        itemTableItems = registry.makeGauge(
+            descriptor: .init("clickwise_item_table_items", help: "Items in the table ranking candidates are filled from (serve --item-table); 0 without one."),
+            labels: labels)
+        itemTableUnknown = counter("clickwise_item_table_unknown_ids_total",
+                                   "Ranking candidates whose id the item table does not hold (their item fields take the missing values).")
     }
+
+    /// Sets the item-table size gauge (a table was attached or reloaded).
+    public func setItemTableItems(_ count: Int) { itemTableItems.set(Int64(count)) }
+
+    /// Counts `count` candidates whose id the item table lacks.
+    public func itemTableMissed(_ count: Int) { itemTableUnknown.increment(by: Int64(count)) }
 
     /// Sets the pending-request gauge (called when the page is scraped).
     public func setPending(_ count: Int) { pending.set(Int64(count)) }
