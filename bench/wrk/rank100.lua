@@ -1,11 +1,13 @@
 -- The ranking request of predict_rank100.lua sent to :rank: the same 100 merged rows per request, as a context
 -- (the fields named by CLICKWISE_CONTEXT_FIELDS, default Criteo's I1-I13 and C1-C13: the user and the page,
--- taken from the request's first row) and 100 candidates holding the other fields.
+-- taken from the request's first row) and 100 candidates holding the other fields, or with CLICKWISE_BY_ID=FIELD
+-- only that field (the item id: the server fills the rest from its --item-table, bench/make_item_table.py).
 --   wrk -t2 -c4 -d10s --latency -s bench/wrk/rank100.lua http://127.0.0.1:8000
 package.path = package.path .. ";" .. (os.getenv("CLICKWISE_BENCH_DIR") or "bench") .. "/wrk/?.lua"
 local rows = require("rows")
 
 local candidates = tonumber(os.getenv("CLICKWISE_CANDIDATES") or "100")
+local byId = os.getenv("CLICKWISE_BY_ID")
 local requests = {}
 local index = 0
 
@@ -35,6 +37,13 @@ function init(args)
       local own, item = split(all[((r - 1) * 37 + c - 1) % #all + 1])
       if c == 1 then context = own end
       -- Every candidate carries the first row's context fields (as predict_rank100.lua's rows would, merged).
+      if byId then
+        local kept = {}
+        for _, member in ipairs(item) do
+          if string.match(member, '^"([^"]+)"') == byId then kept[1] = member end
+        end
+        item = kept
+      end
       parts[c] = "{" .. table.concat(item, ",") .. "}"
     end
     local body = '{"context":{' .. table.concat(context, ",") .. '},"candidates":[' .. table.concat(parts, ",") .. ']}'

@@ -31,6 +31,13 @@ public struct DenseBuckets: Codable, Sendable, Equatable {
         rows = next
     }
 
+    init(scales: [Float], maxValues: [Float], offsets: [Int], rows: Int) {
+        self.scales = scales
+        self.maxValues = maxValues
+        self.offsets = offsets
+        self.rows = rows
+    }
+
     /// The bucket-table row of dense input `x` in field `field`.
     ///
     /// Rounds half to even and clamps like the exported graph (`Round`, `Max`, `Min`); NaN counts as missing.

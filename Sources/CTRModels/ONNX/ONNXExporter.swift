@@ -74,7 +74,13 @@ public enum ONNXExporter {
         graph.node("Sigmoid", [logit], output: options.outputName)
         graph.addOutput(options.outputName, .float, [batch, .fixed(1)])
 
-        var metadata = options.extraMetadata
+        return encode(graph, model: model, options: options, metadata: options.extraMetadata, externalDataLocation: externalDataLocation)
+    }
+
+    /// The `ModelProto` around `graph`, with the model's metadata beside `metadata`.
+    static func encode(_ graph: ONNXGraphBuilder, model: any CTRModel, options: Options, metadata extra: [String: String],
+                       externalDataLocation: String) -> Files {
+        var metadata = extra
         metadata["architecture"] = model.architecture.rawValue
         metadata["feature_map_fingerprint"] = options.featureMapFingerprint
         metadata["producer"] = producer
@@ -108,7 +114,12 @@ public enum ONNXExporter {
     /// Writes the model to `url` and, when its weights are external, them to `url` + ".data" beside it.
     public static func write(_ model: any CTRModel, options: Options = .init(), to url: URL) throws(CTRModelsError) {
         let dataURL = url.appendingPathExtension("data")
-        let files = export(model, options: options, externalDataLocation: dataURL.lastPathComponent)
+        try write(export(model, options: options, externalDataLocation: dataURL.lastPathComponent), to: url)
+    }
+
+    /// Writes `files` to `url` and its external data, if any, to `url` + ".data".
+    static func write(_ files: Files, to url: URL) throws(CTRModelsError) {
+        let dataURL = url.appendingPathExtension("data")
         // The data file first: a model that names a missing file must never appear, even for a moment.
         do {
             if let external = files.externalData {

@@ -40,12 +40,15 @@ public struct ONNXGraphBuilder: Sendable {
         var raw: [UInt8]
     }
 
-    /// Name of the int64 [batch, sparseFields] input.
-    public let sparseInput: String
-    /// Name of the float [batch, denseFields] input.
-    public let denseInput: String
+    /// Name of the int64 [batch, sparseFields] input the layers being exported read.
+    public internal(set) var sparseInput: String
+    /// Name of the float [batch, denseFields] input the layers being exported read.
+    public internal(set) var denseInput: String
     /// Name of the int64 [batch, totalSequenceLength] input (declared only for shapes with sequence fields).
-    public let sequenceInput: String
+    public internal(set) var sequenceInput: String
+    /// Which inputs the layers read now: a ranking graph exports each layer once for the context inputs and
+    /// once for the candidates', and nodes derived from an input are shared only within one side.
+    var side = ""
     /// Name of the float [batch, 1] output.
     public let outputName: String
 
@@ -83,10 +86,31 @@ public struct ONNXGraphBuilder: Sendable {
     ///
     /// Layers that need the same derived tensor (e.g. the dense bucket rows) share one set of nodes.
     public mutating func shared(_ key: String, _ make: (inout ONNXGraphBuilder) -> String) -> String {
+        let key = side + "/" + key
         if let name = shared[key] { return name }
         let name = make(&self)
         shared[key] = name
         return name
+    }
+
+    /// A weight added once per graph whichever side asks for it (a ranking graph's two sides read one table).
+    mutating func sharedWeight(_ name: String, dimensions: [Int], values: UnsafeBufferPointer<Float>) -> String {
+        let key = "weight:" + name
+        if let existing = shared[key] { return existing }
+        let unique = initializer(name, dimensions: dimensions, values: values)
+        shared[key] = unique
+        return unique
+    }
+
+    /// Points the layers at `inputs` (names) under `side` until the next call; returns the previous setting.
+    @discardableResult
+    mutating func read(sparse: String, dense: String, sequence: String, side: String) -> (sparse: String, dense: String, sequence: String, side: String) {
+        let previous = (sparseInput, denseInput, sequenceInput, self.side)
+        sparseInput = sparse
+        denseInput = dense
+        sequenceInput = sequence
+        self.side = side
+        return previous
     }
 
     /// Declares a graph input.
