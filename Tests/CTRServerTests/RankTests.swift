@@ -1,4 +1,6 @@
 import ClickwiseTestSupport
+import CTRFeatures
+import CTRModels
 import CTRServing
 import Foundation
 import Synchronization
@@ -217,5 +219,105 @@ struct ItemTableServingTests {
         var configuration = ServerConfiguration(modelPath: try TestServer.makeRepository())
         configuration.itemTables = [ItemTableSetting(argument: "other=/nonexistent.csv")]
         #expect(throws: ServingError.self) { _ = try InferenceCore.build(configuration) }
+    }
+}
+
+/// A bundle trained here with context fields carries ranking.onnx (issue 24 item 3); `:rank` runs it when every
+/// candidate leaves the context fields to the context, and its scores equal `:predict`'s (the flat graph's).
+@Suite("Ranking requests on the bundle's ranking graph")
+struct RankingGraphServingTests {
+    /// A DeepFM over the test vocabulary with the integers and C1-C13 marked `source: user`, written as a bundle
+    /// with both graphs; returns the repository root.
+    static func makeRepository(architecture: ModelArchitecture) throws -> String {
+        let base = TestServer.featureMap
+        var schema = base.schema
+        for index in schema.fields.indices {
+            let name = schema.fields[index].name
+            if name.hasPrefix("I") || (Int(name.dropFirst()).map { $0 <= 13 } ?? false) { schema.fields[index].source = "user" }
+        }
+        let map = try FeatureMap(schema: schema, vocabularies: base.vocabularies, denseScales: base.denseScales,
+                                 numericShifts: base.numericShifts, sequenceLengths: [], minCount: 10)
+        var hyperparameters = ModelHyperparameters()
+        hyperparameters.embeddingDimension = 8
+        hyperparameters.hiddenUnits = [32, 16]
+        hyperparameters.autoIntHiddenUnits = [32]
+        hyperparameters.attentionLayers = 1
+        hyperparameters.attentionDimension = 8
+        let shape = ModelShape(vocabularySize: map.totalVocabularySize, sparseFields: 26, denseFields: 13)
+        let model = architecture.makeModel(shape: shape, hyperparameters: hyperparameters, maxBatch: 64, seed: 3)
+        var generator = SeededGenerator(seed: 4)
+        for table in model.embeddingTables { table.fillNormal(std: 0.3, using: &generator) }
+        for parameter in model.parameters { parameter.fillNormal(std: 1 / Double(parameter.shape.first ?? 1).squareRoot(), using: &generator) }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("clickwise-ranking-\(UUID().uuidString)")
+        let bundle = root.appendingPathComponent("tiny/1")
+        try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
+        try map.write(to: bundle.appendingPathComponent("features.json"))
+        var options = ONNXExporter.Options()
+        options.featureMapFingerprint = map.fingerprint
+        try ONNXExporter.write(model, options: options, to: bundle.appendingPathComponent("model.onnx"))
+        #expect(try ONNXExporter.writeRanking(model, schema: map.schema, options: options, to: bundle.appendingPathComponent("ranking.onnx")))
+        return root.path
+    }
+
+    @Test("scores equal :predict on the merged rows, on the ranking graph; overriding candidates fall back to the flat graph",
+          arguments: [ModelArchitecture.deepfm, .autoint, .dcnv2, .lr])
+    func ranksOnTheRankingGraph(architecture: ModelArchitecture) async throws {
+        // Rows of concurrent requests merge (a queue delay lets them gather), and large runs split across two threads.
+        var pool = PoolConfiguration()
+        pool.maxBatchSize = 256
+        pool.maxQueueDelayMicroseconds = 30_000
+        pool.splitThreads = 1
+        let server = try await TestServer.start(pool: pool, repository: try Self.makeRepository(architecture: architecture))
+        let endpoint = try #require(server.application.endpoints["tiny"])
+        let rankingPool = try #require(endpoint.rankingPool)
+        let client = HTTPTestClient(port: server.port)
+        for round in 0..<3 {
+            let context = RankTests.split(TestRows.row(round)).context
+            var candidates = (0..<(20 + round * 30)).map { RankTests.split(TestRows.row($0 + round)).candidate }
+            if round == 2 { candidates[4]["I2"] = 77 }  // a context field of its own: this request takes the flat graph
+            let merged = candidates.map { context.merging($0) { _, own in own } }
+            let flat = try client.send("POST", "/v1/models/tiny:predict", body: RankTests.json(["instances": merged]))
+            let expected = try #require(flat.json?["predictions"] as? [Double])
+            let runsBefore = try server.metrics().value("nv_inference_exec_count", ["model": "tiny", "version": "1"]) ?? 0
+            let rankingBefore = rankingPool.executions
+            let ranked = try client.send("POST", "/v1/models/tiny:rank", body: RankTests.json(["context": context, "candidates": candidates, "top_k": 2]))
+            #expect(ranked.status == 200, "\(ranked.text)")
+            let scores = try #require(ranked.json?["scores"] as? [Double])
+            let worst = zip(scores, expected).map { abs($0 - $1) }.max() ?? 1
+            #expect(scores.count == expected.count && worst < 1e-5, "\(architecture) round \(round): \(worst)")
+            #expect(Set(scores.map { ($0 * 1e4).rounded() }).count > 3, "the candidates must score differently")
+            // One run either way, counted in the model's one set of statistics; on the ranking graph unless overridden.
+            #expect(try server.metrics().value("nv_inference_exec_count", ["model": "tiny", "version": "1"]) == runsBefore + 1)
+            #expect(rankingPool.executions == rankingBefore + (round == 2 ? 0 : 1), "round \(round)")
+        }
+        // A split run hands each half the whole context rows and its own request indexes.
+        #expect(rankingPool.splitRuns >= 1)
+        // Concurrent rankings share runs of the ranking graph (request_index maps each candidate to its context).
+        let executionsBefore = rankingPool.executions
+        let requests = (0..<16).map { r in
+            (context: RankTests.split(TestRows.row(r * 3)).context, candidates: (0..<(5 + r)).map { RankTests.split(TestRows.row(r + $0)).candidate })
+        }
+        let expected = try requests.map { request in
+            let merged = request.candidates.map { request.context.merging($0) { _, own in own } }
+            return try #require(try client.send("POST", "/v1/models/tiny:predict", body: RankTests.json(["instances": merged])).json?["predictions"] as? [Double])
+        }
+        let port = server.port
+        let answers = try await withThrowingTaskGroup(of: (Int, [Double]).self) { group in
+            for (index, request) in requests.enumerated() {
+                let body = try RankTests.json(["context": request.context, "candidates": request.candidates])
+                group.addTask {
+                    let response = try HTTPTestClient(port: port).send("POST", "/v1/models/tiny:rank", body: body)
+                    return (index, (response.json?["scores"] as? [Double]) ?? [])
+                }
+            }
+            var all = [[Double]](repeating: [], count: requests.count)
+            for try await (index, scores) in group { all[index] = scores }
+            return all
+        }
+        for (index, scores) in answers.enumerated() {
+            #expect(scores.count == expected[index].count && zip(scores, expected[index]).allSatisfy { abs($0 - $1) < 1e-5 }, "request \(index)")
+        }
+        #expect(rankingPool.executions - executionsBefore < requests.count, "16 concurrent requests in \(rankingPool.executions - executionsBefore) runs")
+        await server.stop()
     }
 }

@@ -50,7 +50,7 @@ public final class InferenceCore: Service, Sendable {
         var records = RepositoryRecords()
         // A failed start stops the inference threads it began.
         var started = false
-        defer { if !started { for endpoint in endpoints.values { endpoint.pool.shutdown() } } }
+        defer { if !started { for endpoint in endpoints.values { endpoint.shutdown() } } }
         for source in sources {
             guard let newest = source.newest else { continue }
             let bundle = try ModelBundle(directory: newest.directory, name: source.name, version: newest.version)
@@ -80,9 +80,9 @@ public final class InferenceCore: Service, Sendable {
         let endpoint = try ModelEndpoint.make(bundle, backend: backend, configuration: configuration, metrics: metrics)
         if warm {
             do throws(ServingError) {
-                try endpoint.pool.warmUp()
+                try endpoint.warmUp()
             } catch {
-                endpoint.pool.shutdown()
+                endpoint.shutdown()
                 throw error
             }
         }
@@ -123,7 +123,7 @@ public final class InferenceCore: Service, Sendable {
     public func warmUp() throws(ServingError) {
         guard !isReady.load(ordering: .acquiring) else { return }
         let endpoints = self.endpoints
-        for name in endpoints.keys.sorted() { try endpoints[name]!.pool.warmUp() }
+        for name in endpoints.keys.sorted() { try endpoints[name]!.warmUp() }
         records.withLock { records in
             for endpoint in endpoints.values { records.set(endpoint.name, endpoint.bundle.version, .ready) }
         }
@@ -158,7 +158,7 @@ public final class InferenceCore: Service, Sendable {
     public func shutdownPools() {
         lifecycle.withLock { phase in
             phase = .stopped
-            for endpoint in endpoints.values { endpoint.pool.shutdown() }
+            for endpoint in endpoints.values { endpoint.shutdown() }
         }
     }
 
@@ -363,7 +363,21 @@ public final class InferenceCore: Service, Sendable {
             if let items { unknown = Self.fillFromItems(items, candidates: candidates, encoder: encoding.encoder, into: out) }
         }
         defer { if unknown > 0 { endpoint.pool.statistics.metrics?.itemTableMissed(unknown) } }
-        if let error = submitRows(endpoint, encoding: encoding, rows: rows, transportTimeoutNanoseconds: transportTimeoutNanoseconds,
+        // The ranking graph computes the context once, so it runs only when every candidate leaves the context
+        // fields to the context (and the item table fills none of them); otherwise the flat graph gives each
+        // candidate its own.
+        var ranking: (RankingLayout, ModelPool)?
+        if let pool = endpoint.rankingPool, let layout = pool.ranking, !(items.map(layout.overlaps) ?? false),
+           layout.takes(candidates: rows, given: { candidate, part, field in
+               switch part {
+               case 0: !candidates.isCategoricalMissing(row: candidate, field: field)
+               case 1: !candidates.isNumericMissing(row: candidate, field: field)
+               default: !candidates.isSequenceMissing(row: candidate, field: field)
+               }
+           }) {
+            ranking = (layout, pool)
+        }
+        if let error = submitRows(endpoint, encoding: encoding, ranking: ranking, rows: rows, transportTimeoutNanoseconds: transportTimeoutNanoseconds,
                                   fill: fill, completion: { completion($0, options) }) {
             return .failure(error)
         }
@@ -372,7 +386,8 @@ public final class InferenceCore: Service, Sendable {
 
     /// Queues `rows` rows that `fill` encodes for `endpoint`'s pool, as one job whose outcome is counted in the
     /// model's statistics; `completion` gets the probabilities (valid only during the call). The error, if refused.
-    private func submitRows(_ endpoint: ModelEndpoint, encoding: FeatureEncodingStage, rows: Int, transportTimeoutNanoseconds: UInt64?,
+    private func submitRows(_ endpoint: ModelEndpoint, encoding: FeatureEncodingStage, ranking: (RankingLayout, ModelPool)? = nil,
+                            rows: Int, transportTimeoutNanoseconds: UInt64?,
                             fill: (FeatureEncodingStage.Rows) -> Void,
                             completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> ServerError? {
         let deadline: UInt64
@@ -381,7 +396,7 @@ public final class InferenceCore: Service, Sendable {
         case .failure(let error): return error
         }
         let record = Self.recorder(endpoint.pool.statistics)
-        let job = encoding.makeJob(rows: rows, deadline: deadline) { outcome in
+        let handle: @Sendable (InferenceJob.Outcome) -> Void = { outcome in
             switch outcome {
             case .success(let outputs):
                 record(true)
@@ -391,9 +406,16 @@ public final class InferenceCore: Service, Sendable {
                 completion(.failure(ServerError(error)))
             }
         }
-        encoding.encode(into: job, fill)
+        let job: InferenceJob
+        if let (layout, _) = ranking {
+            job = layout.makeJob(candidates: rows, deadline: deadline, completion: handle)
+            layout.encode(into: job, fill)
+        } else {
+            job = encoding.makeJob(rows: rows, deadline: deadline, completion: handle)
+            encoding.encode(into: job, fill)
+        }
         do {
-            try endpoint.pool.submit(job)
+            try (ranking?.1 ?? endpoint.pool).submit(job)
         } catch {
             return ServerError(error)
         }

@@ -7,6 +7,8 @@ import Synchronization
 final class ModelEndpoint: Sendable {
     let bundle: ModelBundle
     let pool: ModelPool
+    /// The bundle's ranking graph (ranking.onnx), which `:rank` runs when the request lets it; nil without one.
+    let rankingPool: ModelPool?
     /// Checks v2 requests against the model's inputs (every model takes v2 infer).
     let validator: TensorInputValidator
     /// Decodes CTR API rows by the bundle's schema; nil for a plain ONNX model, which takes tensors only.
@@ -31,8 +33,18 @@ final class ModelEndpoint: Sendable {
     static func make(_ bundle: ModelBundle, backend: InferenceBackend, configuration: ServerConfiguration,
                      metrics: ServingMetrics) throws(ServingError) -> ModelEndpoint {
         let spec = try TritonModelConfig.spec(for: bundle)
-        return ModelEndpoint(bundle: bundle, pool: try backend.makePool(bundle, configuration: configuration.pool, metrics: metrics, spec: spec),
-                             maxRows: configuration.maxRowsPerRequest, ignoreUnknownFields: configuration.ignoreUnknownFields)
+        let pool = try backend.makePool(bundle, configuration: configuration.pool, metrics: metrics, spec: spec)
+        var rankingPool: ModelPool?
+        if bundle.rankingPath != nil {
+            do throws(ServingError) {
+                rankingPool = try backend.makeRankingPool(bundle, configuration: configuration.pool, metrics: metrics, statistics: pool.statistics)
+            } catch {
+                pool.shutdown()
+                throw error
+            }
+        }
+        return ModelEndpoint(bundle: bundle, pool: pool, rankingPool: rankingPool, maxRows: configuration.maxRowsPerRequest,
+                             ignoreUnknownFields: configuration.ignoreUnknownFields)
     }
 
     /// The item table in use now, if any.
@@ -44,9 +56,10 @@ final class ModelEndpoint: Sendable {
         pool.statistics.metrics?.setItemTableItems(table.count)
     }
 
-    init(bundle: ModelBundle, pool: ModelPool, maxRows: Int, ignoreUnknownFields: Bool) {
+    init(bundle: ModelBundle, pool: ModelPool, rankingPool: ModelPool? = nil, maxRows: Int, ignoreUnknownFields: Bool) {
         self.bundle = bundle
         self.pool = pool
+        self.rankingPool = rankingPool
         let inputs = pool.requestInputs
         let outputs = pool.outputs
         let batchable = pool.batchable
@@ -123,6 +136,18 @@ final class ModelEndpoint: Sendable {
         retired.store(true, ordering: .sequentiallyConsistent)
         // A lease backed out by `acquire` may signal without this waiter: re-check the count after each wake.
         while leases.load(ordering: .sequentiallyConsistent) > 0 { leasesReturned.wait() }
+        shutdown()
+    }
+
+    /// Warms up every pool (blocking).
+    func warmUp() throws(ServingError) {
+        try pool.warmUp()
+        try rankingPool?.warmUp()
+    }
+
+    /// Stops every pool once its queued jobs have run. Idempotent.
+    func shutdown() {
         pool.shutdown()
+        rankingPool?.shutdown()
     }
 }

@@ -27,4 +27,11 @@ public final class InferenceBackend: Sendable {
                          spec: ModelServingSpec? = nil) throws(ServingError) -> ModelPool {
         try ModelPool(bundle: bundle, configuration: configuration, environment: environment, metrics: metrics, spec: spec)
     }
+
+    /// The pool serving `bundle`'s ranking graph (ranking.onnx), counting into `statistics` (the flat pool's).
+    public func makeRankingPool(_ bundle: ModelBundle, configuration: PoolConfiguration, metrics: ServingMetrics,
+                                statistics: ModelStatistics) throws(ServingError) -> ModelPool {
+        try ModelPool(bundle: bundle, configuration: configuration, environment: environment, metrics: metrics, graph: .ranking,
+                      statistics: statistics)
+    }
 }

@@ -109,22 +109,25 @@ public struct FeatureEncodingStage: Sendable {
     /// A job of `rows` rows of all-missing values: ids at each field's missing id, sequences padding.
     public func missingValuesJob(rows: Int) -> InferenceJob {
         let job = makeJob(rows: rows) { _ in }
-        encode(into: job) { parts in
-            let encoder = self.encoder
-            for row in 0..<rows {
-                for field in 0..<encoder.categoricalCount {
-                    parts.ids[row * encoder.categoricalCount + field] = encoder.categoricalID(field: field, utf8: nil)
-                }
-                for field in 0..<encoder.numericCount {
-                    parts.dense[row * encoder.numericCount + field] = encoder.denseValue(field: field, raw: nil)
-                }
-                for field in encoder.sequenceLengths.indices {
-                    encoder.encodeSequence(field: field, utf8: nil,
-                                           into: parts.sequences.baseAddress! + row * encoder.sequenceWidth + encoder.sequenceStarts[field])
-                }
+        encode(into: job) { fillMissing($0, rows: rows) }
+        return job
+    }
+
+    /// Writes `rows` rows of all-missing values into `parts`: ids at each field's missing id, numbers the
+    /// missing input, sequences padding.
+    public func fillMissing(_ parts: Rows, rows: Int) {
+        for row in 0..<rows {
+            for field in 0..<encoder.categoricalCount {
+                parts.ids[row * encoder.categoricalCount + field] = encoder.categoricalID(field: field, utf8: nil)
+            }
+            for field in 0..<encoder.numericCount {
+                parts.dense[row * encoder.numericCount + field] = encoder.denseValue(field: field, raw: nil)
+            }
+            for field in encoder.sequenceLengths.indices {
+                encoder.encodeSequence(field: field, utf8: nil,
+                                       into: parts.sequences.baseAddress! + row * encoder.sequenceWidth + encoder.sequenceStarts[field])
             }
         }
-        return job
     }
 
     /// The first id outside its field's vocabulary or non-finite number in `job`'s inputs (filled from a v2

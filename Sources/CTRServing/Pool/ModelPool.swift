@@ -38,6 +38,8 @@ public final class ModelPool: Sendable {
     public let spec: ModelServingSpec?
     /// The raw-row stage of a CTR bundle (it has features.json); nil for a plain ONNX model.
     public let encoding: FeatureEncodingStage?
+    /// How `:rank` requests become this pool's jobs when it serves the bundle's ranking graph; nil for the flat graph.
+    public let ranking: RankingLayout?
     /// This model's counters in Triton's statistics terms (also on `/metrics` under Triton's names).
     public let statistics: ModelStatistics
     /// The one copy of the large weights every session reads, when the pool shares them.
@@ -49,23 +51,40 @@ public final class ModelPool: Sendable {
     private let splitHelpers: [SplitHelper]
     private let helperThreads: ThreadGroup
 
+    /// Which of a bundle's graphs a pool serves.
+    public enum Graph: Sendable {
+        /// model.onnx: one row per prediction (every model has it).
+        case flat
+        /// ranking.onnx: a request's context once, its candidates per row (``RankingLayout``).
+        case ranking
+    }
+
     /// Loads the model in `bundle` into `configuration.poolSize` sessions and starts the inference threads.
     ///
     /// A CTR bundle's model must take exactly the inputs its features.json's signature lists.
     /// A `spec` (from the model's `config.pbtxt`) overrides the inferred batching rule, the inputs' shapes, and
-    /// the instance count and batching settings of `configuration`.
+    /// the instance count and batching settings of `configuration`. A `.ranking` pool serves the bundle's
+    /// ranking.onnx and counts into `statistics` (the flat pool's: the model's statistics stay one set).
     public init(bundle: ModelBundle, configuration base: PoolConfiguration, environment: ORTEnvironment, metrics: ServingMetrics,
-                spec: ModelServingSpec? = nil) throws(ServingError) {
+                spec: ModelServingSpec? = nil, graph: Graph = .flat, statistics shared: ModelStatistics? = nil) throws(ServingError) {
         let configuration = spec?.applied(to: base) ?? base
         self.bundle = bundle
         self.configuration = configuration
         self.spec = spec
         self.metrics = metrics
-        statistics = ModelStatistics(metrics: metrics.model(name: bundle.name, version: bundle.version))
-        let (sessions, sharedWeights) = try configuration.makeSessions(modelPath: bundle.modelPath, environment: environment)
-        let path = bundle.modelPath
+        statistics = shared ?? ModelStatistics(metrics: metrics.model(name: bundle.name, version: bundle.version))
+        let path: String
+        switch graph {
+        case .flat: path = bundle.modelPath
+        case .ranking:
+            guard let rankingPath = bundle.rankingPath, bundle.featureMap != nil else {
+                throw ServingError(.modelLoad, "model bundle \(bundle.directory) has no ranking.onnx with a features.json")
+            }
+            path = rankingPath
+        }
+        let (sessions, sharedWeights) = try configuration.makeSessions(modelPath: path, environment: environment)
         if let map = bundle.featureMap, let encoder = bundle.encoder {
-            try InputLayout.checkSignature(of: sessions[0], map: map, path: path)
+            if graph == .flat { try InputLayout.checkSignature(of: sessions[0], map: map, path: path) }
             encoding = FeatureEncodingStage(map: map, encoder: encoder)
         } else {
             encoding = nil
@@ -79,7 +98,15 @@ public final class ModelPool: Sendable {
             throw ServingError(.modelLoad, "\(path) has \(inputs.count) inputs and \(outputs.count) outputs: a served model needs at least one of each")
         }
         let plan: RunPlan
-        if let spec {
+        var ranking: RankingLayout?
+        if graph == .ranking, let encoding {
+            guard let checked = RunPlan.ranking(inputs: inputs) else {
+                throw ServingError(.modelLoad, "\(path) has no input \"\(RankingLayout.requestIndexName)\": it is not a ranking graph")
+            }
+            (requestInputs, plan) = (checked.requestInputs, checked.plan)
+            ranking = try RankingLayout(encoding: encoding, requestInputs: requestInputs, path: path)
+            batchable = (inputs + outputs).allSatisfy { $0.shape.first == -1 }
+        } else if let spec {
             let checked = try Self.plan(spec, inputs: inputs, outputs: outputs)
             (requestInputs, plan) = (checked.requestInputs, checked.plan)
             batchable = spec.maxBatchSize > 0
@@ -88,6 +115,7 @@ public final class ModelPool: Sendable {
             batchable = (inputs + outputs).allSatisfy { $0.shape.first == -1 }
         }
         self.plan = plan
+        self.ranking = ranking
         self.sessions = sessions
         self.sharedWeights = sharedWeights
         Self.returnFreedHeapMemory()
@@ -96,7 +124,7 @@ public final class ModelPool: Sendable {
         threads = ThreadGroup()
         helperThreads = ThreadGroup()
         // Split threads run halves of large runs; they share the first session (Run is thread-safe).
-        let splittable = batchable && plan.isIdentity
+        let splittable = batchable && plan.splitsByRows
         splitHelpers = splittable ? (0..<max(0, configuration.splitThreads)).map { _ in SplitHelper(session: sessions[0]) } : []
         for (index, helper) in splitHelpers.enumerated() {
             helperThreads.start(name: "clickwise-split-\(index)") { helper.loop() }
@@ -107,7 +135,7 @@ public final class ModelPool: Sendable {
             let worker = InferenceWorker(session: sessions[configuration.sharedSession ? 0 : index], types: types, outputs: outputs,
                                          plan: plan, requestSizes: requestSizes, batchable: batchable,
                                          helpers: helpers, splitMinRows: splitMinRows,
-                                         queue: queue, metrics: metrics, statistics: statistics)
+                                         queue: queue, metrics: metrics, statistics: statistics, runs: runCounter)
             threads.start(name: "clickwise-infer-\(index)") { worker.run() }
         }
     }
@@ -122,6 +150,10 @@ public final class ModelPool: Sendable {
     /// Requests waiting for a thread.
     public var queueDepth: Int { queue.depth }
 
+    /// ONNX Runtime runs this pool's threads have made so far (a split run counts once).
+    public var executions: Int { runCounter.value.load(ordering: .relaxed) }
+    private let runCounter = RunCounter()
+
     /// Half-runs the split threads have run so far.
     public var splitRuns: Int { splitHelpers.reduce(0) { $0 + $1.runs } }
 
@@ -133,7 +165,24 @@ public final class ModelPool: Sendable {
     /// shape), and the model is still servable with the inputs its users send.
     public func warmUp() throws(ServingError) {
         let jobs: [InferenceJob]
-        if let encoding {
+        if let ranking {
+            let sizes = Set([1, max(1, min(configuration.maxBatchSize, 256)), 64])
+            let types = inputs.map(\.elementType)
+            for session in sessions {
+                for size in sizes.sorted() {
+                    let job = ranking.missingValuesJob(candidates: size)
+                    let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: size * 8, alignment: 64)
+                    defer { zeros.deallocate() }
+                    zeros.initializeMemory(as: UInt8.self, repeating: 0)
+                    do throws(ORTError) {
+                        _ = try InferenceWorker.run(session, plan.inputs(of: job, requestIndex: zeros), types: types)
+                    } catch {
+                        throw ServingError(.modelLoad, "warm-up run of \(bundle.rankingPath ?? bundle.directory) failed: \(error.message)")
+                    }
+                }
+            }
+            return
+        } else if let encoding {
             let sizes = batchable ? Set([1, max(1, min(configuration.maxBatchSize, 256)), 64]) : [1]
             jobs = sizes.sorted().map { encoding.missingValuesJob(rows: $0) }
         } else {
@@ -193,6 +242,7 @@ private final class InferenceWorker: @unchecked Sendable {
     let queue: BatchQueue<InferenceJob>
     let metrics: ServingMetrics
     let statistics: ModelStatistics
+    let runs: RunCounter
     /// How request inputs become model inputs; the element size of each request input.
     let plan: RunPlan
     let requestSizes: [Int]
@@ -212,8 +262,10 @@ private final class InferenceWorker: @unchecked Sendable {
     var produced: [InferenceJob.Outputs.Run] = []
 
     init(session: ORTSession, types: [TensorElementType], outputs: [TensorDescription], plan: RunPlan, requestSizes: [Int], batchable: Bool,
-         helpers: [SplitHelper], splitMinRows: Int, queue: BatchQueue<InferenceJob>, metrics: ServingMetrics, statistics: ModelStatistics) {
+         helpers: [SplitHelper], splitMinRows: Int, queue: BatchQueue<InferenceJob>, metrics: ServingMetrics, statistics: ModelStatistics,
+         runs: RunCounter) {
         self.session = session
+        self.runs = runs
         self.helpers = helpers
         self.splitMinRows = splitMinRows
         self.plan = plan
@@ -275,6 +327,19 @@ private final class InferenceWorker: @unchecked Sendable {
                     shape = inner ?? jobs[0].inputs[request].shape
                 }
                 inputs.append(InferenceJob.Input(shape: shape, bytes: bytes))
+            case .perRequest(let request):
+                let bytes = jobs.count == 1 ? jobs[0].inputs[request].bytes : concatenate(jobs, input: request, into: index)
+                inputs.append(InferenceJob.Input(shape: [Int64(jobs.count)] + jobs[0].inputs[request].shape.dropFirst(), bytes: bytes))
+            case .requestIndex:
+                let buffer = mergeBuffer(index, bytes: rows * 8)
+                var position = 0
+                for (number, job) in jobs.enumerated() {
+                    for _ in 0..<job.rows {
+                        buffer.storeBytes(of: Int64(number), toByteOffset: position * 8, as: Int64.self)
+                        position += 1
+                    }
+                }
+                inputs.append(InferenceJob.Input(shape: [Int64(rows)], bytes: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(rows * 8)])))
             case .batch(let kind, let source, let elementType):
                 var values: [Int64] = []
                 values.reserveCapacity(jobs.count + 1)
@@ -354,7 +419,9 @@ private final class InferenceWorker: @unchecked Sendable {
         if split, let idle = helpers.first(where: { $0.claim() }) {
             let half = rows / 2
             mine = 0..<half
-            idle.start(SplitHelper.Task(inputs: zip(inputs, types).map { $0.view($1, rows: rows, range: half..<rows) },
+            idle.start(SplitHelper.Task(inputs: zip(inputs, types).enumerated().map { index, pair in
+                                            plan.isPerRequest(index) ? pair.0.view(pair.1) : pair.0.view(pair.1, rows: rows, range: half..<rows)
+                                        },
                                         outputs: outputs.indices.map { outputView($0, rows: half..<rows, shapes: shapes) }))
             helper = idle
         }
@@ -363,7 +430,8 @@ private final class InferenceWorker: @unchecked Sendable {
         do throws(ORTError) {
             try withUnsafeTemporaryAllocation(of: ORTTensorView.self, capacity: inputs.count + outputs.count) { (views) throws(ORTError) in
                 for (index, (input, type)) in zip(inputs, types).enumerated() {
-                    views.initializeElement(at: index, to: input.view(type, rows: rows, range: mine))
+                    // A ranking graph's context rows go whole to each half; the request indexes still point into them.
+                    views.initializeElement(at: index, to: plan.isPerRequest(index) ? input.view(type) : input.view(type, rows: rows, range: mine))
                 }
                 for index in outputs.indices {
                     views.initializeElement(at: inputs.count + index, to: outputView(index, rows: mine, shapes: shapes))
@@ -438,6 +506,7 @@ private final class InferenceWorker: @unchecked Sendable {
             }
         }
         let end = MonotonicClock.nanoseconds()
+        runs.value.add(1, ordering: .relaxed)
         metrics.runningChanged(by: -1)
         metrics.batchRan(rows: rows, runSeconds: MonotonicClock.seconds(from: inputDone, to: end), queueWaits: waits, failed: failure != nil)
         if let failure {
@@ -533,4 +602,9 @@ final class SplitHelper: @unchecked Sendable {
         stopping.store(true, ordering: .releasing)
         work.signal()
     }
+}
+
+/// A pool's run count, shared by its inference threads.
+final class RunCounter: Sendable {
+    let value = Atomic<Int>(0)
 }

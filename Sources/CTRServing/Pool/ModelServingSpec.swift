@@ -119,6 +119,10 @@ struct RunPlan: Sendable {
         case request(index: Int, flatten: Bool, inner: [Int64]?)
         /// Built for each run from request input `source`'s element counts.
         case batch(kind: ModelServingSpec.BatchInputKind, source: Int, elementType: TensorElementType)
+        /// Request input `index`, one row per request (a ranking graph's context): a run holds one row per job.
+        case perRequest(index: Int)
+        /// Built for each run: every row's job within the run (a ranking graph's `request_index`, int64 [rows]).
+        case requestIndex
     }
 
     /// One source per model input, in the model's order.
@@ -140,6 +144,45 @@ struct RunPlan: Sendable {
         self.ragged = ragged
         isIdentity = ragged.isEmpty && sources.enumerated().allSatisfy { index, source in
             if case .request(index, false, nil) = source { true } else { false }
+        }
+    }
+
+    /// Whether a run's rows may be split in two along dim 0 (each half with its own rows of every input): the
+    /// identity plan, or a ranking graph's (its per-request inputs go whole to both halves).
+    var splitsByRows: Bool {
+        isIdentity || (ragged.isEmpty && sources.contains { if case .requestIndex = $0 { true } else { false } }
+            && sources.allSatisfy { if case .batch = $0 { false } else if case .request(_, let flatten, nil) = $0 { !flatten } else { true } })
+    }
+
+    /// Whether model input `index` is passed whole to both halves of a split run (one row per request, not per row).
+    func isPerRequest(_ index: Int) -> Bool {
+        if case .perRequest = sources[index] { true } else { false }
+    }
+
+    /// The plan of a ranking graph with `inputs` (model order): `request_index` built per run, inputs named
+    /// `context_*` one row per request, the others the candidates'. Nil when the model has no `request_index`.
+    static func ranking(inputs: [TensorDescription]) -> (requestInputs: [TensorDescription], plan: RunPlan)? {
+        guard inputs.contains(where: { $0.name == RankingLayout.requestIndexName }) else { return nil }
+        var requestInputs: [TensorDescription] = [], sources: [Source] = []
+        for input in inputs {
+            if input.name == RankingLayout.requestIndexName {
+                sources.append(.requestIndex)
+                continue
+            }
+            sources.append(input.name.hasPrefix(RankingLayout.contextPrefix) ? .perRequest(index: requestInputs.count)
+                           : .request(index: requestInputs.count, flatten: false, inner: nil))
+            requestInputs.append(input)
+        }
+        return (requestInputs, RunPlan(sources: sources, ragged: []))
+    }
+
+    /// A single job's model inputs under this plan without copying (a ranking warm-up); request indexes all 0.
+    func inputs(of job: InferenceJob, requestIndex: UnsafeMutableRawBufferPointer) -> [InferenceJob.Input] {
+        sources.map { source in
+            switch source {
+            case .request(let index, _, _), .perRequest(let index), .batch(_, let index, _): job.inputs[index]
+            case .requestIndex: InferenceJob.Input(shape: [Int64(job.rows)], bytes: requestIndex)
+            }
         }
     }
 }

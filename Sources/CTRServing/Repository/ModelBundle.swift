@@ -12,6 +12,8 @@ public struct ModelBundle: Sendable {
     public let version: String
     public let directory: String
     public let modelPath: String
+    /// `ranking.onnx` beside `model.onnx` (a bundle trained with context fields: issue 24), if present.
+    public let rankingPath: String?
     /// The schema, vocabulary sizes and signature from `features.json`; nil for a plain ONNX model. Its
     /// vocabulary values are released (they live in ``encoder``'s index) unless the bundle was loaded with
     /// `keepingVocabularyValues`.
@@ -50,6 +52,8 @@ public struct ModelBundle: Sendable {
         self.version = version
         self.directory = directory
         self.modelPath = modelPath
+        let rankingPath = (directory as NSString).appendingPathComponent("ranking.onnx")
+        self.rankingPath = featureMap != nil && FileManager.default.fileExists(atPath: rankingPath) ? rankingPath : nil
         summary = Self.readSummary((directory as NSString).appendingPathComponent("model.json"))
     }
 
