@@ -45,7 +45,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CTRKernels"),
         .target(
-            name: "CTRModels", dependencies: ["CTRFeatures", "CTRData", "COpenBLAS", "CTRKernels"],
+            name: "CTRModels", dependencies: ["CTRFeatures", "CTRData", "COpenBLAS", "CTRKernels", "ONNXRuntime"],
             swiftSettings: strict),
         .target(
             name: "CTRServing",

@@ -365,3 +365,20 @@ public struct DataLayout: Sendable, Equatable, Codable {
         try c.encodeIfPresent(columnNames, forKey: .columnNames)
     }
 }
+
+extension FeatureMap {
+    /// The same map with exactly `names` marked as context fields (`source: context`; fields marked `user`
+    /// before keep it when still listed): what `clickwise export ranking` records. The fingerprint does not change.
+    public func markingContext(_ names: Set<String>) -> FeatureMap {
+        var copy = self
+        for index in copy.schema.fields.indices {
+            let field = copy.schema.fields[index]
+            if names.contains(field.name) {
+                if !field.isContext { copy.schema.fields[index].source = "context" }
+            } else if field.isContext {
+                copy.schema.fields[index].source = nil
+            }
+        }
+        return copy
+    }
+}

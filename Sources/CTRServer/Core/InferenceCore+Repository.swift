@@ -139,7 +139,7 @@ extension InferenceCore {
         served.withLock { $0 = $0.replacing(source.name, with: endpoint) }
         records.withLock { $0.set(source.name, newest, .ready) }
         healthWatchers.notify()
-        logger.info("model \(source.name) version \(newest.version) is serving\(current.map { " (replacing version \($0.bundle.version))" } ?? "")")
+        logger.info("model \(source.name) version \(newest.version) is serving\(current.map { " (replacing version \($0.bundle.version))" } ?? "")\(endpoint.rankingPool?.ranking.map { "; it ranks on its ranking graph: \($0.contextDescription)" } ?? "")")
         if let current { drain(current, reason: "unloaded: replaced by version \(newest.version)") }
         return nil
     }

@@ -56,6 +56,7 @@ public final class InferenceCore: Service, Sendable {
             let bundle = try ModelBundle(directory: newest.directory, name: source.name, version: newest.version)
             let endpoint = try makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: false)
             endpoints[source.name] = endpoint
+            if let ranking = endpoint.rankingPool?.ranking { logger.info("model \(source.name) version \(newest.version) ranks on its ranking graph: \(ranking.contextDescription)") }
             try itemTables.attach(to: endpoint)
             records.discovered(source)
             records.set(source.name, newest, .loading)

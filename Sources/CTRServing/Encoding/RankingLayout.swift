@@ -34,12 +34,19 @@ public struct RankingLayout: Sendable {
     private let elementSizes: [Int]
 
     /// The layout of a ranking graph with `requestInputs` (model order, `request_index` left out) for the bundle
-    /// encoded by `encoding`; the error names the file and the input that does not match the schema.
-    public init(encoding: FeatureEncodingStage, requestInputs: [TensorDescription], path: String) throws(ServingError) {
+    /// encoded by `encoding`, whose context fields are `contextFields` (the graph's `context_fields` metadata: a
+    /// bundle whose features.json cannot record `source`, format 1, still names them there), else the schema's
+    /// marks; the error names the file and the input or field that does not match.
+    public init(encoding: FeatureEncodingStage, requestInputs: [TensorDescription], contextFields: [String]? = nil,
+                path: String) throws(ServingError) {
         self.encoding = encoding
         let schema = encoding.map.schema, encoder = encoding.encoder
+        let context = Set(contextFields ?? schema.contextFields.map(\.name))
+        if let unknown = context.first(where: { name in !schema.fields.contains { $0.name == name } }) {
+            throw ServingError(.modelLoad, "\(path): context field \"\(unknown)\" (metadata context_fields) is not a field of features.json")
+        }
         func split(_ fields: [FeatureSchema.Field]) -> (context: [Int], item: [Int]) {
-            (fields.indices.filter { fields[$0].isContext }, fields.indices.filter { !fields[$0].isContext })
+            (fields.indices.filter { context.contains(fields[$0].name) }, fields.indices.filter { !context.contains(fields[$0].name) })
         }
         let categorical = split(schema.categoricalFields), numeric = split(schema.numericFields), sequences = split(schema.sequenceFields)
         contextCategorical = categorical.context
@@ -85,6 +92,14 @@ public struct RankingLayout: Sendable {
             for field in contextSequences where given(candidate, 2, field) { return false }
         }
         return true
+    }
+
+    /// The context fields, for the log: "N context fields (a, b, ...)".
+    public var contextDescription: String {
+        let schema = encoding.map.schema
+        let names = contextCategorical.map { schema.categoricalFields[$0].name } + contextNumeric.map { schema.numericFields[$0].name }
+            + contextSequences.map { schema.sequenceFields[$0].name }
+        return "\(names.count) context fields (\(names.joined(separator: ", ")))"
     }
 
     /// Whether `table` fills a context field (then candidates may differ in it, and the flat graph must run).

@@ -104,7 +104,8 @@ public final class ModelPool: Sendable {
                 throw ServingError(.modelLoad, "\(path) has no input \"\(RankingLayout.requestIndexName)\": it is not a ranking graph")
             }
             (requestInputs, plan) = (checked.requestInputs, checked.plan)
-            ranking = try RankingLayout(encoding: encoding, requestInputs: requestInputs, path: path)
+            let named = sessions[0].metadata.custom["context_fields"].map { $0.split(separator: ",").map(String.init) }
+            ranking = try RankingLayout(encoding: encoding, requestInputs: requestInputs, contextFields: named, path: path)
             batchable = (inputs + outputs).allSatisfy { $0.shape.first == -1 }
         } else if let spec {
             let checked = try Self.plan(spec, inputs: inputs, outputs: outputs)
