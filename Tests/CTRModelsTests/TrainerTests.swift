@@ -103,3 +103,42 @@ struct TrainerTests {
         #expect(throws: CTRModelsError.self) { try config.validate() }
     }
 }
+
+/// `ModelBundleReader` (behind `clickwise export ranking`): a bundle read back predicts as the model that wrote it.
+@Suite("A bundle reads back into the model that wrote it")
+struct ModelBundleReaderTests {
+    @Test(arguments: [("deepfm", true), ("autoint+", true), ("dcnv2", false), ("lr", false)])
+    func readsBack(variant: String, batchNorm: Bool) throws {
+        let directory = TinyCriteo.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = directory.appendingPathComponent("train.tsv")
+        try TinyCriteo.write(rows: 1500, seed: 1, to: train)
+        var configuration = TrainerTests.configuration(variant == "lr" ? .lr : variant == "dcnv2" ? .dcnv2 : variant == "deepfm" ? .deepfm : .autoint)
+        configuration.epochs = 1
+        configuration.hyperparameters.batchNorm = batchNorm
+        if variant == "autoint+" { configuration.hyperparameters.autoIntHiddenUnits = [12, 6] }
+        let outcome = try Trainer(configuration: configuration, trainPath: train.path, validationPath: nil).run { _ in }
+        let bundle = directory.appendingPathComponent("bundle")
+        try ModelBundleWriter.write(outcome, to: bundle)
+        let loaded = try ModelBundleReader.read(bundle)
+        #expect(loaded.model.architecture == outcome.model.architecture)
+        #expect(loaded.featureMap.fingerprint == outcome.featureMap.fingerprint)
+        let shape = outcome.model.shape, count = 200
+        var generator = SeededGenerator(seed: 5)
+        let ids = (0..<(count * shape.sparseFields)).map { _ in Int64(generator.next() % UInt64(shape.vocabularySize)) }
+        let dense = (0..<(count * shape.denseFields)).map { _ in Float(generator.nextUnit() * 1.5 - 0.2) }
+        outcome.model.setTraining(false)
+        let expected = outcome.model.predict(ids: ids, dense: dense, count: count)
+        let actual = loaded.model.predict(ids: ids, dense: dense, count: count)
+        let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 1
+        // Batch normalization comes back folded into its layer: the same function, rounded differently.
+        #expect(worst < (batchNorm ? 1e-5 : 1e-7), "\(variant): \(worst)")
+        #expect((expected.max() ?? 0) - (expected.min() ?? 0) > 1e-3)
+    }
+
+    @Test func refusesWhatItCannotRead() throws {
+        let directory = TinyCriteo.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(throws: CTRModelsError.self) { try ModelBundleReader.read(directory) }
+    }
+}

@@ -99,6 +99,28 @@ struct AnyDatasetEndToEndTests {
         let inputs = try #require(metadata?["inputs"] as? [[String: Any]])
         #expect(inputs.map { $0["name"] as? String } == expectedInputs.map { Optional($0) })
 
+        // A schema with context fields (configs/tiny marks the user side) ranks on the bundle's ranking graph:
+        // each request's context once, its candidates' own fields, the scores those of the merged rows.
+        let context = Set(map.schema.contextFields.map(\.name))
+        if !context.isEmpty {
+            #expect(FileManager.default.fileExists(atPath: bundle + "/ranking.onnx"))
+            #expect(served.output.contains { $0.contains("ranks on its ranking graph: \(context.count) context fields") }, "\(served.output)")
+            for start in stride(from: 0, to: min(rows.count, 150), by: 50) {
+                let chunk = Array(rows[start..<min(start + 50, rows.count)])
+                let shared = chunk[0].filter { context.contains($0.key) }
+                let candidates = chunk.map { $0.filter { !context.contains($0.key) } }
+                let merged = candidates.map { shared.merging($0) { _, own in own } }
+                let flat = try client.send("POST", "/v1/models/bundle:predict", body: Array(try JSONSerialization.data(withJSONObject: ["instances": merged])))
+                let want = try #require(flat.json?["predictions"] as? [Double])
+                let ranked = try client.send("POST", "/v1/models/bundle:rank",
+                                             body: Array(try JSONSerialization.data(withJSONObject: ["context": shared, "candidates": candidates])))
+                try #require(ranked.status == 200, "\(ranked.text)")
+                let scores = try #require(ranked.json?["scores"] as? [Double])
+                let gap = zip(scores, want).map { abs($0 - $1) }.max() ?? 1
+                #expect(scores.count == want.count && gap < 1e-5, ":rank vs :predict: \(gap)")
+            }
+        }
+
         // A key the schema does not know is a 400 naming it.
         var bad = rows[0]
         bad["no_such_column"] = "x"
@@ -126,6 +148,15 @@ struct AnyDatasetEndToEndTests {
 
         try Self.trainServeAndCompare(config: config, directory: directory, model: ["--model", "deepfm"],
                                       expectedInputs: ["sparse_ids", "dense", "sequence_ids"])
+
+        // `export ranking` reads the bundle back and writes the same ranking graph train wrote.
+        let written = try Data(contentsOf: URL(fileURLWithPath: directory + "/bundle/ranking.onnx"))
+        try FileManager.default.removeItem(atPath: directory + "/bundle/ranking.onnx")
+        let export = try Self.run(["export", "ranking", directory + "/bundle"])
+        #expect(export.status == 0, "\(export.output)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/bundle/ranking.onnx")) == written)
+        let unknown = try Self.run(["export", "ranking", directory + "/bundle", "--context-fields", "userid,nope"])
+        #expect(unknown.status != 0 && unknown.output.contains { $0.contains("nope is not a field") }, "\(unknown.output)")
     }
 
     @Test("a 150-field schema (categorical, numeric with both normalizers, sequences): train AutoInt+, serve; HTTP equals evaluate")
