@@ -14,7 +14,9 @@ function init(args)
     for c = 1, candidates do
       parts[c] = all[((r - 1) * 37 + c - 1) % #all + 1]
     end
-    requests[r] = rows.format('{"instances":[' .. table.concat(parts, ",") .. ']}')
+    local body = '{"instances":[' .. table.concat(parts, ",") .. ']}'
+    if r == 1 then io.stderr:write("body bytes " .. #body .. "\n") end
+    requests[r] = rows.format(body)
   end
 end
 

@@ -47,6 +47,7 @@ function init(args)
       parts[c] = "{" .. table.concat(item, ",") .. "}"
     end
     local body = '{"context":{' .. table.concat(context, ",") .. '},"candidates":[' .. table.concat(parts, ",") .. ']}'
+    if r == 1 then io.stderr:write("body bytes " .. #body .. "\n") end
     requests[r] = wrk.format("POST", path, { ["Content-Type"] = "application/json" }, body)
   end
 end
