@@ -260,6 +260,47 @@ struct ModelLifecycleTests {
         await server.stop()
     }
 
+    @Test("clickwise publish: the next version appears whole to a polling server, the answers change with it, --keep prunes")
+    func publishedVersionsServe() async throws {
+        let repository = try ModelVersions.repository([1])
+        let server = try await TestServer.start(repository: repository)
+        let core = server.application
+        let client = HTTPTestClient(port: server.port)
+        func answer() throws -> [Double] {
+            try #require(try client.send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: 0..<4)).json?["predictions"] as? [Double])
+        }
+        let before = try answer()
+        // A bundle as `train` leaves it, published twice: versions 2 and 3 (their scales differ from version 1's).
+        let bundles = FileManager.default.temporaryDirectory.appendingPathComponent("clickwise-publish-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: bundles) }
+        for version in [2, 3] {
+            let bundle = bundles + "/b\(version)"
+            try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: TestServer.fixtures + "/criteo_tiny.onnx", toPath: bundle + "/model.onnx")
+            try ModelVersions.featureMap(version: version).write(to: URL(fileURLWithPath: bundle + "/features.json"))
+        }
+        let second = try ModelPublisher.publish(bundle: bundles + "/b2", repository: repository, model: "tiny")
+        #expect(second.version == 2 && second.pruned.isEmpty)
+        // Nothing but the versions is left beside them: the staging directory was renamed, not copied.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: repository + "/tiny").sorted() == ["1", "2"])
+        await InferenceCore.offPool(name: "test-poll") { core.pollRepository() }
+        #expect(core.endpoints["tiny"]?.bundle.version == "2")
+        let afterSecond = try answer()
+        #expect(afterSecond != before)
+        let third = try ModelPublisher.publish(bundle: bundles + "/b3", repository: repository, model: "tiny", keep: 2)
+        #expect(third.version == 3 && third.pruned == [1])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: repository + "/tiny").sorted() == ["2", "3"])
+        await InferenceCore.offPool(name: "test-poll") { core.pollRepository() }
+        #expect(core.endpoints["tiny"]?.bundle.version == "3")
+        #expect(try answer() != afterSecond)
+        // Refusals name what is wrong, and leave the repository as it was.
+        #expect(throws: ModelPublisher.Failure.self) { try ModelPublisher.publish(bundle: bundles, repository: repository, model: "tiny") }
+        #expect(throws: ModelPublisher.Failure.self) { try ModelPublisher.publish(bundle: bundles + "/b3", repository: repository, model: "tiny", keep: 1) }
+        #expect(throws: ModelPublisher.Failure.self) { try ModelPublisher.publish(bundle: bundles + "/b3", repository: repository, model: "../x") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: repository + "/tiny").sorted() == ["2", "3"])
+        await server.stop()
+    }
+
     @Test("gRPC ModelReady, RepositoryIndex, RepositoryModelUnload and RepositoryModelLoad follow the model's state")
     func grpcRepository() async throws {
         let server = try await GRPCTestServer.start()
