@@ -137,11 +137,11 @@ let package = Package(
 if Context.environment["CLICKWISE_FUZZ"] == "1" {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
         ("FuzzJSONScanner", ["CTRServer"]),
-        ("FuzzPredictDecoder", ["CTRServer", "CTRFeatures"]),
+        ("FuzzPredictDecoder", ["CTRServer", "CTRServing", "CTRFeatures"]),
         ("FuzzInferJSON", ["CTRServer", "CTRServing", "CTRFeatures"]),
         ("FuzzInferBinary", ["CTRServer", "CTRServing", "CTRFeatures"]),
         ("FuzzGRPCInfer", ["CTRServer", "CTRServing", "CTRFeatures"]),
-        ("FuzzCSVReader", ["CTRData", "CTRFeatures"]),
+        ("FuzzCSVReader", ["CTRData", "CTRFeatures", "CTRServing"]),
         ("FuzzCriteoReader", ["CTRData", "CTRFeatures"]),
         ("FuzzEncoder", ["CTRFeatures"]),
         ("FuzzHTTPHandler", ["CTRServer", "CTRServing", .product(name: "NIOCore", package: "swift-nio"),

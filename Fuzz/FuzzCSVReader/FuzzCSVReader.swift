@@ -1,5 +1,6 @@
 import CTRData
 import CTRFeatures
+import CTRServing
 import Foundation
 import FuzzSupport
 
@@ -56,6 +57,20 @@ public func fuzzCSVReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         }
         for id in ids.prefix(encoder.categoricalCount) { precondition(id >= 0 && id < total, "categorical id \(id) outside 0..<\(total)") }
         for id in sequences.prefix(encoder.sequenceWidth) { precondition(id >= 0 && id < total, "sequence id \(id) outside 0..<\(total)") }
+    }
+    // The same file as an item table (serve --item-table) for the model fitted from it: a table either loads, every
+    // id in range and every key found at its own row, or is refused with a message naming the file.
+    if separator == UInt8(ascii: ","), let rows = try? ItemTableFile.read(FuzzFile.path) {
+        do throws(ItemTableError) {
+            let table = try ItemTable(rows, encoder: encoder)
+            precondition(table.count == rows.rows.count, "\(table.count) items from \(rows.rows.count) rows")
+            precondition(table.ids.allSatisfy { $0 >= 0 && $0 < total }, "an item id outside 0..<\(total)")
+            precondition(table.sequenceIDs.allSatisfy { $0 >= 0 && $0 < total }, "an item sequence id outside 0..<\(total)")
+            precondition(table.dense.allSatisfy(\.isFinite), "a non-finite item number")
+            for (index, row) in rows.rows.enumerated() { precondition(table.row(key: row[0]!) == index, "item \(index) not found by its key") }
+        } catch {
+            precondition(error.message.hasPrefix(FuzzFile.path), "an item table error that does not name the file: \(error.message)")
+        }
     }
     return checksum == .min ? 1 : 0
 }

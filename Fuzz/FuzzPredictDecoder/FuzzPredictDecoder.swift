@@ -1,5 +1,6 @@
 import CTRFeatures
 import CTRServer
+import CTRServing
 import Foundation
 import FuzzSupport
 
@@ -9,6 +10,8 @@ private struct Case: Sendable {
     let encoder: FeatureEncoder
     let categoricalBlocks: [Range<Int64>]
     let sequenceBlocks: [Range<Int64>]
+    /// Items keyed by the first categorical field, with every other item field (serve --item-table).
+    let items: ItemTable
 
     init(schema: FeatureSchema, ignoreUnknownFields: Bool) {
         decoder = PredictRequestDecoder(schema: schema, maxInstances: 64, ignoreUnknownFields: ignoreUnknownFields)
@@ -25,6 +28,17 @@ private struct Case: Sendable {
         let blocks = zip(map.fieldOffsets, map.fieldVocabularySizes).map { Int64($0)..<Int64($0 + $1) }
         categoricalBlocks = Array(blocks.prefix(schema.categoricalFields.count))
         sequenceBlocks = map.sequenceBlocks.map { blocks[$0] }
+        // Keys a fuzzer finds in the JSON dictionary and seeds ("v0", "a1", ...), with known, unknown and empty values.
+        let columns = [schema.categoricalFields[0].name] + schema.fields.dropFirst().filter { $0.name != schema.categoricalFields[0].name && !$0.isContext }.map(\.name)
+        let rows: [[String?]] = ["v0", "v1", "a1", "unseen", "x"].enumerated().map { index, key in
+            [key] + columns.dropFirst().map { name in
+                schema.numericFields.contains { $0.name == name } ? (index == 2 ? nil : String(Double(index) * 1.5)) : (index == 3 ? nil : "v\(index % 3)")
+            }
+        }
+        guard let table = try? ItemTable(ItemRows(path: "items.csv", columns: columns, rows: rows, lines: rows.indices.map { $0 + 2 }), encoder: encoder) else {
+            fatalError("the fuzz item table does not fit its schema")
+        }
+        items = table
     }
 }
 
@@ -64,8 +78,37 @@ public func fuzzPredictDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> In
         precondition(context.count <= 1, "\(context.count) context rows")
         check(instances, test)
         check(context, test)
+        fillRanked(test)
     }
     return 0
+}
+
+/// The candidates encoded as `:rank` does (their own values, then the context's, then the item table's): every id in
+/// its field's block, every number finite, every buffer slot written.
+private func fillRanked(_ test: Case) {
+    let encoder = test.encoder, rows = instances.count
+    guard rows > 0 else { return }
+    var ids = [Int64](repeating: -7, count: rows * encoder.categoricalCount)
+    var dense = [Float](repeating: .nan, count: rows * encoder.numericCount)
+    var sequences = [Int64](repeating: -7, count: rows * encoder.sequenceWidth)
+    ids.withUnsafeMutableBufferPointer { i in
+        dense.withUnsafeMutableBufferPointer { d in
+            sequences.withUnsafeMutableBufferPointer { s in
+                let out = FeatureEncodingStage.Rows(ids: i, dense: d, sequences: s)
+                InferenceCore.encode(instances, with: encoder, into: out)
+                if context.count == 1 { InferenceCore.fillFromContext(context, candidates: instances, encoder: encoder, into: out) }
+                let unknown = InferenceCore.fillFromItems(test.items, candidates: instances, encoder: encoder, into: out)
+                precondition(unknown >= 0 && unknown <= rows, "\(unknown) unknown items among \(rows) candidates")
+            }
+        }
+    }
+    for (index, id) in ids.enumerated() {
+        precondition(test.categoricalBlocks[index % encoder.categoricalCount].contains(id), "ranked id \(id) outside its block")
+    }
+    precondition(dense.allSatisfy(\.isFinite), "a ranked number is not finite")
+    if encoder.sequenceWidth > 0 {
+        precondition(sequences.allSatisfy { id in test.sequenceBlocks.contains { $0.contains(id) } }, "a ranked sequence id outside every block")
+    }
 }
 
 private func check(_ instances: DecodedInstances, _ test: Case) {

@@ -87,9 +87,12 @@ struct DataPathPropertyTests {
         _ = try Evaluator.evaluate(dataPath: testPath, encoder: encoder, predictor: predictor, batchSize: 16, predictionsPath: ortPath)
         let swift = try Self.numbers(swiftPath), ort = try Self.numbers(ortPath)
         #expect(ort.count == dataset.testRows.count, context)
-        // Two float32 implementations (OpenBLAS and ONNX Runtime's MLAS sum in different orders): 2e-5, which one
-        // of 400 random datasets needed (1.3e-5 at p = 0.65, 2026-12-07); the ONNX Runtime paths below must agree to 1e-5.
-        Self.expectClose(ort, swift, "ONNX Runtime vs the Swift model", context, tolerance: 2e-5)
+        // Two float32 implementations (OpenBLAS and ONNX Runtime's MLAS sum in different orders): 5e-5. One of 400
+        // random datasets needed 1.3e-5 (p = 0.65, 2026-12-07); later two DeepFM datasets with unscaled numeric
+        // fields (value × vector embeddings, so the FM's (Σv)² − Σv² cancels large terms) needed 2.6e-5 and 2.2e-5,
+        // the same with the code before that day's changes (`.fixedSeed("xrQ2QsdhzqSdLffxnwtTZyipfzs8+5k8/ziiCUtaEt8=")`).
+        // The ONNX Runtime paths below, which serving takes, must agree to 1e-5.
+        Self.expectClose(ort, swift, "ONNX Runtime vs the Swift model", context, tolerance: 5e-5)
 
         // Encode: the .npy inputs the encode command writes give ONNX Runtime the same predictions.
         let prefix = directory.appendingPathComponent("encoded").path

@@ -424,7 +424,7 @@ public final class InferenceCore: Service, Sendable {
     }
 
     /// Encodes the context's one row once and copies its encoded values into every candidate field left missing.
-    static func fillFromContext(_ context: DecodedInstances, candidates: DecodedInstances, encoder: FeatureEncoder,
+    package static func fillFromContext(_ context: DecodedInstances, candidates: DecodedInstances, encoder: FeatureEncoder,
                                 into out: FeatureEncodingStage.Rows) {
         let categorical = encoder.categoricalCount, numeric = encoder.numericCount, sequence = encoder.sequenceWidth
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(1, categorical + sequence)) { integers in
@@ -456,7 +456,7 @@ public final class InferenceCore: Service, Sendable {
 
     /// Copies each candidate's item fields from `table` into those the candidate left missing; returns how many
     /// candidates named an id the table lacks (their item fields keep the missing values).
-    static func fillFromItems(_ table: ItemTable, candidates: DecodedInstances, encoder: FeatureEncoder,
+    package static func fillFromItems(_ table: ItemTable, candidates: DecodedInstances, encoder: FeatureEncoder,
                               into out: FeatureEncodingStage.Rows) -> Int {
         let categorical = encoder.categoricalCount, numeric = encoder.numericCount, sequence = encoder.sequenceWidth
         let idWidth = table.categoricalFields.count, denseWidth = table.numericFields.count
@@ -496,7 +496,7 @@ public final class InferenceCore: Service, Sendable {
     }
 
     /// Raw features to model inputs, with the bundle's own vocabulary.
-    static func encode(_ instances: DecodedInstances, with encoder: FeatureEncoder, into rows: FeatureEncodingStage.Rows) {
+    package static func encode(_ instances: DecodedInstances, with encoder: FeatureEncoder, into rows: FeatureEncodingStage.Rows) {
         let denseWidth = instances.numericWidth
         if denseWidth > 0, let dense = rows.dense.baseAddress {
             instances.withUnsafeDenseValues { values in
