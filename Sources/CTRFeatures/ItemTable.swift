@@ -59,6 +59,10 @@ public final class ItemTable: Sendable {
     public let sequenceWidth: Int
     /// The key field's index among the categorical fields.
     public let keyField: Int
+    /// The rows as read (the prediction log writes a candidate's item fields as they were given).
+    public let raw: ItemRows
+    /// Each column's position in a ``raw`` row, by field name.
+    public let rawColumns: [String: Int]
     private let index: VocabularyIndex
 
     /// Encodes `rows` with `encoder`'s vocabulary; the error names the file, line and column at fault.
@@ -134,6 +138,8 @@ public final class ItemTable: Sendable {
             throw ItemTableError("\(path): \(keys.count) items exceed the \(VocabularyIndex.maxTotalSize - FeatureMap.firstVocabularyIndex) a table holds")
         }
         self.path = path
+        raw = rows
+        rawColumns = Dictionary(rows.columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         self.key = key
         self.keyField = keyField
         count = keys.count

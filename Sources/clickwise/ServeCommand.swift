@@ -89,6 +89,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("item-table-poll-secs"), help: "Seconds between two checks of the item tables for changes (0: never reloaded).")
     var itemTablePollSeconds: Double = 5
 
+    @Option(help: "Write every served CTR API prediction (:predict and :rank) to CSV files under this directory, one subdirectory per model: request id (X-Request-Id, else generated and answered), time, model, version, candidate index, the raw fields as the schema's columns, the prediction. A background writer: a slow or full disk drops records (counted on /metrics), never a request.")
+    var predictionLog: String?
+
+    @Option(help: "The share of requests the prediction log keeps (0-1).")
+    var predictionLogSample: Double = 1
+
+    @Option(help: "Prediction log files are rotated past this size (MB)...")
+    var predictionLogMaxMb: Int = 64
+
+    @Option(help: "...or this age (seconds).")
+    var predictionLogRotateSecs: Double = 3600
+
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes: Int = 4 << 20
 
@@ -130,6 +142,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard (0...1).contains(predictionLogSample) else { throw ValidationError("--prediction-log-sample must be 0...1, got \(predictionLogSample)") }
+        guard predictionLogMaxMb >= 1 else { throw ValidationError("--prediction-log-max-mb must be at least 1") }
+        guard predictionLogRotateSecs > 0 else { throw ValidationError("--prediction-log-rotate-secs must be positive") }
+        guard itemTablePollSeconds >= 0 else { throw ValidationError("--item-table-poll-secs must be 0 or more") }
         guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be 0...65535 (0 turns gRPC off)") }
         guard grpcPort == 0 || grpcPort != port || port == 0 else { throw ValidationError("--grpc-port must differ from --port") }
         guard grpcMaxMessageBytes >= 1 << 10 else { throw ValidationError("--grpc-max-message-bytes must be at least 1024") }
@@ -168,6 +184,13 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.ignoreUnknownFields = ignoreUnknownFields
         configuration.itemTables = itemTables.map(ItemTableSetting.init(argument:))
         configuration.itemTablePollSeconds = itemTablePollSeconds
+        if let predictionLog {
+            var settings = PredictionLog.Settings(directory: predictionLog)
+            settings.sampleRate = predictionLogSample
+            settings.maxFileBytes = predictionLogMaxMb << 20
+            settings.maxFileSeconds = predictionLogRotateSecs
+            configuration.predictionLog = settings
+        }
         configuration.maxBodyBytes = maxBodyBytes
         configuration.ortLibrary = runtimeOptions.ortLibrary
         configuration.requestHeaderTimeoutSeconds = requestHeaderTimeoutSeconds

@@ -139,6 +139,25 @@ public struct DecodedInstances: Sendable {
         case tokens(count: Int, token: (Int) -> UnsafeRawBufferPointer)
     }
 
+    /// Calls `body` with sequence field `field` of `row` (one slot; the prediction log reads rows one by one).
+    func withSequence(row: Int, field: Int, _ body: (SequenceValue) -> Void) {
+        categoricalBytes.withUnsafeBytes { bytes in
+            func view(_ slot: Slot) -> UnsafeRawBufferPointer {
+                slot.length <= 0 ? UnsafeRawBufferPointer(start: nil, count: 0)
+                    : UnsafeRawBufferPointer(rebasing: bytes[Int(slot.offset)..<Int(slot.offset) + Int(slot.length)])
+            }
+            let entry = sequenceSlots[row * sequenceWidth + field]
+            if entry.count >= 0 {
+                let first = Int(entry.first)
+                body(.tokens(count: Int(entry.count), token: { view(tokenSlots[first + $0]) }))
+            } else if entry.slot.length < 0 {
+                body(.missing)
+            } else {
+                body(.joined(view(entry.slot)))
+            }
+        }
+    }
+
     /// Calls `body` for every row's sequence fields, row-major, with its value.
     public func forEachSequence(_ body: (_ row: Int, _ field: Int, _ value: SequenceValue) -> Void) {
         let width = sequenceWidth

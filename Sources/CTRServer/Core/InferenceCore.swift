@@ -37,6 +37,8 @@ public final class InferenceCore: Service, Sendable {
     let healthWatchers = HealthWatchers()
     /// The `--item-table` files and the models they fill.
     let itemTables: ItemTables
+    /// `--prediction-log`: where served CTR API predictions are written; nil when off.
+    public let predictionLog: PredictionLog?
     /// The `/v2` extensions, each of which works on both protocols.
     public static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "model_repository", "metrics"]
 
@@ -46,11 +48,15 @@ public final class InferenceCore: Service, Sendable {
         let sources = try ModelRepository.scan(configuration.modelPath)
         let metrics = ServingMetrics(routes: Route.labels + RPCRoute.labels)
         let itemTables = try ItemTables(configuration.itemTables)
+        let predictionLog = try configuration.predictionLog.map { (settings) throws(ServingError) in
+            try PredictionLog(settings: settings, registry: metrics.registry, logger: logger)
+        }
         var endpoints: [String: ModelEndpoint] = [:]
         var records = RepositoryRecords()
         // A failed start stops the inference threads it began.
         var started = false
         defer { if !started { for endpoint in endpoints.values { endpoint.shutdown() } } }
+        defer { if !started { predictionLog?.stop() } }
         for source in sources {
             guard let newest = source.newest else { continue }
             let bundle = try ModelBundle(directory: newest.directory, name: source.name, version: newest.version)
@@ -68,7 +74,7 @@ public final class InferenceCore: Service, Sendable {
         }
         started = true
         return InferenceCore(configuration: configuration, metrics: metrics, backend: backend, endpoints: endpoints,
-                             records: records, itemTables: itemTables, logger: logger)
+                             records: records, itemTables: itemTables, predictionLog: predictionLog, logger: logger)
     }
 
     /// The one way a bundle becomes a served endpoint: its pool of sessions with running inference threads,
@@ -91,9 +97,11 @@ public final class InferenceCore: Service, Sendable {
     }
 
     private init(configuration: ServerConfiguration, metrics: ServingMetrics, backend: InferenceBackend,
-                 endpoints: [String: ModelEndpoint], records: RepositoryRecords, itemTables: ItemTables, logger: Logger) {
+                 endpoints: [String: ModelEndpoint], records: RepositoryRecords, itemTables: ItemTables, predictionLog: PredictionLog?,
+                 logger: Logger) {
         self.configuration = configuration
         self.itemTables = itemTables
+        self.predictionLog = predictionLog
         self.metrics = metrics
         self.backend = backend
         served = Mutex(ServedModels(endpoints))
@@ -198,7 +206,11 @@ public final class InferenceCore: Service, Sendable {
         }
         beginDraining()
         await waitForInFlight()
-        await Self.offPool(name: "clickwise-stop") { self.shutdownPools() }
+        await Self.offPool(name: "clickwise-stop") {
+            self.shutdownPools()
+            // After the pools: every answered request's records are queued by now.
+            self.predictionLog?.stop()
+        }
     }
 
     /// ``warmUp()`` on a new thread, awaited without blocking the caller's executor.
@@ -311,7 +323,7 @@ public final class InferenceCore: Service, Sendable {
     /// Returns the predictions at once when there are no rows; otherwise nil, and `completion` runs later
     /// on an inference thread with the predictions (valid only during the call).
     func predict(_ endpoint: ModelEndpoint, body: UnsafeRawBufferPointer, scratch: inout DecodedInstances,
-                 transportTimeoutNanoseconds: UInt64?,
+                 transportTimeoutNanoseconds: UInt64?, requestID: String? = nil,
                  completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> Result<Bool, ServerError> {
         guard ready else { return .failure(notReady(endpoint)) }
         guard let encoding = endpoint.pool.encoding, let decoder = endpoint.decoder else {
@@ -325,8 +337,10 @@ public final class InferenceCore: Service, Sendable {
         }
         let rows = scratch.count
         guard rows > 0 else { return .success(false) }
+        let logged = logging(endpoint, requestID: requestID) { PredictionRecords(requestID: $0, model: endpoint.name, version: endpoint.bundle.version,
+                                                                                 schema: encoding.map.schema, rows: scratch) }
         if let error = submitRows(endpoint, encoding: encoding, rows: rows, transportTimeoutNanoseconds: transportTimeoutNanoseconds,
-                                  fill: { Self.encode(scratch, with: encoding.encoder, into: $0) }, completion: completion) {
+                                  fill: { Self.encode(scratch, with: encoding.encoder, into: $0) }, completion: logged.map { $0(completion) } ?? completion) {
             return .failure(error)
         }
         return .success(true)
@@ -339,7 +353,7 @@ public final class InferenceCore: Service, Sendable {
     /// candidate order and equal `:predict` on the merged rows. Returns the options and whether a job was queued
     /// (no candidates: nothing to run); `completion` then runs later, on an inference thread.
     func rank(_ endpoint: ModelEndpoint, body: UnsafeRawBufferPointer, candidates: inout DecodedInstances, context: inout DecodedInstances,
-              transportTimeoutNanoseconds: UInt64?,
+              transportTimeoutNanoseconds: UInt64?, requestID: String? = nil,
               completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>, PredictRequestDecoder.RankOptions) -> Void)
         -> Result<(queued: Bool, options: PredictRequestDecoder.RankOptions), ServerError> {
         guard ready else { return .failure(notReady(endpoint)) }
@@ -378,11 +392,35 @@ public final class InferenceCore: Service, Sendable {
            }) {
             ranking = (layout, pool)
         }
+        let logged = logging(endpoint, requestID: requestID) { [context] in
+            PredictionRecords(requestID: $0, model: endpoint.name, version: endpoint.bundle.version, schema: encoding.map.schema,
+                              rows: candidates, context: context, items: items)
+        }
+        let answer: @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void = { completion($0, options) }
         if let error = submitRows(endpoint, encoding: encoding, ranking: ranking, rows: rows, transportTimeoutNanoseconds: transportTimeoutNanoseconds,
-                                  fill: fill, completion: { completion($0, options) }) {
+                                  fill: fill, completion: logged.map { $0(answer) } ?? answer) {
             return .failure(error)
         }
         return .success((true, options))
+    }
+
+    /// When `requestID` is given and the prediction log samples this request: a wrapper for the request's completion
+    /// that logs its lines (built now by `records`, from rows that are reused once the request is queued) with the
+    /// predictions before answering.
+    private func logging(_ endpoint: ModelEndpoint, requestID: String?, _ records: (String) -> PredictionRecords)
+        -> ((@escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void)
+            -> @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void)? {
+        guard let requestID, let log = predictionLog, let header = endpoint.predictionLogHeader, log.sample() else { return nil }
+        let lines = records(requestID)
+        let model = endpoint.name
+        return { completion in
+            { outcome in
+                if case .success(let predictions) = outcome {
+                    log.append(model: model, header: header, lines: lines.lines(predictions: predictions), records: lines.count)
+                }
+                completion(outcome)
+            }
+        }
     }
 
     /// Queues `rows` rows that `fill` encodes for `endpoint`'s pool, as one job whose outcome is counted in the

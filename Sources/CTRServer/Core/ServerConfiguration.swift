@@ -41,6 +41,8 @@ public struct ServerConfiguration: Sendable {
     public var itemTables: [ItemTableSetting] = []
     /// Seconds between two checks of the item tables' files for changes; 0: never reloaded.
     public var itemTablePollSeconds = 5.0
+    /// `--prediction-log`: served CTR API predictions written for training; nil when off.
+    public var predictionLog: PredictionLog.Settings?
     /// Largest request body accepted; larger ones get 413.
     public var maxBodyBytes = 4 << 20
     /// `--ort-library`, when given.

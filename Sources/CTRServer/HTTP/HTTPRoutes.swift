@@ -110,6 +110,19 @@ package final class HTTPRoutes: Sendable {
     }
 
     /// The `X-Request-Timeout-Ms` header in nanoseconds (nil when absent), or an error.
+    /// The request's id when the prediction log is on: the client's `X-Request-Id` (at most 200 printable ASCII
+    /// characters), else a new one; answered in the response's `X-Request-Id`. Nil when nothing is logged.
+    private func requestIdentifier(_ head: HTTPRequestHead) -> Result<String?, ServerError> {
+        guard core.predictionLog != nil else { return .success(nil) }
+        guard let given = head.headers.first(name: "x-request-id") else {
+            return .success(String(UInt64.random(in: 0...UInt64.max), radix: 16))
+        }
+        guard !given.isEmpty, given.utf8.count <= 200, given.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+            return .failure(ServerError(.invalidArgument, "header X-Request-Id must be 1-200 printable ASCII characters"))
+        }
+        return .success(given)
+    }
+
     static func transportTimeout(_ head: HTTPRequestHead) -> Result<UInt64?, ServerError> {
         guard let header = head.headers.first(name: "x-request-timeout-ms") else { return .success(nil) }
         guard let milliseconds = UInt64(header.trimmingCharacters(in: .whitespaces)), milliseconds > 0 else {
@@ -130,23 +143,29 @@ package final class HTTPRoutes: Sendable {
         case .success(let value): timeout = value
         case .failure(let error): return Self.reply(for: error)
         }
+        let requestID: String?
+        switch requestIdentifier(head) {
+        case .success(let value): requestID = value
+        case .failure(let error): return Self.reply(for: error)
+        }
+        let idHeader = requestID.map { [("X-Request-Id", $0)] } ?? []
         let completion: @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void = { outcome in
             switch outcome {
             case .success(let predictions):
                 var bytes: [UInt8] = []
                 bytes.reserveCapacity(20 + predictions.count * 12)
                 PredictResponseEncoder.encode(predictions: predictions, into: &bytes)
-                respond(.json(.ok, bytes))
+                respond(.json(.ok, bytes, extraHeaders: idHeader))
             case .failure(let error):
                 respond(Self.reply(for: error))
             }
         }
         let result = (body ?? Self.emptyBody).withUnsafeReadableBytes { bytes in
-            core.predict(endpoint, body: bytes, scratch: &scratch, transportTimeoutNanoseconds: timeout, completion: completion)
+            core.predict(endpoint, body: bytes, scratch: &scratch, transportTimeoutNanoseconds: timeout, requestID: requestID, completion: completion)
         }
         switch result {
         case .success(true): return nil
-        case .success(false): return .json(.ok, Array(#"{"predictions":[]}"#.utf8))
+        case .success(false): return .json(.ok, Array(#"{"predictions":[]}"#.utf8), extraHeaders: idHeader)
         case .failure(let error): return Self.reply(for: error)
         }
     }
@@ -158,6 +177,12 @@ package final class HTTPRoutes: Sendable {
         case .success(let value): timeout = value
         case .failure(let error): return Self.reply(for: error)
         }
+        let requestID: String?
+        switch requestIdentifier(head) {
+        case .success(let value): requestID = value
+        case .failure(let error): return Self.reply(for: error)
+        }
+        let idHeader = requestID.map { [("X-Request-Id", $0)] } ?? []
         // The context is one row: its storage is the request's own; the candidates reuse the connection's.
         var context = DecodedInstances()
         let completion: @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>, PredictRequestDecoder.RankOptions) -> Void = { outcome, options in
@@ -165,20 +190,21 @@ package final class HTTPRoutes: Sendable {
             case .success(let scores):
                 var bytes: [UInt8] = []
                 PredictResponseEncoder.encodeRank(scores: scores, topK: options.topK, into: &bytes)
-                respond(.json(.ok, bytes))
+                respond(.json(.ok, bytes, extraHeaders: idHeader))
             case .failure(let error):
                 respond(Self.reply(for: error))
             }
         }
         let result = (body ?? Self.emptyBody).withUnsafeReadableBytes { bytes in
-            core.rank(endpoint, body: bytes, candidates: &scratch, context: &context, transportTimeoutNanoseconds: timeout, completion: completion)
+            core.rank(endpoint, body: bytes, candidates: &scratch, context: &context, transportTimeoutNanoseconds: timeout, requestID: requestID,
+                      completion: completion)
         }
         switch result {
         case .success(let queued):
             guard !queued.queued else { return nil }
             var bytes: [UInt8] = []
             PredictResponseEncoder.encodeRank(scores: UnsafeBufferPointer(start: nil, count: 0), topK: queued.options.topK, into: &bytes)
-            return .json(.ok, bytes)
+            return .json(.ok, bytes, extraHeaders: idHeader)
         case .failure(let error): return Self.reply(for: error)
         }
     }
