@@ -4,6 +4,6 @@ import ArgumentParser
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Make and inspect Criteo-format data.",
-        subcommands: [Synth.self])
+        abstract: "Make synthetic data; label a prediction log with its clicks.",
+        subcommands: [Synth.self, Join.self])
 }

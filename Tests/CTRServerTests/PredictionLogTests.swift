@@ -78,6 +78,17 @@ struct PredictionLogTests {
         #expect(abs((Double(rows[3]["prediction"] ?? "") ?? -1) - scores[0]) < 1e-6 && abs((Double(rows[4]["prediction"] ?? "") ?? -1) - scores[1]) < 1e-6)
         #expect(try server.metrics().value("clickwise_prediction_log_records_total") == 5)
 
+        // The log joins with its clicks into training rows: one click on the first request's second row, one on the ranking's
+        // first candidate by its item id.
+        let clicked = Int64(rows[0]["timestamp_ms"] ?? "0")! + 5_000
+        try "request_id,index,timestamp_ms\nreq-1,1,\(clicked)\n\(generated),0,\(clicked)\nother,0,\(clicked)\n"
+            .write(toFile: directory + "/clicks.csv", atomically: true, encoding: .utf8)
+        let report = try PredictionJoin.join(predictions: directory + "/log/tiny", clicks: directory + "/clicks.csv", output: directory + "/train.csv",
+                                             windowSeconds: 1800)
+        #expect(report.rows == 5 && report.positives == 2 && report.unknownClicks == 1)
+        let labels = try String(contentsOfFile: directory + "/train.csv", encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",").last.map(String.init) }
+        #expect(labels == ["0", "1", "0", "1", "0"])
+
         let refused = try client.send("POST", "/v1/models/tiny:predict", headers: ["X-Request-Id": String(repeating: "x", count: 300)], body: TestRows.body(rows: 0..<1))
         #expect(refused.status == 400 && refused.text.contains("X-Request-Id"))
         await server.stop()
