@@ -338,7 +338,7 @@ public final class InferenceCore: Service, Sendable {
         let rows = scratch.count
         guard rows > 0 else { return .success(false) }
         let logged = logging(endpoint, requestID: requestID) { PredictionRecords(requestID: $0, model: endpoint.name, version: endpoint.bundle.version,
-                                                                                 schema: encoding.map.schema, rows: scratch) }
+                                                                                 layout: $1, rows: scratch) }
         if let error = submitRows(endpoint, encoding: encoding, rows: rows, transportTimeoutNanoseconds: transportTimeoutNanoseconds,
                                   fill: { Self.encode(scratch, with: encoding.encoder, into: $0) }, completion: logged.map { $0(completion) } ?? completion) {
             return .failure(error)
@@ -393,7 +393,7 @@ public final class InferenceCore: Service, Sendable {
             ranking = (layout, pool)
         }
         let logged = logging(endpoint, requestID: requestID) { [context] in
-            PredictionRecords(requestID: $0, model: endpoint.name, version: endpoint.bundle.version, schema: encoding.map.schema,
+            PredictionRecords(requestID: $0, model: endpoint.name, version: endpoint.bundle.version, layout: $1,
                               rows: candidates, context: context, items: items)
         }
         let answer: @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void = { completion($0, options) }
@@ -404,14 +404,15 @@ public final class InferenceCore: Service, Sendable {
         return .success((true, options))
     }
 
-    /// When `requestID` is given and the prediction log samples this request: a wrapper for the request's completion
+    /// When `requestID` is given (the front end sampled the request for the prediction log): a wrapper for the request's completion
     /// that logs its lines (built now by `records`, from rows that are reused once the request is queued) with the
     /// predictions before answering.
-    private func logging(_ endpoint: ModelEndpoint, requestID: String?, _ records: (String) -> PredictionRecords)
+    private func logging(_ endpoint: ModelEndpoint, requestID: String?, _ records: (String, PredictionRecords.Layout) -> PredictionRecords)
         -> ((@escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void)
             -> @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void)? {
-        guard let requestID, let log = predictionLog, let header = endpoint.predictionLogHeader, log.sample() else { return nil }
-        let lines = records(requestID)
+        guard let requestID, let log = predictionLog, let layout = endpoint.predictionLogLayout else { return nil }
+        let lines = records(requestID, layout)
+        let header = layout.header
         let model = endpoint.name
         return { completion in
             { outcome in

@@ -13,8 +13,8 @@ final class ModelEndpoint: Sendable {
     let validator: TensorInputValidator
     /// Decodes CTR API rows by the bundle's schema; nil for a plain ONNX model, which takes tensors only.
     let decoder: PredictRequestDecoder?
-    /// The prediction log's header line for this bundle's schema; nil for a plain ONNX model.
-    let predictionLogHeader: [UInt8]?
+    /// How the prediction log writes this bundle's rows; nil for a plain ONNX model.
+    let predictionLogLayout: PredictionRecords.Layout?
     /// The most elements one v2 request may carry over all its inputs.
     var maxElements: Int { validator.maxElements }
     /// The v2 model metadata, and its JSON computed once.
@@ -76,11 +76,11 @@ final class ModelEndpoint: Sendable {
                                          encoding: pool.encoding, ragged: pool.raggedInputs, oneRowPerRequest: pool.oneRowPerRequest)
         if let encoding = pool.encoding {
             decoder = PredictRequestDecoder(schema: encoding.map.schema, maxInstances: maxRows, ignoreUnknownFields: ignoreUnknownFields)
-            predictionLogHeader = PredictionRecords.header(encoding.map.schema)
+            predictionLogLayout = PredictionRecords.Layout(encoding.map.schema)
             parameters.append((key: "feature_map_fingerprint", value: encoding.map.fingerprint))
         } else {
             decoder = nil
-            predictionLogHeader = nil
+            predictionLogLayout = nil
         }
         var bytes: [UInt8] = []
         metadata.encode(into: &bytes)

@@ -13,51 +13,77 @@ struct PredictionRecords {
     private var prefixes: [UInt8] = []
     private var ends: [Int] = []
 
+    /// Where each schema field sits in the decoded rows, worked out once per bundle (``ModelEndpoint``).
+    struct Layout: Sendable {
+        struct Column: Sendable {
+            let kind: FeatureSchema.Kind
+            /// Index within its kind's fields.
+            let index: Int
+            let name: String
+            /// A sequence field's splitter, to join a token list.
+            let splitter: [UInt8]
+        }
+
+        let columns: [Column]
+        /// The header line.
+        let header: [UInt8]
+
+        init(_ schema: FeatureSchema) {
+            var categorical = 0, numeric = 0, sequence = 0
+            columns = schema.fields.map { field in
+                switch field.kind {
+                case .categorical:
+                    defer { categorical += 1 }
+                    return Column(kind: .categorical, index: categorical, name: field.name, splitter: [])
+                case .numeric:
+                    defer { numeric += 1 }
+                    return Column(kind: .numeric, index: numeric, name: field.name, splitter: [])
+                case .sequence:
+                    defer { sequence += 1 }
+                    return Column(kind: .sequence, index: sequence, name: field.name, splitter: Array((field.sequence?.splitter ?? "^").utf8))
+                }
+            }
+            header = PredictionRecords.header(schema)
+        }
+    }
+
     /// The header line of a bundle with `schema`.
     static func header(_ schema: FeatureSchema) -> [UInt8] {
         var line = Array("request_id,timestamp_ms,model,version,index".utf8)
         for field in schema.fields {
             line.append(UInt8(ascii: ","))
-            appendEscaped(Array(field.name.utf8), to: &line)
+            appendEscaped(field.name.utf8, to: &line)
         }
         line += Array(",prediction\n".utf8)
         return line
     }
 
     /// The lines of `rows` (the candidates of a ranking request with its `context` and `items`).
-    init(requestID: String, model: String, version: String, schema: FeatureSchema, rows: DecodedInstances,
+    init(requestID: String, model: String, version: String, layout: Layout, rows: DecodedInstances,
          context: DecodedInstances? = nil, items: ItemTable? = nil) {
-        var common = Array(requestID.utf8)
-        Self.escapeInPlace(&common)
+        var common: [UInt8] = []
+        common.reserveCapacity(requestID.utf8.count + model.utf8.count + version.utf8.count + 24)
+        Self.appendEscaped(requestID.utf8, to: &common)
         common.append(UInt8(ascii: ","))
-        common += Array(String(Int64(Date().timeIntervalSince1970 * 1000)).utf8)
+        Self.appendInteger(Int64(Date().timeIntervalSince1970 * 1000), to: &common)
         common.append(UInt8(ascii: ","))
-        Self.appendEscaped(Array(model.utf8), to: &common)
+        Self.appendEscaped(model.utf8, to: &common)
         common.append(UInt8(ascii: ","))
-        Self.appendEscaped(Array(version.utf8), to: &common)
+        Self.appendEscaped(version.utf8, to: &common)
         common.append(UInt8(ascii: ","))
-        // Where each schema field sits in the decoded rows: (kind, index within its kind).
-        var categorical = 0, numeric = 0, sequence = 0
-        let layout: [(kind: FeatureSchema.Kind, index: Int, name: String, splitter: String)] = schema.fields.map { field in
-            switch field.kind {
-            case .categorical: defer { categorical += 1 }; return (.categorical, categorical, field.name, "")
-            case .numeric: defer { numeric += 1 }; return (.numeric, numeric, field.name, "")
-            case .sequence: defer { sequence += 1 }; return (.sequence, sequence, field.name, field.sequence?.splitter ?? "^")
-            }
-        }
         let context = context.flatMap { $0.count == 1 ? $0 : nil }
-        prefixes.reserveCapacity(rows.count * (common.count + 16 + layout.count * 10))
+        prefixes.reserveCapacity(rows.count * (common.count + 16 + layout.columns.count * 10))
         for row in 0..<rows.count {
             prefixes += common
-            prefixes += Array(String(row).utf8)
+            Self.appendInteger(Int64(row), to: &prefixes)
             let item: Int? = items.flatMap { table in
                 rows.withCategoricalBytes(row: row, field: table.keyField) { key in key.flatMap { table.row(key: $0) } }
             }
-            for field in layout {
+            for field in layout.columns {
                 prefixes.append(UInt8(ascii: ","))
                 if append(field, from: rows, row: row) { continue }
                 if let items, let item, let column = items.rawColumns[field.name], column > 0 {
-                    if let value = items.raw.rows[item][column] { Self.appendEscaped(Array(value.utf8), to: &prefixes) }
+                    if let value = items.raw.rows[item][column] { Self.appendEscaped(value.utf8, to: &prefixes) }
                     continue
                 }
                 if let context { _ = append(field, from: context, row: 0) }
@@ -68,18 +94,21 @@ struct PredictionRecords {
     }
 
     /// Appends row `row`'s value of `field` from `instances`; false (nothing appended) when it is missing there.
-    private mutating func append(_ field: (kind: FeatureSchema.Kind, index: Int, name: String, splitter: String),
-                                 from instances: DecodedInstances, row: Int) -> Bool {
+    private mutating func append(_ field: Layout.Column, from instances: DecodedInstances, row: Int) -> Bool {
         switch field.kind {
         case .categorical:
             return instances.withCategoricalBytes(row: row, field: field.index) { bytes in
                 guard let bytes else { return false }
-                Self.appendEscaped(Array(bytes), to: &prefixes)
+                Self.appendEscaped(bytes, to: &prefixes)
                 return true
             }
         case .numeric:
             guard let value = instances.dense(row: row, field: field.index) else { return false }
-            prefixes += Array(Self.number(value).utf8)
+            if value == value.rounded(), abs(value) < 1e15 {
+                Self.appendInteger(Int64(value), to: &prefixes)
+            } else {
+                prefixes += String(value).utf8
+            }
             return true
         case .sequence:
             var found = false
@@ -90,7 +119,7 @@ struct PredictionRecords {
                 case .joined(let bytes): text = Array(bytes)
                 case .tokens(let count, let token):
                     for index in 0..<count {
-                        if index > 0 { text += Array(field.splitter.utf8) }
+                        if index > 0 { text += field.splitter }
                         text += Array(token(index))
                     }
                 }
@@ -117,17 +146,12 @@ struct PredictionRecords {
 
     var count: Int { ends.count }
 
-    /// A number as JSON gave it back: integers without a fraction, others in Swift's shortest round-trip form.
-    static func number(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return String(value)
-    }
 
     /// `bytes` as one CSV field: quoted (quotes doubled) when it holds a separator, quote or line break.
-    static func appendEscaped(_ bytes: [UInt8], to out: inout [UInt8]) {
+    static func appendEscaped(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
         let special = bytes.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
         guard special else {
-            out += bytes
+            out.append(contentsOf: bytes)
             return
         }
         out.append(UInt8(ascii: "\""))
@@ -138,9 +162,19 @@ struct PredictionRecords {
         out.append(UInt8(ascii: "\""))
     }
 
-    private static func escapeInPlace(_ bytes: inout [UInt8]) {
-        var out: [UInt8] = []
-        appendEscaped(bytes, to: &out)
-        bytes = out
+    /// The decimal digits of `value`, without making a String.
+    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for UInt64's 20 digits, written backwards
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[23 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            out.append(contentsOf: buffer[(24 - count)..<24])
+        }
     }
 }

@@ -110,10 +110,11 @@ package final class HTTPRoutes: Sendable {
     }
 
     /// The `X-Request-Timeout-Ms` header in nanoseconds (nil when absent), or an error.
-    /// The request's id when the prediction log is on: the client's `X-Request-Id` (at most 200 printable ASCII
-    /// characters), else a new one; answered in the response's `X-Request-Id`. Nil when nothing is logged.
+    /// The request's id when the prediction log keeps this request (its sample): the client's `X-Request-Id` (at most
+    /// 200 printable ASCII characters), else a new one; answered in the response's `X-Request-Id`. Nil when the
+    /// request is not logged (a request nobody can join clicks to needs no id, and costs nothing).
     private func requestIdentifier(_ head: HTTPRequestHead) -> Result<String?, ServerError> {
-        guard core.predictionLog != nil else { return .success(nil) }
+        guard let log = core.predictionLog, log.sample() else { return .success(nil) }
         guard let given = head.headers.first(name: "x-request-id") else {
             return .success(String(UInt64.random(in: 0...UInt64.max), radix: 16))
         }
