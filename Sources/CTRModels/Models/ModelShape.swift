@@ -1,3 +1,4 @@
+import CTRFeatures
 /// The input geometry a model is built for: the shared vocabulary, the field counts and how dense fields are embedded.
 public struct ModelShape: Codable, Sendable, Equatable {
     /// Rows of the shared embedding table (global ids are below this).
@@ -52,5 +53,17 @@ public struct ModelShape: Codable, Sendable, Equatable {
         try c.encode(denseFields, forKey: .denseFields)
         try c.encodeIfPresent(denseBuckets, forKey: .denseBuckets)
         if !sequenceFields.isEmpty { try c.encode(sequenceFields, forKey: .sequenceFields) }
+    }
+}
+
+extension ModelShape {
+    /// The shape of a model over `map`'s fields: Criteo's bucketed integers embedded per bucket with `.buckets`
+    /// (any other numeric field is value × vector), sequence fields with the map's lengths and padding ids.
+    public init(featureMap map: FeatureMap, denseEncoding: DenseEncoding) {
+        let buckets = denseEncoding == .buckets && map.numericFieldsAreBucketed && !map.denseScales.isEmpty
+        self.init(vocabularySize: map.totalVocabularySize,
+                  sparseFields: map.schema.categoricalFields.count, denseFields: map.schema.numericFields.count,
+                  denseBuckets: buckets ? DenseBuckets(scales: map.denseScales) : nil,
+                  sequenceFields: zip(map.sequenceLengths, map.sequencePaddingIDs).map { SequenceField(length: $0, paddingID: $1) })
     }
 }

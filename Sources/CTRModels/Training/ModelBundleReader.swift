@@ -32,12 +32,7 @@ public enum ModelBundleReader {
         let configuration = card.configuration
         var hyperparameters = configuration.hyperparameters
         hyperparameters.batchNorm = false  // folded into the exported layers
-        let buckets = configuration.denseEncoding == .buckets && map.numericFieldsAreBucketed && !map.denseScales.isEmpty
-        let shape = ModelShape(
-            vocabularySize: map.totalVocabularySize,
-            sparseFields: map.schema.categoricalFields.count, denseFields: map.schema.numericFields.count,
-            denseBuckets: buckets ? DenseBuckets(scales: map.denseScales) : nil,
-            sequenceFields: zip(map.sequenceLengths, map.sequencePaddingIDs).map { SequenceField(length: $0, paddingID: $1) })
+        let shape = ModelShape(featureMap: map, denseEncoding: configuration.denseEncoding)
         let model = configuration.architecture.makeModel(shape: shape, hyperparameters: hyperparameters, maxBatch: 1, seed: configuration.seed)
         let path = directory.appendingPathComponent("model.onnx").path
         let file: ONNXModelFile

@@ -76,12 +76,7 @@ public final class Trainer {
                                   seconds: fitStart.duration(to: .now).seconds))
 
         // Buckets embed Criteo's transformed integers per value; any other numeric field is value × vector.
-        let buckets = config.denseEncoding == .buckets && featureMap.numericFieldsAreBucketed && !featureMap.denseScales.isEmpty
-        let shape = ModelShape(
-            vocabularySize: featureMap.totalVocabularySize,
-            sparseFields: featureMap.schema.categoricalFields.count, denseFields: featureMap.schema.numericFields.count,
-            denseBuckets: buckets ? DenseBuckets(scales: featureMap.denseScales) : nil,
-            sequenceFields: zip(featureMap.sequenceLengths, featureMap.sequencePaddingIDs).map { SequenceField(length: $0, paddingID: $1) })
+        let shape = ModelShape(featureMap: featureMap, denseEncoding: config.denseEncoding)
         let model = config.architecture.makeModel(shape: shape, hyperparameters: config.hyperparameters,
                                                   maxBatch: config.batchSize, seed: config.seed)
         model.threads = config.threads
@@ -187,7 +182,7 @@ public final class Trainer {
             trainPositiveRate: Double(positives) / Double(trainRows), vocabularySize: featureMap.totalVocabularySize,
             featureMapFingerprint: featureMap.fingerprint)
         var recorded = config
-        recorded.denseEncoding = buckets ? .buckets : .numeric
+        recorded.denseEncoding = shape.denseBuckets != nil ? .buckets : .numeric
         let card = ModelCard(
             configuration: recorded, data: data, epochs: reports, bestEpoch: kept.epoch,
             parameterCount: model.parameterCount, sparseInput: featureMap.sparseInputName,
