@@ -235,8 +235,11 @@ struct TrainCommand: ParsableCommand {
             let card = outcome.card
             let size = (try? FileManager.default.attributesOfItem(
                 atPath: directory.appendingPathComponent("model.onnx").path)[.size] as? Int) ?? 0
+            let context = outcome.featureMap.schema.contextFields.map(\.name)
+            let ranking = FileManager.default.fileExists(atPath: directory.appendingPathComponent(ModelBundleWriter.rankingFile).path)
+                ? ", ranking.onnx (\(context.count) context fields: \(context.joined(separator: ", ")))" : ""
             logLine("""
-                wrote \(out): model.onnx \(String(format: "%.1f", Double(size) / 1_048_576)) MB, features.json, model.json; \
+                wrote \(out): model.onnx \(String(format: "%.1f", Double(size) / 1_048_576)) MB, features.json, model.json\(ranking); \
                 best epoch \(card.bestEpoch): validation AUC \(formatMetric(card.validationAUC)), logloss \
                 \(String(format: "%.5f", card.validationLogLoss)), \(Int(card.trainRowsPerSecond)) rows/s
                 """)

@@ -18,13 +18,29 @@ local function isContext(key)
   return kind == "I" or (kind == "C" and tonumber(number) <= 13)
 end
 
--- Splits a flat row object's members (`"key":value`, values strings, numbers or null) by isContext.
+-- Splits a flat row object's members (`"key":value`; values strings, numbers, null or arrays of strings) by isContext.
 local function split(row)
   local context, candidate = {}, {}
-  for member in string.gmatch(string.sub(row, 2, -2), '("[^"]+":%s*[^,]+)') do
-    local key = string.match(member, '^"([^"]+)"')
+  local body = string.sub(row, 2, -2)
+  local depth, inString, escaped, start = 0, false, false, 1
+  local function take(member)
+    local key = string.match(member, '^%s*"([^"]+)"')
+    if key == nil then return end
     if isContext(key) then context[#context + 1] = member else candidate[#candidate + 1] = member end
   end
+  for i = 1, #body do
+    local c = string.sub(body, i, i)
+    if inString then
+      if escaped then escaped = false elseif c == "\\" then escaped = true elseif c == '"' then inString = false end
+    elseif c == '"' then inString = true
+    elseif c == "[" or c == "{" then depth = depth + 1
+    elseif c == "]" or c == "}" then depth = depth - 1
+    elseif c == "," and depth == 0 then
+      take(string.sub(body, start, i - 1))
+      start = i + 1
+    end
+  end
+  take(string.sub(body, start))
   return context, candidate
 end
 
