@@ -329,3 +329,54 @@ struct RankingGraphServingTests {
         await server.stop()
     }
 }
+
+/// The ranking graph over KServe v2 (issue 24 item 2): Triton's own clients send one context and its candidates as
+/// the ranking inputs to the model's infer endpoint, over HTTP and gRPC, and get the flat inputs' answers.
+@Suite("Ranking inputs over KServe v2 with tritonclient (real binary)")
+struct RankingV2Tests {
+    @Test("tritonclient http and grpc: ranking inputs answer as the flat inputs; a two-row context and a bad id are refused")
+    func tritonClientsRank() throws {
+        let repository = try RankingGraphServingTests.makeRepository(architecture: .deepfm)
+        defer { try? FileManager.default.removeItem(atPath: repository) }
+        let map = try FeatureMap(contentsOf: URL(fileURLWithPath: repository + "/tiny/1/features.json"))
+        let encoder = FeatureEncoder(map: map)
+        let context = (categorical: map.schema.categoricalFields.indices.filter { map.schema.categoricalFields[$0].isContext },
+                       numeric: map.schema.numericFields.indices.filter { map.schema.numericFields[$0].isContext })
+        let item = (categorical: map.schema.categoricalFields.indices.filter { !map.schema.categoricalFields[$0].isContext },
+                    numeric: map.schema.numericFields.indices.filter { !map.schema.numericFields[$0].isContext })
+        // Each request: a context row's context fields, and candidates whose other fields come from other rows.
+        var requests: [[String: Any]] = []
+        for r in 0..<6 {
+            let count = 1 + r * 7
+            var ids = [Int64](repeating: 0, count: 26), dense = [Float](repeating: 0, count: 13)
+            encoder.encode(TestRows.rawRow(r * 11), ids: &ids, dense: &dense)
+            let contextIDs = context.categorical.map { ids[$0] }, contextDense = context.numeric.map { dense[$0] }
+            var flatIDs: [[Int64]] = [], flatDense: [[Float]] = [], itemIDs: [[Int64]] = [], itemDense: [[Float]] = []
+            for c in 0..<count {
+                var rowIDs = [Int64](repeating: 0, count: 26), rowDense = [Float](repeating: 0, count: 13)
+                encoder.encode(TestRows.rawRow(100 + r * 20 + c), ids: &rowIDs, dense: &rowDense)
+                for (position, field) in context.categorical.enumerated() { rowIDs[field] = contextIDs[position] }
+                for (position, field) in context.numeric.enumerated() { rowDense[field] = contextDense[position] }
+                flatIDs.append(rowIDs)
+                flatDense.append(rowDense)
+                itemIDs.append(item.categorical.map { rowIDs[$0] })
+                itemDense.append(item.numeric.map { rowDense[$0] })
+            }
+            var request: [String: Any] = ["context_sparse_ids": [contextIDs], "sparse_ids": itemIDs,
+                                          "flat": ["sparse_ids": flatIDs, "dense": flatDense]]
+            if !contextDense.isEmpty { request["context_dense"] = [contextDense] }
+            if !item.numeric.isEmpty { request["dense"] = itemDense }
+            requests.append(request)
+        }
+        let file = repository + "/ranking_requests.json"
+        try JSONSerialization.data(withJSONObject: requests).write(to: URL(fileURLWithPath: file))
+
+        let (served, http, grpc) = try ServeProcessTests.serveBoth(["--model", repository])
+        defer { served.stop() }
+        let check = try ServeProcess(ServeProcessTests.python, [
+            ServeProcess.packageRoot + "/scripts/ranking_v2_check.py", "127.0.0.1:\(http)", "127.0.0.1:\(grpc)", "tiny", file], label: "ranking-v2")
+        let status = try check.waitForExit(timeout: 120)
+        print(check.output.joined(separator: "\n"))
+        #expect(status == 0 && check.output.filter { $0.hasPrefix("ok ") }.count == 6, "\(check.output)")
+    }
+}

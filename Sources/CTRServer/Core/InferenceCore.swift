@@ -593,7 +593,14 @@ public final class InferenceCore: Service, Sendable {
         } catch {
             return ServerError(error)
         }
-        let validator = endpoint.validator, pool = endpoint.pool
+        // A bundle with a ranking graph also takes its inputs: one request's context (`context_*`, first dimension 1)
+        // and its candidates; the pool adds `request_index`.
+        let ranking = endpoint.rankingValidator.flatMap { validator in
+            endpoint.rankingPool.flatMap { pool in
+                request.inputs.contains { $0.name.hasPrefix(RankingLayout.contextPrefix) } ? (validator, pool) : nil
+            }
+        }
+        let validator = ranking?.0 ?? endpoint.validator, pool = ranking?.1 ?? endpoint.pool
         let checked: (rows: Int, inputs: [InferInputTensor])
         switch validator.check(request) {
         case .success(let value): checked = value

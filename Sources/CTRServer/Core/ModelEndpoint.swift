@@ -9,6 +9,8 @@ final class ModelEndpoint: Sendable {
     let pool: ModelPool
     /// The bundle's ranking graph (ranking.onnx), which `:rank` runs when the request lets it; nil without one.
     let rankingPool: ModelPool?
+    /// Checks v2 requests that send the ranking graph's inputs (`context_*` and the candidates'); nil without one.
+    let rankingValidator: TensorInputValidator?
     /// Checks v2 requests against the model's inputs (every model takes v2 infer).
     let validator: TensorInputValidator
     /// Decodes CTR API rows by the bundle's schema; nil for a plain ONNX model, which takes tensors only.
@@ -62,6 +64,14 @@ final class ModelEndpoint: Sendable {
         self.bundle = bundle
         self.pool = pool
         self.rankingPool = rankingPool
+        if let rankingPool, let layout = rankingPool.ranking {
+            let inputs = rankingPool.requestInputs
+            rankingValidator = TensorInputValidator(
+                model: bundle.name, inputs: inputs, batchable: true, maxRows: maxRows, encoding: rankingPool.encoding,
+                perRequest: Set(inputs.indices.filter { inputs[$0].name.hasPrefix(RankingLayout.contextPrefix) }), ranking: layout)
+        } else {
+            rankingValidator = nil
+        }
         let inputs = pool.requestInputs
         let outputs = pool.outputs
         let batchable = pool.batchable

@@ -20,6 +20,10 @@ package struct TensorInputValidator: Sendable {
     let ragged: Set<Int>
     /// Whether a request must be one row (a model with batch inputs builds one entry per request).
     let oneRowPerRequest: Bool
+    /// Inputs that hold the request's one row, whatever its batch (a ranking graph's context): first dimension 1.
+    let perRequest: Set<Int>
+    /// A ranking graph's layout, whose value checks replace the stage's.
+    let ranking: RankingLayout?
     /// The most elements one request may carry: the inputs' fixed size times `maxRows` (for a model that does
     /// not batch too, so a wrong shape gets its shape error rather than a size limit), the decoder's default
     /// cap when a dimension other than the batch is dynamic.
@@ -27,8 +31,10 @@ package struct TensorInputValidator: Sendable {
 
     /// A validator for `inputs` (the model's order).
     package init(model: String, inputs: [TensorDescription], batchable: Bool, maxRows: Int, encoding: FeatureEncodingStage? = nil,
-                 ragged: Set<Int> = [], oneRowPerRequest: Bool = false) {
+                 ragged: Set<Int> = [], oneRowPerRequest: Bool = false, perRequest: Set<Int> = [], ranking: RankingLayout? = nil) {
         self.model = model
+        self.perRequest = perRequest
+        self.ranking = ranking
         self.encoding = encoding
         self.ragged = ragged
         self.oneRowPerRequest = oneRowPerRequest
@@ -79,7 +85,12 @@ package struct TensorInputValidator: Sendable {
             guard fits else {
                 return .failure(RequestDecodeError(.invalidRequest, "input \"\(input.name)\" must have shape \(describe(index)) (-1: any), got \(input.shape)"))
             }
-            if batchable {
+            if perRequest.contains(index) {
+                guard input.shape.first == 1 else {
+                    return .failure(RequestDecodeError(.invalidRequest,
+                        "input \"\(input.name)\" holds the request's context: its first dimension must be 1 (one request), got \(input.shape.first ?? 0)"))
+                }
+            } else if batchable {
                 guard let first = input.shape.first, first >= 1, rows == nil || first == rows else {
                     let expected = rows.map { "the batch size \($0) the other inputs have" } ?? "at least 1"
                     return .failure(RequestDecodeError(.invalidRequest,
@@ -111,7 +122,7 @@ package struct TensorInputValidator: Sendable {
                     "input \"\(input.name)\" holds data that does not match \(input.datatype.rawValue) \(input.shape) (\(destination.bytes.count) bytes)")
             }
         }
-        if let problem = encoding?.checkValues(job) { return RequestDecodeError(.invalidRequest, problem) }
+        if let problem = ranking.map({ $0.checkValues(job) }) ?? encoding?.checkValues(job) { return RequestDecodeError(.invalidRequest, problem) }
         return nil
     }
 

@@ -14,7 +14,7 @@ public struct RankingLayout: Sendable {
     /// The prefix of the inputs that hold one row per request.
     public static let contextPrefix = "context_"
 
-    enum Part: Sendable { case ids, dense, sequences }
+    enum Part: Sendable, Equatable { case ids, dense, sequences }
 
     /// One request input: whether it holds the request's one row or every candidate's, and its columns in the
     /// flat rows of its part.
@@ -31,6 +31,8 @@ public struct RankingLayout: Sendable {
     public let contextNumeric: [Int]
     public let contextSequences: [Int]
     let slots: [Slot]
+    /// The request inputs' names, in the slots' order.
+    private let names: [String]
     private let elementSizes: [Int]
 
     /// The layout of a ranking graph with `requestInputs` (model order, `request_index` left out) for the bundle
@@ -80,6 +82,7 @@ public struct RankingLayout: Sendable {
             throw ServingError(.modelLoad, "\(path) has no input \"\(name)\" for \(slot.columns.count) \(slot.perRequest ? "context" : "candidate") columns")
         }
         self.slots = slots
+        names = requestInputs.map(\.name)
         elementSizes = slots.map { $0.part == .dense ? 4 : 8 }
     }
 
@@ -100,6 +103,41 @@ public struct RankingLayout: Sendable {
         let names = contextCategorical.map { schema.categoricalFields[$0].name } + contextNumeric.map { schema.numericFields[$0].name }
             + contextSequences.map { schema.sequenceFields[$0].name }
         return "\(names.count) context fields (\(names.joined(separator: ", ")))"
+    }
+
+    /// The first id outside its field's block or non-finite number in `job`'s inputs (a v2 request on the ranking
+    /// inputs), described for the client; nil when the model can take every value.
+    public func checkValues(_ job: InferenceJob) -> String? {
+        let map = encoding.map, encoder = encoding.encoder
+        let offsets = map.fieldOffsets.map(Int64.init), sizes = map.fieldVocabularySizes.map(Int64.init)
+        let categorical = map.schema.categoricalFields.map(\.name), sequences = map.schema.sequenceFields.map(\.name)
+        // Each flat column's field name and id block: categorical columns by field, sequence columns by their field's block.
+        func block(_ part: Part, _ column: Int) -> (name: String, low: Int64, high: Int64) {
+            if part == .ids { return (categorical[column], offsets[column], offsets[column] + sizes[column]) }
+            let field = encoder.sequenceStarts.lastIndex { $0 <= column } ?? 0
+            let b = map.sequenceBlocks[field]
+            return (sequences[field], offsets[b], offsets[b] + sizes[b])
+        }
+        for (index, slot) in slots.enumerated() {
+            let width = max(1, slot.columns.count)
+            switch slot.part {
+            case .ids, .sequences:
+                let ids = job.inputs[index].elements(Int64.self)
+                let ranges = slot.columns.map { block(slot.part, $0) }
+                for position in 0..<ids.count {
+                    let range = ranges[position % width]
+                    if ids[position] < range.low || ids[position] >= range.high {
+                        return "input \"\(names[index])\" row \(position / width) column \(position % width) (\(range.name)) holds id \(ids[position]), outside that field's range [\(range.low), \(range.high))"
+                    }
+                }
+            case .dense:
+                let values = job.inputs[index].elements(Float.self)
+                for position in 0..<values.count where !values[position].isFinite {
+                    return "input \"\(names[index])\" row \(position / width) column \(position % width) holds a non-finite value"
+                }
+            }
+        }
+        return nil
     }
 
     /// Whether `table` fills a context field (then candidates may differ in it, and the flat graph must run).
