@@ -128,6 +128,22 @@ public struct FeatureMapBuilder: Sendable {
         counters[field].distinctCount
     }
 
+    /// A map that extends `parent` (warm start): every value `parent` knows keeps its place in its block, values
+    /// seen here at least the minimum count and new to `parent` follow it in descending-count order; `parent`'s
+    /// numeric transforms, sequence lengths and missing input are kept, so known fields mean what the parent's
+    /// model learned. The schemas must encode alike (same fields, kinds and settings), which the caller checks.
+    public func build(extending parent: FeatureMap) -> FeatureMap {
+        let blockMinimums = schema.vocabularyBlockFields.map { $0.minCount ?? minCount }
+        let vocabularies = zip(zip(counters, blockMinimums), parent.vocabularies).map { pair, known -> [String] in
+            let seen = Set(known)
+            return known + pair.0.vocabulary(minCount: pair.1).filter { !seen.contains($0) }
+        }
+        return FeatureMap(
+            uncheckedSchema: parent.schema, vocabularies: vocabularies, denseScales: parent.denseScales,
+            numericShifts: parent.numericShifts, sequenceLengths: parent.sequenceLengths, minCount: minCount,
+            rowCount: rowCount, denseMissingValue: parent.denseMissingValue)
+    }
+
     /// The fitted map: vocabularies cut at their minimum count in descending-count order, numeric
     /// transforms, and sequence lengths (the declared `max_len`, else the longest seen, at least 1).
     public func build() -> FeatureMap {

@@ -136,6 +136,12 @@ public struct FeatureSchema: Sendable, Equatable, Hashable {
     public var categoricalFields: [Field] { fields.filter { $0.kind == .categorical } }
     /// Numeric fields in model order (columns of the `dense` input).
     public var numericFields: [Field] { fields.filter { $0.kind == .numeric } }
+    /// Whether `other` declares the same fields with the same settings, ranking sides aside (`source` changes no id).
+    public func encodesLike(_ other: FeatureSchema) -> Bool {
+        func stripped(_ fields: [Field]) -> [Field] { fields.map { var field = $0; field.source = nil; return field } }
+        return stripped(fields) == stripped(other.fields)
+    }
+
     /// Fields a ranking request sends once for all its candidates (``Field/isContext``).
     public var contextFields: [Field] { fields.filter(\.isContext) }
     /// Sequence fields in model order (column spans of the `sequence_ids` input).

@@ -43,6 +43,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output bundle directory.")
     var out: String
 
+    @Option(help: "Start from this bundle (trained by clickwise, without batch norm): its architecture and settings, every known value's id and vector, its numeric scaling; values new in --train above the min count get fresh rows. model.json records the parent.")
+    var warmStart: String?
+
     // Each setting below is optional: nil keeps the model config's value, or the default named in its help.
     @Option(help: "Maximum epochs (default 10).") var epochs: Int?
     @Option(help: "Rows per step (default 2048).") var batchSize: Int?
@@ -131,7 +134,10 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("--architecture \(architecture.rawValue) contradicts \(file.path)'s model \(file.model)")
             }
         } else {
-            guard let architecture else { throw ValidationError("--architecture (deepfm, autoint, dcnv2 or lr) or --model-config is required") }
+            // A warm start takes its parent's architecture (the Trainer sets it); .lr only fills the slot.
+            guard let architecture = architecture ?? (warmStart == nil ? nil : .lr) else {
+                throw ValidationError("--architecture (deepfm, autoint, dcnv2 or lr) or --model-config is required")
+            }
             config = TrainingConfiguration(architecture: architecture)
             config.minCount = 10
         }
@@ -215,7 +221,15 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         var config = try trainingConfiguration()
-        let dataset = try dataset()
+        let parent = try warmStart.map { (path) throws in
+            do throws(CTRModelsError) { return try ModelBundleReader.read(URL(fileURLWithPath: path)) } catch { throw CLIError("--warm-start \(path): \(error.description)") }
+        }
+        if let parent, let architecture, architecture != parent.card.configuration.architecture {
+            throw ValidationError("--architecture \(architecture.rawValue) contradicts --warm-start \(parent.path), a \(parent.card.configuration.architecture.rawValue) model: a warm start keeps its parent's architecture")
+        }
+        if let parent, minCount == nil, datasetOptions.datasetConfig == nil { config.minCount = parent.featureMap.minCount }
+        // A warm start reads its data as its parent did unless a dataset config says otherwise.
+        let dataset = try datasetOptions.datasetConfig == nil ? parent?.featureMap.datasetConfig ?? dataset() : dataset()
         let datasetConfig = datasetOptions.datasetConfig
         if minCount == nil, datasetConfig != nil { config.minCount = dataset.schema.minCount }
         guard let trainPath = train ?? dataset.trainData else {
@@ -226,9 +240,11 @@ struct TrainCommand: ParsableCommand {
         let externalDataLimit = try externalDataAbove()
         let progress = TrainingProgressPrinter(interactive: !noProgress && isatty(STDERR_FILENO) == 1)
         do {
-            let trainer = try Trainer(configuration: config, dataset: dataset, trainPath: trainPath, validationPath: validPath)
+            let trainer = try Trainer(configuration: config, dataset: dataset, trainPath: trainPath, validationPath: validPath, parent: parent)
             let experimentNote = config.modelConfigSource.map { " (\($0))" } ?? ""
-            logLine("training \(config.architecture.rawValue)\(experimentNote) on \(trainPath) (dataset \(dataset.schema.datasetID): \(dataset.schema.categoricalFields.count) categorical, \(dataset.schema.numericFields.count) numeric, \(dataset.schema.sequenceFields.count) sequence fields; batch \(config.batchSize), lr \(config.optimizer.learningRate), \(threads) threads)")
+            let warm = parent.map { " from \($0.path)" } ?? ""
+            config = trainer.configuration
+            logLine("training \(config.architecture.rawValue)\(experimentNote)\(warm) on \(trainPath) (dataset \(dataset.schema.datasetID): \(dataset.schema.categoricalFields.count) categorical, \(dataset.schema.numericFields.count) numeric, \(dataset.schema.sequenceFields.count) sequence fields; batch \(config.batchSize), lr \(config.optimizer.learningRate), \(threads) threads)")
             let outcome = try trainer.run { progress.handle($0) }
             let directory = URL(fileURLWithPath: out)
             try ModelBundleWriter.write(outcome, to: directory, externalDataAbove: externalDataLimit)

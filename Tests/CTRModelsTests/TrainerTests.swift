@@ -1,4 +1,5 @@
 import Foundation
+import CTRFeatures
 import Testing
 @testable import CTRModels
 
@@ -140,5 +141,91 @@ struct ModelBundleReaderTests {
         let directory = TinyCriteo.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(throws: CTRModelsError.self) { try ModelBundleReader.read(directory) }
+    }
+}
+
+/// `train --warm-start` (issue 25 item 3): the child extends the parent's feature map and starts from its weights.
+@Suite("Warm start keeps what the parent learned and adds what is new")
+struct WarmStartTests {
+    @Test(arguments: [ModelArchitecture.deepfm, .autoint, .lr])
+    func childStartsFromTheParent(architecture: ModelArchitecture) throws {
+        let directory = TinyCriteo.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = directory.appendingPathComponent("first.tsv"), second = directory.appendingPathComponent("second.tsv")
+        try TinyCriteo.write(rows: 1500, seed: 1, to: first)
+        try TinyCriteo.write(rows: 1500, seed: 7, to: second)
+        // New ads: every third row of the second file has one of five C1 values the first never had.
+        let lines = try String(contentsOf: second, encoding: .utf8).split(separator: "\n").enumerated().map { index, line -> String in
+            guard index % 3 == 0 else { return String(line) }
+            var columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            columns[14] = "newad\(index % 5)"
+            return columns.joined(separator: "\t")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: second, atomically: true, encoding: .utf8)
+        var configuration = TrainerTests.configuration(architecture)
+        configuration.epochs = 1
+        let parentOutcome = try Trainer(configuration: configuration, trainPath: first.path).run()
+        let parentDirectory = directory.appendingPathComponent("parent")
+        try ModelBundleWriter.write(parentOutcome, to: parentDirectory)
+        let parent = try ModelBundleReader.read(parentDirectory)
+
+        // A learning rate too small to move a float32 weight: the child is the parent, transferred.
+        var still = TrainingConfiguration(architecture: .lr)
+        still.epochs = 1
+        still.batchSize = 256
+        still.minCount = 2
+        still.optimizer.learningRate = 1e-30
+        let child = try Trainer(configuration: still, dataset: .criteoPreset, trainPath: second.path, parent: parent).run()
+        #expect(child.model.architecture == architecture, "the parent's architecture, whatever the configuration says")
+        #expect(child.card.parent == ModelCard.Parent(featureMapFingerprint: parent.featureMap.fingerprint, path: parentDirectory.path))
+        #expect(child.featureMap.fingerprint != parent.featureMap.fingerprint)
+        // Every block starts with the parent's values, in order; the new file's values follow.
+        for (mine, theirs) in zip(child.featureMap.vocabularies, parent.featureMap.vocabularies) {
+            #expect(Array(mine.prefix(theirs.count)) == theirs)
+        }
+        #expect(child.featureMap.vocabularies[0].suffix(5).sorted() == (0..<5).map { "newad\($0)" }, "the new ads follow the parent's values")
+        #expect(child.featureMap.denseScales == parent.featureMap.denseScales)
+
+        // Rows made of values the parent knows score the same through either map.
+        var generator = SeededGenerator(seed: 3)
+        let rows = 100
+        var raw: [RawRow] = []
+        for _ in 0..<rows {
+            let categorical = parent.featureMap.vocabularies.prefix(26).map { values -> String? in
+                values.isEmpty ? nil : values[Int(generator.next() % UInt64(values.count))]
+            }
+            raw.append(RawRow(dense: (0..<13).map { _ in Double(generator.next() % 40) }, categorical: categorical))
+        }
+        func predict(_ model: any CTRModel, _ map: FeatureMap) -> [Float] {
+            let encoder = FeatureEncoder(map: map)
+            var ids = [Int64](repeating: 0, count: rows * 26), dense = [Float](repeating: 0, count: rows * 13)
+            for (index, row) in raw.enumerated() {
+                ids.withUnsafeMutableBufferPointer { i in
+                    dense.withUnsafeMutableBufferPointer { d in encoder.encode(row, ids: i.baseAddress! + index * 26, dense: d.baseAddress! + index * 13) }
+                }
+            }
+            model.setTraining(false)
+            return model.predict(ids: ids, dense: dense, count: rows)
+        }
+        let before = predict(parent.model, parent.featureMap), after = predict(child.model, child.featureMap)
+        let worst = zip(before, after).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-6, "\(architecture): \(worst)")
+        #expect((before.max() ?? 0) - (before.min() ?? 0) > 1e-4)
+    }
+
+    @Test func refusesAParentItCannotContinue() throws {
+        let directory = TinyCriteo.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = directory.appendingPathComponent("first.tsv")
+        try TinyCriteo.write(rows: 600, seed: 1, to: first)
+        var configuration = TrainerTests.configuration(.deepfm)
+        configuration.epochs = 1
+        configuration.hyperparameters.batchNorm = true
+        let outcome = try Trainer(configuration: configuration, trainPath: first.path).run()
+        try ModelBundleWriter.write(outcome, to: directory.appendingPathComponent("parent"))
+        let parent = try ModelBundleReader.read(directory.appendingPathComponent("parent"))
+        #expect { _ = try Trainer(configuration: configuration, dataset: .criteoPreset, trainPath: first.path, parent: parent) } throws: {
+            "\($0)".contains("batch normalization")
+        }
     }
 }

@@ -14,6 +14,8 @@ public enum ModelBundleReader {
         public let model: any CTRModel
         public let featureMap: FeatureMap
         public let card: ModelCard
+        /// The bundle's directory.
+        public let path: String
     }
 
     /// Reads the bundle in `directory`; the error names the file and the weight that does not fit.
@@ -79,7 +81,7 @@ public enum ModelBundleReader {
                 }
             }
         }
-        return Loaded(model: model, featureMap: map, card: card)
+        return Loaded(model: model, featureMap: map, card: card, path: directory.path)
     }
 
     private static func attentionLayers(_ model: any CTRModel) -> [MultiHeadSelfAttention] {

@@ -36,6 +36,14 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var producer = ONNXExporter.producer
     /// ISO-8601 time the bundle was written.
     public var created: String
+    /// The bundle this one was warm-started from (`train --warm-start`): its feature map's fingerprint and path.
+    public var parent: Parent?
+
+    /// A warm start's parent bundle.
+    public struct Parent: Codable, Sendable, Equatable {
+        public var featureMapFingerprint: String
+        public var path: String
+    }
 
     // model.json is snake_case: "validationAUC" encodes as "validation_auc", which decodes back as
     // "validationAuc", so that key is spelled so here, or reading model.json would drop the AUC.
@@ -43,7 +51,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
         case formatVersion, architecture, configuration, data, epochs, bestEpoch
         case validationAUC = "validationAuc"
         case validationLogLoss, trainRowsPerSecond, parameterCount, featureMapFingerprint, sparseInput, denseInput, output
-        case opset, producer, created
+        case opset, producer, created, parent
     }
 
     /// Reads a model.json.

@@ -12,6 +12,8 @@ public final class Trainer {
     public let configuration: TrainingConfiguration
     /// The dataset being trained on.
     public let dataset: DatasetConfig
+    /// The bundle to start from (`train --warm-start`); nil trains from scratch.
+    public let parent: ModelBundleReader.Loaded?
     private let train: DatasetFile
     private let validation: DatasetFile?
 
@@ -31,10 +33,28 @@ public final class Trainer {
     }
 
     /// Checks the configuration, that the files can be opened and that they hold the dataset's columns.
-    public init(configuration: TrainingConfiguration, dataset: DatasetConfig, trainPath: String,
-                validationPath: String? = nil) throws(CTRModelsError) {
+    ///
+    /// With `parent` (warm start) the model keeps the parent's architecture, settings and integer encoding, and its
+    /// feature map extends the parent's (``FeatureMapBuilder/build(extending:)``); the dataset must declare the
+    /// parent's fields alike.
+    public init(configuration base: TrainingConfiguration, dataset: DatasetConfig, trainPath: String,
+                validationPath: String? = nil, parent: ModelBundleReader.Loaded? = nil) throws(CTRModelsError) {
+        var configuration = base
+        if let parent {
+            let parentSettings = parent.card.configuration
+            guard !parentSettings.hyperparameters.batchNorm else {
+                throw .invalidConfiguration("--warm-start: the parent was trained with batch normalization, which its model.onnx holds folded into its layers; warm start needs a parent without it")
+            }
+            guard parent.featureMap.schema.encodesLike(dataset.schema) else {
+                throw .invalidConfiguration("--warm-start: the dataset config declares other fields (or other settings) than the parent's features.json; warm start keeps the parent's encoding")
+            }
+            configuration.architecture = parentSettings.architecture
+            configuration.hyperparameters = parentSettings.hyperparameters
+            configuration.denseEncoding = parentSettings.denseEncoding
+        }
         try configuration.validate()
         self.configuration = configuration
+        self.parent = parent
         self.dataset = dataset
         train = try Self.open(trainPath, dataset)
         validation = try validationPath.map { (path) throws(CTRModelsError) in try Self.open(path, dataset) }
@@ -69,7 +89,7 @@ public final class Trainer {
         }
         if stats.malformedCount > 0 { onEvent(.skippedLines(path: train.path, stats: stats)) }
         guard trainRows > 0 else { throw .noData(path: train.path) }
-        var featureMap = builder.build()
+        var featureMap = parent.map { builder.build(extending: $0.featureMap) } ?? builder.build()
         featureMap.dataLayout = DataLayout(separator: dataset.separator, columnNames: dataset.columnNames)
         let encoder = FeatureEncoder(map: featureMap)
         onEvent(.fittedFeatureMap(rows: trainRows, vocabularySize: featureMap.totalVocabularySize,
@@ -80,6 +100,7 @@ public final class Trainer {
         let model = config.architecture.makeModel(shape: shape, hyperparameters: config.hyperparameters,
                                                   maxBatch: config.batchSize, seed: config.seed)
         model.threads = config.threads
+        if let parent { try WarmStart.transfer(from: parent.model, parentMap: parent.featureMap, to: model, map: featureMap) }
         let optimizer = AdamOptimizer(configuration: config.optimizer)
         let batch = BatchBuffer(capacity: config.batchSize, sparseFields: shape.sparseFields, denseFields: shape.denseFields,
                                 sequenceLength: shape.totalSequenceLength)
@@ -183,10 +204,11 @@ public final class Trainer {
             featureMapFingerprint: featureMap.fingerprint)
         var recorded = config
         recorded.denseEncoding = shape.denseBuckets != nil ? .buckets : .numeric
-        let card = ModelCard(
+        var card = ModelCard(
             configuration: recorded, data: data, epochs: reports, bestEpoch: kept.epoch,
             parameterCount: model.parameterCount, sparseInput: featureMap.sparseInputName,
             denseInput: featureMap.denseInputName, output: featureMap.outputName)
+        card.parent = parent.map { ModelCard.Parent(featureMapFingerprint: $0.featureMap.fingerprint, path: $0.path) }
         return Outcome(model: model, featureMap: featureMap, card: card)
     }
 
