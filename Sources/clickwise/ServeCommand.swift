@@ -89,6 +89,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("item-table-poll-secs"), help: "Seconds between two checks of the item tables for changes (0: never reloaded).")
     var itemTablePollSeconds: Double = 5
 
+    @Option(help: ArgumentHelp(
+        "Share a model's requests between versions by weight (repeatable; e.g. autoint=1:90,2:10): the CTR API sticks to one version per user (the bundle's first source: user field, or traffic.json's sticky_field); v2 calls without a version are drawn by weight. A traffic.json in the model's directory ({\"weights\": {\"1\": 90, \"2\": 10}, \"sticky_field\": \"userid\", \"shadow\": \"2\"}) wins and is re-read by every repository poll and load.",
+        valueName: "model=version:weight,..."))
+    var traffic: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Score every CTR API request of a model with this version as well (repeatable; e.g. autoint=2): logged beside the answering version's predictions (same request id), counted in its statistics, never answered.",
+        valueName: "model=version"))
+    var shadow: [String] = []
+
     @Option(help: "Write every served CTR API prediction (:predict and :rank) to CSV files under this directory, one subdirectory per model: request id (X-Request-Id, else generated and answered), time, model, version, candidate index, the raw fields as the schema's columns, the prediction. A background writer: a slow or full disk drops records (counted on /metrics), never a request.")
     var predictionLog: String?
 
@@ -146,6 +156,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard predictionLogMaxMb >= 1 else { throw ValidationError("--prediction-log-max-mb must be at least 1") }
         guard predictionLogRotateSecs > 0 else { throw ValidationError("--prediction-log-rotate-secs must be positive") }
         guard itemTablePollSeconds >= 0 else { throw ValidationError("--item-table-poll-secs must be 0 or more") }
+        do throws(ServingError) { _ = try TrafficPolicy.fromArguments(traffic: traffic, shadow: shadow) } catch { throw ValidationError(error.message) }
         guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be 0...65535 (0 turns gRPC off)") }
         guard grpcPort == 0 || grpcPort != port || port == 0 else { throw ValidationError("--grpc-port must differ from --port") }
         guard grpcMaxMessageBytes >= 1 << 10 else { throw ValidationError("--grpc-max-message-bytes must be at least 1024") }
@@ -184,6 +195,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.ignoreUnknownFields = ignoreUnknownFields
         configuration.itemTables = itemTables.map(ItemTableSetting.init(argument:))
         configuration.itemTablePollSeconds = itemTablePollSeconds
+        // Checked in validate().
+        configuration.traffic = (try? TrafficPolicy.fromArguments(traffic: traffic, shadow: shadow)) ?? [:]
         if let predictionLog {
             var settings = PredictionLog.Settings(directory: predictionLog)
             settings.sampleRate = predictionLogSample

@@ -105,52 +105,123 @@ extension InferenceCore {
         }
     }
 
-    /// Brings `source`'s newest version into service unless it already serves; called with the lifecycle lock held.
+    /// `source`'s traffic policy: its directory's traffic.json, else `--traffic`/`--shadow`, else none (latest 1).
+    static func trafficPolicy(_ source: ModelRepository.Source, configuration: ServerConfiguration) throws(ServingError) -> TrafficPolicy? {
+        if let file = source.trafficFile { return try TrafficPolicy(file: file) }
+        return configuration.traffic[source.name]
+    }
+
+    /// The versions `policy` needs loaded (the newest alone without one), each checked to be in the repository.
+    static func wantedVersions(_ source: ModelRepository.Source, policy: TrafficPolicy?) throws(ServingError) -> [ModelRepository.Source.Version] {
+        guard let newest = source.newest else { return [] }
+        guard let policy else { return [newest] }
+        var versions: [ModelRepository.Source.Version] = []
+        for name in policy.loaded(newest: newest.version) {
+            guard let version = source.versions.first(where: { $0.version == name }) else {
+                throw ServingError(.modelLoad, "\(policy.origin): model \"\(source.name)\" has no version \(name) (versions: \(source.versions.map(\.version).joined(separator: ", ")))")
+            }
+            versions.append(version)
+        }
+        return versions
+    }
+
+    /// How a model's traffic is shared, for the log.
+    static func describe(_ served: ServedModel, policy: TrafficPolicy) -> String {
+        var parts: [String] = []
+        if let traffic = served.traffic {
+            let total = traffic.shares.reduce(0) { $0 + $1.weight }
+            let shares = traffic.shares.filter { $0.weight > 0 }.map { "version \($0.version) \(String(format: "%.1f", 100 * Double($0.weight) / Double(total)))%" }
+            parts.append("traffic \(shares.joined(separator: ", "))\(served.stickyField.map { ", sticky on \($0)" } ?? ", random per request (no user field to stick on)")")
+        } else {
+            parts.append("every request to version \(served.primary.bundle.version)")
+        }
+        if let shadow = served.shadow { parts.append("version \(shadow.bundle.version) scores every CTR API request in shadow") }
+        return parts.joined(separator: "; ") + " (\(policy.origin))"
+    }
+
+    /// Brings `source`'s wanted versions (its traffic policy's, else the newest) into service and retires the others;
+    /// called with the lifecycle lock held. A version that fails to load, or a policy that cannot be met, leaves
+    /// the model served as it was.
     private func update(_ source: ModelRepository.Source, retryingFailed: Bool) -> ServerError? {
         records.withLock { $0.discovered(source) }
         guard let newest = source.newest else { return nil }
-        let current = endpoints[source.name]
-        if let current, current.bundle.version == newest.version { return nil }
-        if !retryingFailed, let record = records.withLock({ $0.record(source.name, newest.version) }),
-           record.failed, record.stamp == newest.stamp {
-            return nil
-        }
-        records.withLock { $0.set(source.name, newest, .loading) }
-        let endpoint: ModelEndpoint
+        let current = served.withLock { $0 }.models[source.name]
+        let policy: TrafficPolicy?
+        let wanted: [ModelRepository.Source.Version]
         do throws(ServingError) {
-            let bundle = try ModelBundle(directory: newest.directory, name: source.name, version: newest.version)
-            // A plain model.onnx is servable on its own, but not as the successor of a CTR API model: its
-            // /predict clients would start failing, so a forgotten features.json is a broken version.
-            if let current, current.bundle.featureMap != nil, bundle.featureMap == nil {
-                throw ServingError(.modelLoad, "\(newest.directory) has no features.json, but version \(current.bundle.version) serves the CTR API with one; a plain ONNX version would break its /predict clients (add the features.json it was trained with, or unload the model first)")
+            policy = try Self.trafficPolicy(source, configuration: configuration)
+            wanted = try Self.wantedVersions(source, policy: policy)
+        } catch {
+            // A traffic.json caught mid-edit, or naming a version not published yet: keep serving as before.
+            if lastTrafficErrors.withLock({ $0.updateValue(error.message, forKey: source.name) }) != error.message {
+                logger.error("model \(source.name): traffic policy not applied, serving as before: \(error.message)")
             }
-            endpoint = try Self.makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: true)
-        } catch {
-            let still = current.map { "; version \($0.bundle.version) keeps serving" } ?? ""
-            records.withLock { $0.set(source.name, newest, .unavailable, reason: "failed to load: \(error.message)", failed: true) }
-            logger.error("model \(source.name) version \(newest.version) failed to load\(still): \(error.message)")
-            return ServerError(.invalidArgument, "failed to load model \"\(source.name)\" version \(newest.version): \(error.message)\(still)")
+            return ServerError(.invalidArgument, "model \"\(source.name)\": \(error.message)")
         }
-        do throws(ServingError) {
-            try itemTables.attach(to: endpoint)
-        } catch {
-            logger.error("model \(source.name) version \(newest.version) serves without an item table: \(error.message)")
+        lastTrafficErrors.withLock { _ = $0.removeValue(forKey: source.name) }
+        var versions: [String: ModelEndpoint] = [:]
+        var started: [ModelEndpoint] = []
+        for version in wanted {
+            if let running = current?.versions[version.version] {
+                versions[version.version] = running
+                continue
+            }
+            if !retryingFailed, let record = records.withLock({ $0.record(source.name, version.version) }),
+               record.failed, record.stamp == version.stamp {
+                for endpoint in started { drain(endpoint, reason: "not served: version \(version.version) of the same policy failed to load") }
+                return nil
+            }
+            records.withLock { $0.set(source.name, version, .loading) }
+            do throws(ServingError) {
+                let bundle = try ModelBundle(directory: version.directory, name: source.name, version: version.version)
+                // A plain model.onnx is servable on its own, but not beside or after a CTR API model: its
+                // /predict clients would start failing, so a forgotten features.json is a broken version.
+                if let current, current.primary.bundle.featureMap != nil, bundle.featureMap == nil {
+                    throw ServingError(.modelLoad, "\(version.directory) has no features.json, but version \(current.primary.bundle.version) serves the CTR API with one; a plain ONNX version would break its /predict clients (add the features.json it was trained with, or unload the model first)")
+                }
+                let endpoint = try Self.makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: true)
+                started.append(endpoint)
+                versions[version.version] = endpoint
+            } catch {
+                let still = current.map { "; version \($0.primary.bundle.version) keeps serving" } ?? ""
+                records.withLock { $0.set(source.name, version, .unavailable, reason: "failed to load: \(error.message)", failed: true) }
+                logger.error("model \(source.name) version \(version.version) failed to load\(still): \(error.message)")
+                for endpoint in started { drain(endpoint, reason: "not served: version \(version.version) of the same policy failed to load") }
+                return ServerError(.invalidArgument, "failed to load model \"\(source.name)\" version \(version.version): \(error.message)\(still)")
+            }
+            do throws(ServingError) {
+                try itemTables.attach(to: versions[version.version]!)
+            } catch {
+                logger.error("model \(source.name) version \(version.version) serves without an item table: \(error.message)")
+            }
         }
-        served.withLock { $0 = $0.replacing(source.name, with: endpoint) }
-        records.withLock { $0.set(source.name, newest, .ready) }
+        let next = ServedModel(versions: versions, policy: policy, newest: newest.version)
+        if let current, current.same(as: next) { return nil }
+        served.withLock { $0 = $0.replacing(source.name, with: next) }
+        records.withLock { records in
+            for version in wanted { records.set(source.name, version, .ready) }
+        }
         healthWatchers.notify()
-        logger.info("model \(source.name) version \(newest.version) is serving\(current.map { " (replacing version \($0.bundle.version))" } ?? "")\(endpoint.rankingPool?.ranking.map { "; it ranks on its ranking graph: \($0.contextDescription)" } ?? "")")
-        if let current { drain(current, reason: "unloaded: replaced by version \(newest.version)") }
+        for endpoint in started {
+            let replacing = current.map { " (version \($0.primary.bundle.version) was serving)" } ?? ""
+            logger.info("model \(source.name) version \(endpoint.bundle.version) is serving\(replacing)\(endpoint.rankingPool?.ranking.map { "; it ranks on its ranking graph: \($0.contextDescription)" } ?? "")")
+        }
+        if let policy { logger.info("model \(source.name): \(Self.describe(next, policy: policy))") }
+        for old in current.map({ Array($0.versions.values) }) ?? [] where next.versions[old.bundle.version] !== old {
+            drain(old, reason: "unloaded: \(policy == nil ? "replaced by version \(newest.version)" : "not in the traffic policy (\(policy!.origin))")")
+        }
         return nil
     }
 
     /// Takes `model` out of the served table and drains it; called with the lifecycle lock held.
     private func retire(_ model: String, reason: String) {
-        guard let current = endpoints[model] else { return }
+        guard let current = served.withLock({ $0 }).models[model] else { return }
         served.withLock { $0 = $0.replacing(model, with: nil) }
         healthWatchers.notify()
-        drain(current, reason: reason)
-        logger.info("model \(model) version \(current.bundle.version) unloaded: \(reason)")
+        for endpoint in current.versions.values {
+            drain(endpoint, reason: reason)
+            logger.info("model \(model) version \(endpoint.bundle.version) unloaded: \(reason)")
+        }
     }
 
     /// UNLOADING while the leases return and the queue runs dry, then UNAVAILABLE with `reason`. The sessions

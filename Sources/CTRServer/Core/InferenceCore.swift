@@ -35,6 +35,8 @@ public final class InferenceCore: Service, Sendable {
     private let readiness = Readiness()
     /// gRPC health watches, told whenever readiness may have changed (warm-up, drain, a version served or retired).
     let healthWatchers = HealthWatchers()
+    /// The last traffic policy error logged per model, so a broken traffic.json is logged once per change, not every poll.
+    let lastTrafficErrors = Mutex<[String: String]>([:])
     /// The `--item-table` files and the models they fill.
     let itemTables: ItemTables
     /// `--prediction-log`: where served CTR API predictions are written; nil when off.
@@ -51,29 +53,42 @@ public final class InferenceCore: Service, Sendable {
         let predictionLog = try configuration.predictionLog.map { (settings) throws(ServingError) in
             try PredictionLog(settings: settings, registry: metrics.registry, logger: logger)
         }
-        var endpoints: [String: ModelEndpoint] = [:]
+        var models: [String: ServedModel] = [:]
         var records = RepositoryRecords()
         // A failed start stops the inference threads it began.
         var started = false
-        defer { if !started { for endpoint in endpoints.values { endpoint.shutdown() } } }
+        var loaded: [ModelEndpoint] = []
+        defer { if !started { for endpoint in loaded { endpoint.shutdown() } } }
         defer { if !started { predictionLog?.stop() } }
         for source in sources {
             guard let newest = source.newest else { continue }
-            let bundle = try ModelBundle(directory: newest.directory, name: source.name, version: newest.version)
-            let endpoint = try makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: false)
-            endpoints[source.name] = endpoint
-            if let ranking = endpoint.rankingPool?.ranking { logger.info("model \(source.name) version \(newest.version) ranks on its ranking graph: \(ranking.contextDescription)") }
-            try itemTables.attach(to: endpoint)
-            records.discovered(source)
-            records.set(source.name, newest, .loading)
+            let policy = try trafficPolicy(source, configuration: configuration)
+            var versions: [String: ModelEndpoint] = [:]
+            for version in try wantedVersions(source, policy: policy) {
+                let bundle = try ModelBundle(directory: version.directory, name: source.name, version: version.version)
+                let endpoint = try makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: false)
+                loaded.append(endpoint)
+                versions[version.version] = endpoint
+                if let ranking = endpoint.rankingPool?.ranking { logger.info("model \(source.name) version \(version.version) ranks on its ranking graph: \(ranking.contextDescription)") }
+                try itemTables.attach(to: endpoint)
+                records.discovered(source)
+                records.set(source.name, version, .loading)
+            }
+            let served = ServedModel(versions: versions, policy: policy, newest: newest.version)
+            models[source.name] = served
+            if let policy { logger.info("model \(source.name): \(Self.describe(served, policy: policy))") }
         }
+        for model in configuration.traffic.keys where models[model] == nil {
+            throw ServingError(.modelLoad, "\(configuration.traffic[model]!.origin): no model \"\(model)\" is served (models: \(models.keys.sorted().joined(separator: ", ")))")
+        }
+        let endpoints = models.mapValues(\.primary)
         for setting in configuration.itemTables {
             if let model = setting.model, endpoints[model] == nil {
                 throw ServingError(.modelLoad, "--item-table \(model)=\(setting.path): no model \"\(model)\" is served (models: \(endpoints.keys.sorted().joined(separator: ", ")))")
             }
         }
         started = true
-        return InferenceCore(configuration: configuration, metrics: metrics, backend: backend, endpoints: endpoints,
+        return InferenceCore(configuration: configuration, metrics: metrics, backend: backend, models: models,
                              records: records, itemTables: itemTables, predictionLog: predictionLog, logger: logger)
     }
 
@@ -97,14 +112,14 @@ public final class InferenceCore: Service, Sendable {
     }
 
     private init(configuration: ServerConfiguration, metrics: ServingMetrics, backend: InferenceBackend,
-                 endpoints: [String: ModelEndpoint], records: RepositoryRecords, itemTables: ItemTables, predictionLog: PredictionLog?,
+                 models: [String: ServedModel], records: RepositoryRecords, itemTables: ItemTables, predictionLog: PredictionLog?,
                  logger: Logger) {
         self.configuration = configuration
         self.itemTables = itemTables
         self.predictionLog = predictionLog
         self.metrics = metrics
         self.backend = backend
-        served = Mutex(ServedModels(endpoints))
+        served = Mutex(ServedModels(models))
         self.records = Mutex(records)
         self.logger = logger
     }
@@ -113,6 +128,9 @@ public final class InferenceCore: Service, Sendable {
 
     /// The served endpoints now (a snapshot: a load or unload after this call does not change it).
     var endpoints: [String: ModelEndpoint] { served.withLock { $0 }.endpoints }
+
+    /// Every loaded version of every model now (several per model under a traffic split or a shadow).
+    var allEndpoints: [ModelEndpoint] { served.withLock { $0 }.all }
 
     /// Names of the served models, sorted.
     public var modelNames: [String] { endpoints.keys.sorted() }
@@ -123,7 +141,7 @@ public final class InferenceCore: Service, Sendable {
     }
 
     /// Inference threads across every model's pool (the event loops take the cores they leave).
-    public var inferenceThreads: Int { endpoints.values.reduce(0) { $0 + $1.pool.configuration.threadCount } }
+    public var inferenceThreads: Int { allEndpoints.reduce(0) { $0 + $1.pool.configuration.threadCount } }
 
     /// Runs warm-up batches through every session, then reports ready.
     ///
@@ -131,10 +149,10 @@ public final class InferenceCore: Service, Sendable {
     /// of Swift's cooperative pool, which the front ends' async work needs.
     public func warmUp() throws(ServingError) {
         guard !isReady.load(ordering: .acquiring) else { return }
-        let endpoints = self.endpoints
-        for name in endpoints.keys.sorted() { try endpoints[name]!.warmUp() }
+        let endpoints = allEndpoints
+        for endpoint in endpoints { try endpoint.warmUp() }
         records.withLock { records in
-            for endpoint in endpoints.values { records.set(endpoint.name, endpoint.bundle.version, .ready) }
+            for endpoint in endpoints { records.set(endpoint.name, endpoint.bundle.version, .ready) }
         }
         isReady.store(true, ordering: .releasing)
         readiness.markReady()
@@ -167,7 +185,7 @@ public final class InferenceCore: Service, Sendable {
     public func shutdownPools() {
         lifecycle.withLock { phase in
             phase = .stopped
-            for endpoint in endpoints.values { endpoint.shutdown() }
+            for endpoint in allEndpoints { endpoint.shutdown() }
         }
     }
 
@@ -193,7 +211,7 @@ public final class InferenceCore: Service, Sendable {
                 if !itemTables.isEmpty, tableSeconds > 0 {
                     group.addTask {
                         while (try? await Task.sleep(for: .seconds(tableSeconds))) != nil {
-                            await Self.offPool(name: "clickwise-items") { self.itemTables.poll(Array(self.endpoints.values), logger: self.logger) }
+                            await Self.offPool(name: "clickwise-items") { self.itemTables.poll(self.allEndpoints, logger: self.logger) }
                         }
                     }
                 }
@@ -260,22 +278,53 @@ public final class InferenceCore: Service, Sendable {
 
     /// The `/metrics` page: the gauges read from the state that owns them, then every series.
     public func renderMetrics() -> [UInt8] {
-        for endpoint in endpoints.values { endpoint.pool.statistics.metrics?.setPending(endpoint.pool.queueDepth) }
+        for endpoint in allEndpoints { endpoint.pool.statistics.metrics?.setPending(endpoint.pool.queueDepth) }
         return metrics.render(inFlightRequests: inFlight.count)
     }
 
     /// The served model `model` at `version` (nil = the served one), for answers that read only its
     /// metadata; inference takes a lease with ``leaseEndpoint(_:_:)``.
     func endpoint(_ model: String, _ version: String?) -> Result<ModelEndpoint, ServerError> {
-        if let endpoint = endpoints[model], endpoint.serves(version: version) { return .success(endpoint) }
+        if let endpoint = Self.lookUp(served.withLock { $0 }, model, version) { return .success(endpoint) }
         return .failure(notServed(model, version))
+    }
+
+    /// `model`'s primary version (nil version) or the named loaded one.
+    private static func lookUp(_ served: ServedModels, _ model: String, _ version: String?) -> ModelEndpoint? {
+        guard let version else { return served.endpoints[model] }
+        return served.models[model]?.versions[version]
+    }
+
+    /// The version of `model` that answers this CTR API request (its traffic policy, sticky on the user field's
+    /// value in `body`) with a lease taken, and the shadow version leased too when there is one: the caller
+    /// releases both once their jobs are queued or refused. `split`: the model shares its traffic between versions
+    /// (the answer then names its version).
+    func leaseRoute(_ model: String, body: UnsafeRawBufferPointer) -> Result<(answer: ModelEndpoint, shadow: ModelEndpoint?, split: Bool), ServerError> {
+        while true {
+            guard let served = served.withLock({ $0 }).models[model] else { return .failure(notServed(model, nil)) }
+            let key = served.traffic == nil ? nil : served.stickyField.flatMap { TrafficPolicy.stickyKey(in: body, field: $0) }
+            let endpoint = served.route(key: key)
+            // A retired endpoint has already left the table: the next lookup finds its successor.
+            guard endpoint.acquire() else { continue }
+            let shadow = served.shadow.flatMap { $0 !== endpoint && $0.acquire() ? $0 : nil }
+            return .success((endpoint, shadow, served.traffic != nil))
+        }
     }
 
     /// The served model `model` at `version` with a lease taken for one inference: the caller calls
     /// `release()` on it once the job is queued or refused, so a swap drains it instead of losing it.
+    ///
+    /// Without a version, a model under a traffic split answers from a version drawn by its weights (v2 requests
+    /// name no user field, so they are not sticky; the CTR API's ``leaseRoute(_:body:)`` is).
     func leaseEndpoint(_ model: String, _ version: String?) -> Result<ModelEndpoint, ServerError> {
         while true {
-            switch endpoint(model, version) {
+            let found: Result<ModelEndpoint, ServerError>
+            if version == nil, let served = served.withLock({ $0 }).models[model] {
+                found = .success(served.route(key: nil))
+            } else {
+                found = endpoint(model, version)
+            }
+            switch found {
             case .success(let endpoint):
                 // A retired endpoint has already left the table: the next lookup finds its successor.
                 if endpoint.acquire() { return .success(endpoint) }
@@ -288,7 +337,7 @@ public final class InferenceCore: Service, Sendable {
     /// Whether `model` (at `version`, nil = the served one) is ready for inference; an error for a model or
     /// version the repository does not hold.
     func modelReady(_ model: String, _ version: String?) -> Result<Bool, ServerError> {
-        if let endpoint = endpoints[model], endpoint.serves(version: version) { return .success(ready) }
+        if Self.lookUp(served.withLock { $0 }, model, version) != nil { return .success(ready) }
         let known = records.withLock { records in
             records.models[model].map { versions in version.map { versions[$0] != nil } ?? true }
         }
@@ -323,7 +372,7 @@ public final class InferenceCore: Service, Sendable {
     /// Returns the predictions at once when there are no rows; otherwise nil, and `completion` runs later
     /// on an inference thread with the predictions (valid only during the call).
     func predict(_ endpoint: ModelEndpoint, body: UnsafeRawBufferPointer, scratch: inout DecodedInstances,
-                 transportTimeoutNanoseconds: UInt64?, requestID: String? = nil,
+                 transportTimeoutNanoseconds: UInt64?, requestID: String? = nil, shadow: Bool = false,
                  completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void) -> Result<Bool, ServerError> {
         guard ready else { return .failure(notReady(endpoint)) }
         guard let encoding = endpoint.pool.encoding, let decoder = endpoint.decoder else {
@@ -337,7 +386,7 @@ public final class InferenceCore: Service, Sendable {
         }
         let rows = scratch.count
         guard rows > 0 else { return .success(false) }
-        let logged = logging(endpoint, requestID: requestID) { PredictionRecords(requestID: $0, model: endpoint.name, version: endpoint.bundle.version,
+        let logged = logging(endpoint, requestID: requestID, shadow: shadow) { PredictionRecords(requestID: $0, model: endpoint.name, version: endpoint.bundle.version,
                                                                                  layout: $1, rows: scratch) }
         if let error = submitRows(endpoint, encoding: encoding, rows: rows, transportTimeoutNanoseconds: transportTimeoutNanoseconds,
                                   fill: { Self.encode(scratch, with: encoding.encoder, into: $0) }, completion: logged.map { $0(completion) } ?? completion) {
@@ -353,7 +402,7 @@ public final class InferenceCore: Service, Sendable {
     /// candidate order and equal `:predict` on the merged rows. Returns the options and whether a job was queued
     /// (no candidates: nothing to run); `completion` then runs later, on an inference thread.
     func rank(_ endpoint: ModelEndpoint, body: UnsafeRawBufferPointer, candidates: inout DecodedInstances, context: inout DecodedInstances,
-              transportTimeoutNanoseconds: UInt64?, requestID: String? = nil,
+              transportTimeoutNanoseconds: UInt64?, requestID: String? = nil, shadow: Bool = false,
               completion: @escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>, PredictRequestDecoder.RankOptions) -> Void)
         -> Result<(queued: Bool, options: PredictRequestDecoder.RankOptions), ServerError> {
         guard ready else { return .failure(notReady(endpoint)) }
@@ -392,7 +441,7 @@ public final class InferenceCore: Service, Sendable {
            }) {
             ranking = (layout, pool)
         }
-        let logged = logging(endpoint, requestID: requestID) { [context] in
+        let logged = logging(endpoint, requestID: requestID, shadow: shadow) { [context] in
             PredictionRecords(requestID: $0, model: endpoint.name, version: endpoint.bundle.version, layout: $1,
                               rows: candidates, context: context, items: items)
         }
@@ -407,13 +456,16 @@ public final class InferenceCore: Service, Sendable {
     /// When `requestID` is given (the front end sampled the request for the prediction log): a wrapper for the request's completion
     /// that logs its lines (built now by `records`, from rows that are reused once the request is queued) with the
     /// predictions before answering.
-    private func logging(_ endpoint: ModelEndpoint, requestID: String?, _ records: (String, PredictionRecords.Layout) -> PredictionRecords)
+    ///
+    /// A shadow version's lines go to the model's `shadow/` subdirectory: beside the answered ones for the online
+    /// comparison, apart from them for `data join` (the client saw only the answer).
+    private func logging(_ endpoint: ModelEndpoint, requestID: String?, shadow: Bool, _ records: (String, PredictionRecords.Layout) -> PredictionRecords)
         -> ((@escaping @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void)
             -> @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void)? {
         guard let requestID, let log = predictionLog, let layout = endpoint.predictionLogLayout else { return nil }
         let lines = records(requestID, layout)
         let header = layout.header
-        let model = endpoint.name
+        let model = shadow ? endpoint.name + "/" + PredictionLog.shadowDirectory : endpoint.name
         return { completion in
             { outcome in
                 if case .success(let predictions) = outcome {
@@ -646,11 +698,7 @@ public final class InferenceCore: Service, Sendable {
     /// served version, counted from the moment that version was loaded.
     func statistics(model: String?, version: String?) -> Result<[(name: String, version: String, snapshot: ModelStatistics.Snapshot)], ServerError> {
         guard let model else {
-            let endpoints = self.endpoints
-            return .success(endpoints.keys.sorted().map { name in
-                let endpoint = endpoints[name]!
-                return (name, endpoint.bundle.version, endpoint.pool.statistics.snapshot)
-            })
+            return .success(allEndpoints.map { ($0.name, $0.bundle.version, $0.pool.statistics.snapshot) })
         }
         return endpoint(model, version).map { [($0.name, $0.bundle.version, $0.pool.statistics.snapshot)] }
     }

@@ -123,9 +123,6 @@ final class ModelEndpoint: Sendable {
         pool.encoding == nil ? metadata.outputs.map(\.name) : [metadata.outputs[0].name]
     }
 
-    /// Whether `version` (nil = newest) names this endpoint's version.
-    func serves(version: String?) -> Bool { version == nil || version == bundle.version }
-
     /// Takes a lease for one request (pair with ``release()``); false once the endpoint is retired, when
     /// the caller looks the model up again.
     ///

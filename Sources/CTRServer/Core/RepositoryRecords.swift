@@ -19,7 +19,7 @@ struct RepositoryRecords: Sendable, Equatable {
     var unloaded: Set<String> = []
 
     /// Why a version is not served although nothing is wrong with it.
-    static let notServedByPolicy = "not served: the version policy serves the newest version only (Triton's latest 1)"
+    static let notServedByPolicy = "not served: the version policy serves the newest version only (Triton's latest 1), or the versions a traffic policy names"
 
     /// Records the versions of `source` not seen before as not served (the caller then loads the newest).
     mutating func discovered(_ source: ModelRepository.Source) {

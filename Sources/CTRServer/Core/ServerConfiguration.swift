@@ -41,6 +41,9 @@ public struct ServerConfiguration: Sendable {
     public var itemTables: [ItemTableSetting] = []
     /// Seconds between two checks of the item tables' files for changes; 0: never reloaded.
     public var itemTablePollSeconds = 5.0
+    /// `--traffic` and `--shadow` by model: how requests are shared between versions, when the model's directory
+    /// has no traffic.json (which wins, and is read again on every poll).
+    public var traffic: [String: TrafficPolicy] = [:]
     /// `--prediction-log`: served CTR API predictions written for training; nil when off.
     public var predictionLog: PredictionLog.Settings?
     /// Largest request body accepted; larger ones get 413.

@@ -70,10 +70,10 @@ package final class HTTPRoutes: Sendable {
             return nil
         case .predict(let model):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
-            return withLeasedEndpoint(model, nil) { predict($0, head: head, body: body, scratch: &scratch, respond: respond) }
+            return withRoutedEndpoint(model, body) { predict($0, shadow: $1, split: $2, head: head, body: body, scratch: &scratch, respond: respond) }
         case .rank(let model):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
-            return withLeasedEndpoint(model, nil) { rank($0, head: head, body: body, scratch: &scratch, respond: respond) }
+            return withRoutedEndpoint(model, body) { rank($0, shadow: $1, split: $2, head: head, body: body, scratch: &scratch, respond: respond) }
         case .infer(let model, let version):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
             return withLeasedEndpoint(model, version) { infer($0, head: head, body: body, respond: respond) }
@@ -95,6 +95,21 @@ package final class HTTPRoutes: Sendable {
         case .success(let endpoint):
             defer { endpoint.release() }
             return body(endpoint)
+        case .failure(let error): return Self.reply(for: error)
+        }
+    }
+
+    /// `body` with the version that answers this CTR API request (by the model's traffic policy) leased, and its
+    /// shadow version when it has one.
+    private func withRoutedEndpoint(_ model: String, _ request: ByteBuffer?, _ body: (ModelEndpoint, ModelEndpoint?, Bool) -> HTTPReply?) -> HTTPReply? {
+        let route = (request ?? Self.emptyBody).withUnsafeReadableBytes { core.leaseRoute(model, body: $0) }
+        switch route {
+        case .success(let (endpoint, shadow, split)):
+            defer {
+                endpoint.release()
+                shadow?.release()
+            }
+            return body(endpoint, shadow, split)
         case .failure(let error): return Self.reply(for: error)
         }
     }
@@ -137,7 +152,7 @@ package final class HTTPRoutes: Sendable {
 
     // MARK: - CTR API
 
-    private func predict(_ endpoint: ModelEndpoint, head: HTTPRequestHead, body: ByteBuffer?, scratch: inout DecodedInstances,
+    private func predict(_ endpoint: ModelEndpoint, shadow: ModelEndpoint?, split: Bool, head: HTTPRequestHead, body: ByteBuffer?, scratch: inout DecodedInstances,
                          respond: @escaping @Sendable (HTTPReply) -> Void) -> HTTPReply? {
         let timeout: UInt64?
         switch Self.transportTimeout(head) {
@@ -149,7 +164,8 @@ package final class HTTPRoutes: Sendable {
         case .success(let value): requestID = value
         case .failure(let error): return Self.reply(for: error)
         }
-        let idHeader = requestID.map { [("X-Request-Id", $0)] } ?? []
+        // Under a traffic split the answer names its version, for clients that log their own side of an A/B test.
+        let idHeader = (requestID.map { [("X-Request-Id", $0)] } ?? []) + (split ? [("X-Model-Version", endpoint.bundle.version)] : [])
         let completion: @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>) -> Void = { outcome in
             switch outcome {
             case .success(let predictions):
@@ -162,7 +178,13 @@ package final class HTTPRoutes: Sendable {
             }
         }
         let result = (body ?? Self.emptyBody).withUnsafeReadableBytes { bytes in
-            core.predict(endpoint, body: bytes, scratch: &scratch, transportTimeoutNanoseconds: timeout, requestID: requestID, completion: completion)
+            let result = core.predict(endpoint, body: bytes, scratch: &scratch, transportTimeoutNanoseconds: timeout, requestID: requestID, completion: completion)
+            // The shadow scores the same rows once the answer's job is queued (its rows were encoded from the scratch
+            // by then); its outcome goes to the log and its version's statistics, never to the client.
+            if let shadow, case .success(true) = result {
+                _ = core.predict(shadow, body: bytes, scratch: &scratch, transportTimeoutNanoseconds: timeout, requestID: requestID, shadow: true) { _ in }
+            }
+            return result
         }
         switch result {
         case .success(true): return nil
@@ -171,7 +193,7 @@ package final class HTTPRoutes: Sendable {
         }
     }
 
-    private func rank(_ endpoint: ModelEndpoint, head: HTTPRequestHead, body: ByteBuffer?, scratch: inout DecodedInstances,
+    private func rank(_ endpoint: ModelEndpoint, shadow: ModelEndpoint?, split: Bool, head: HTTPRequestHead, body: ByteBuffer?, scratch: inout DecodedInstances,
                       respond: @escaping @Sendable (HTTPReply) -> Void) -> HTTPReply? {
         let timeout: UInt64?
         switch Self.transportTimeout(head) {
@@ -183,7 +205,8 @@ package final class HTTPRoutes: Sendable {
         case .success(let value): requestID = value
         case .failure(let error): return Self.reply(for: error)
         }
-        let idHeader = requestID.map { [("X-Request-Id", $0)] } ?? []
+        // Under a traffic split the answer names its version, for clients that log their own side of an A/B test.
+        let idHeader = (requestID.map { [("X-Request-Id", $0)] } ?? []) + (split ? [("X-Model-Version", endpoint.bundle.version)] : [])
         // The context is one row: its storage is the request's own; the candidates reuse the connection's.
         var context = DecodedInstances()
         let completion: @Sendable (Result<UnsafeBufferPointer<Float>, ServerError>, PredictRequestDecoder.RankOptions) -> Void = { outcome, options in
@@ -197,8 +220,14 @@ package final class HTTPRoutes: Sendable {
             }
         }
         let result = (body ?? Self.emptyBody).withUnsafeReadableBytes { bytes in
-            core.rank(endpoint, body: bytes, candidates: &scratch, context: &context, transportTimeoutNanoseconds: timeout, requestID: requestID,
-                      completion: completion)
+            let result = core.rank(endpoint, body: bytes, candidates: &scratch, context: &context, transportTimeoutNanoseconds: timeout, requestID: requestID,
+                                   completion: completion)
+            if let shadow, case .success(let queued) = result, queued.queued {
+                var shadowContext = DecodedInstances()
+                _ = core.rank(shadow, body: bytes, candidates: &scratch, context: &shadowContext, transportTimeoutNanoseconds: timeout,
+                              requestID: requestID, shadow: true) { _, _ in }
+            }
+            return result
         }
         switch result {
         case .success(let queued):

@@ -94,6 +94,9 @@ public final class PredictionLog: Sendable {
     /// Records written so far, and dropped so far.
     public var counts: (written: Int, dropped: Int) { (writtenTotal.load(ordering: .relaxed), droppedTotal.load(ordering: .relaxed)) }
 
+    /// The subdirectory of a model's directory that holds its shadow version's predictions.
+    public static let shadowDirectory = "shadow"
+
     /// Queues `records` whole lines of `model` whose file starts with `header` (a different header starts a new
     /// file); never blocks on the disk.
     public func append(model: String, header: [UInt8], lines: [UInt8], records: Int) {

@@ -26,10 +26,21 @@ public enum ModelRepository {
             }
         }
 
+        /// The model's directory (which holds its versions and may hold a traffic.json); nil for a bare bundle.
+        public let directory: String?
+
         /// A model with its versions, oldest first.
-        public init(name: String, versions: [Version]) {
+        public init(name: String, versions: [Version], directory: String? = nil) {
             self.name = name
             self.versions = versions
+            self.directory = directory
+        }
+
+        /// The model's `traffic.json` when its directory has one.
+        public var trafficFile: String? {
+            guard let directory else { return nil }
+            let path = (directory as NSString).appendingPathComponent(TrafficPolicy.fileName)
+            return FileManager.default.fileExists(atPath: path) ? path : nil
         }
 
         /// The version Triton's default policy ("latest 1") serves: the highest number.
@@ -75,13 +86,14 @@ public enum ModelRepository {
         }
         let versions = versions(in: standardized)
         if !versions.isEmpty {
-            return [Source(name: (standardized as NSString).lastPathComponent, versions: versions)]
+            return [Source(name: (standardized as NSString).lastPathComponent, versions: versions, directory: standardized)]
         }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: standardized)) ?? []
         var sources: [Source] = []
         for model in entries.sorted() where !model.hasPrefix(".") {
-            let found = Self.versions(in: (standardized as NSString).appendingPathComponent(model))
-            if !found.isEmpty { sources.append(Source(name: model, versions: found)) }
+            let directory = (standardized as NSString).appendingPathComponent(model)
+            let found = Self.versions(in: directory)
+            if !found.isEmpty { sources.append(Source(name: model, versions: found, directory: directory)) }
         }
         guard !sources.isEmpty else {
             throw ServingError(.modelLoad, "\(path) holds no model bundle: expected model.onnx there, <version>/model.onnx, or <model>/<version>/model.onnx below it")
