@@ -129,4 +129,49 @@ struct PredictionLogTests {
         #expect(counts.written == 0 && counts.dropped == 0)
         await third.stop()
     }
+
+    @Test("a disk that fills up (a 64 KiB tmpfs): records are dropped and counted, every request answered, no file holds a torn line")
+    func fullDisk() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let mountPoint = directory + "/disk"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        // A real file system that runs out of space; mounting needs root, which CI's machine gives.
+        func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = arguments
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        try #require(try run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint]) == 0, "mount a 64 KiB tmpfs at \(mountPoint) (needs root)")
+        defer { _ = try? run("/bin/umount", [mountPoint]) }
+        var settings = PredictionLog.Settings(directory: mountPoint)
+        settings.maxFileBytes = 16 << 10
+        let server = try await TestServer.start { $0.predictionLog = settings }
+        let client = HTTPTestClient(port: server.port)
+        let log = try #require(server.application.predictionLog)
+        var requests = 0
+        while log.counts.dropped == 0 && requests < 2_000 {
+            #expect(try client.send("POST", "/v1/models/tiny:predict", body: TestRows.body(rows: 0..<4)).status == 200)
+            requests += 1
+        }
+        #expect(await pollUntil(timeout: 30) { log.counts.written + log.counts.dropped == requests * 4 })
+        #expect(log.counts.dropped > 0 && log.counts.written > 0, "\(log.counts)")
+        #expect(try server.metrics().value("clickwise_prediction_log_dropped_total") == Double(log.counts.dropped))
+        await server.stop()
+        // Every file is a header and whole records: as many lines as written records, each with every column.
+        let folder = mountPoint + "/tiny"
+        var lines = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder) {
+            let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            #expect(text.hasSuffix("\n"), "\(file) ends in a torn line")
+            let rows = text.split(separator: "\n")
+            let columns = rows[0].split(separator: ",", omittingEmptySubsequences: false).count
+            for row in rows.dropFirst() { #expect(row.split(separator: ",", omittingEmptySubsequences: false).count == columns) }
+            lines += rows.count - 1
+        }
+        #expect(lines == log.counts.written)
+    }
 }

@@ -205,6 +205,8 @@ public final class PredictionLog: Sendable {
             var file = OpenFile(descriptor: descriptor, header: chunk.header, path: path, bytes: 0, opened: now)
             if let failure = Self.writeAll(chunk.header, to: descriptor) {
                 close(descriptor)
+                // A file without its whole header would be read as data: it goes.
+                unlink(path)
                 return "cannot write \(path): \(failure)"
             }
             file.bytes = chunk.header.count
@@ -212,6 +214,9 @@ public final class PredictionLog: Sendable {
         }
         guard var file = files[chunk.model] else { return nil }
         if let failure = Self.writeAll(chunk.lines, to: file.descriptor) {
+            // A full disk can take part of a write: cut the file back to its last whole record, so no reader
+            // ever sees a line that looks whole but is not (a prediction cut after "0.4" of "0.45").
+            _ = ftruncate(file.descriptor, off_t(file.bytes))
             close(file.descriptor)
             files[chunk.model] = nil
             return "cannot write \(file.path): \(failure)"
