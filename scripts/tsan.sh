@@ -7,7 +7,7 @@
 #   scripts/tsan.sh [FILTER]     default: the serving core's suites
 set -euo pipefail
 cd "$(dirname "$0")/.."
-filter=${1:-"CTRServingTests|ModelLifecycleTests|HTTPServerTests|GRPCTests|GRPCConnectionHandlerTests|ServerFailureTests|SchemaServingTests|SplitRunTests|RankTests|ItemTableServingTests|RankingGraphServingTests|PredictionLogTests|TritonRepositoryTests/checksAgainstTheModel"}
+filter=${1:-"CTRServingTests|ModelLifecycleTests|HTTPServerTests|GRPCTests|GRPCConnectionHandlerTests|ServerFailureTests|SchemaServingTests|SplitRunTests|RankTests|ItemTableServingTests|RankingGraphServingTests|PredictionLogTests|TrafficSplitTests|TritonRepositoryTests/checksAgainstTheModel"}
 log=$(mktemp)
 # Halt on the first report, so a race is a failure rather than a line in a long log; scripts/tsan.supp lists
 # what is not a race and why. The gRPC queue-full test is skipped: it needs eight calls to arrive while one

@@ -1,4 +1,5 @@
 import CTRServing
+import CTRGRPCProtocol
 import ClickwiseTestSupport
 import Foundation
 import Testing
@@ -131,6 +132,38 @@ struct TrafficSplitTests {
         let stats = try client.send("GET", "/v2/models/tiny/versions/2/stats").json
         let entry = (stats?["model_stats"] as? [[String: Any]])?.first
         #expect(entry?["inference_count"] as? Int == 5, "\(String(describing: entry))")
+        await server.stop()
+    }
+
+    @Test("the repository load API sets a policy (HTTP and gRPC parameter \"traffic\"), writes it for polls and restarts, refuses a bad one")
+    func loadAPISetsTraffic() async throws {
+        let server = try await GRPCTestServer.start()
+        let root = ((server.http.bundleDirectory as NSString).deletingLastPathComponent.appending("/..") as NSString).standardizingPath
+        try ModelVersions.add(root, version: 2)
+        let core = server.http.application
+        let client = HTTPTestClient(port: server.http.port)
+        func versionsServed() -> [String] { core.allEndpoints.map(\.bundle.version) }
+        let split = try client.send("POST", "/v2/repository/models/tiny/load", body: Array(#"{"parameters": {"traffic": {"weights": {"1": 50, "2": 50}}}}"#.utf8))
+        #expect(split.status == 200, "\(split.text)")
+        #expect(versionsServed() == ["1", "2"])
+        #expect(try String(contentsOfFile: root + "/tiny/traffic.json", encoding: .utf8).contains("weights"))
+        let missing = try client.send("POST", "/v2/repository/models/tiny/load", body: Array(#"{"parameters": {"traffic": "{\"weights\": {\"7\": 1}}"}}"#.utf8))
+        #expect(missing.status == 400 && missing.text.contains("no version 7"), "\(missing.text)")
+        let malformed = try client.send("POST", "/v2/repository/models/tiny/load", body: Array(#"{"parameters": {"traffic": {"weights": {"1": "x"}}}}"#.utf8))
+        #expect(malformed.status == 400 && malformed.text.contains("traffic"), "\(malformed.text)")
+        let unknown = try client.send("POST", "/v2/repository/models/tiny/load", body: Array(#"{"parameters": {"config": "{}"}}"#.utf8))
+        #expect(unknown.status == 400 && unknown.text.contains("\\\"config\\\" is not supported"), "\(unknown.text)")
+        #expect(versionsServed() == ["1", "2"], "refusals leave the split as it was")
+        #expect(try String(contentsOfFile: root + "/tiny/traffic.json", encoding: .utf8).contains("\"1\""), "and its file")
+        try await server.withClient { grpc in
+            var load = Inference_RepositoryModelLoadRequest()
+            load.modelName = "tiny"
+            var parameter = Inference_ModelRepositoryParameter()
+            parameter.stringParam = #"{"weights": {"2": 1}}"#
+            load.parameters["traffic"] = parameter
+            _ = try await grpc.repositoryModelLoad(load)
+        }
+        #expect(versionsServed() == ["2"])
         await server.stop()
     }
 

@@ -1,4 +1,5 @@
 import CTRServing
+import Foundation
 import Logging
 
 /// Triton's repository extension: the index with every version's state, `load` (which also picks up a new
@@ -31,8 +32,8 @@ extension InferenceCore {
     }
 
     /// ``load(model:)`` on a plain thread.
-    func loadOffPool(model: String) async -> ServerError? {
-        await Self.offPool(name: "clickwise-load") { self.load(model: model) }
+    func loadOffPool(model: String, traffic: String? = nil) async -> ServerError? {
+        await Self.offPool(name: "clickwise-load") { self.load(model: model, traffic: traffic) }
     }
 
     /// ``unload(model:)`` on a plain thread.
@@ -41,8 +42,13 @@ extension InferenceCore {
     }
 
     /// Serves the newest version of `model` in the repository (loading it, or swapping it in for the one
-    /// served); nil when it serves, else why not. Blocks while loading: call it on a plain thread.
-    func load(model: String) -> ServerError? {
+    /// served), or the versions of its traffic policy; nil when it serves, else why not. Blocks while loading:
+    /// call it on a plain thread.
+    ///
+    /// `traffic` (the load request's `traffic` parameter, a traffic.json's text) replaces the model's policy
+    /// first: checked, then written into its directory, so polls and restarts keep it. A policy that cannot be
+    /// met (a version not in the repository) leaves the model as it was and its old file restored.
+    func load(model: String, traffic: String? = nil) -> ServerError? {
         lifecycle.withLock { phase -> ServerError? in
             guard phase == .serving else { return ServerError(.unavailable, "the server is shutting down") }
             let sources: [ModelRepository.Source]
@@ -56,7 +62,30 @@ extension InferenceCore {
             }
             _ = records.withLock { $0.unloaded.remove(model) }
             defer { ModelPool.returnFreedHeapMemory() }
-            return update(source, retryingFailed: true)
+            guard let traffic else { return update(source, retryingFailed: true) }
+            guard let directory = source.directory else {
+                return ServerError(.invalidArgument, "model \"\(model)\" is a bare bundle (\(configuration.modelPath)): a traffic policy needs a model directory of <version>/ bundles")
+            }
+            let path = (directory as NSString).appendingPathComponent(TrafficPolicy.fileName)
+            let previous = FileManager.default.contents(atPath: path)
+            let staged = path + ".staged"
+            do throws(ServingError) {
+                guard FileManager.default.createFile(atPath: staged, contents: Data(traffic.utf8)) else {
+                    throw ServingError(.modelLoad, "cannot write \(staged)")
+                }
+                _ = try TrafficPolicy(file: staged)
+            } catch {
+                try? FileManager.default.removeItem(atPath: staged)
+                return ServerError(.invalidArgument, "parameter \"traffic\": \(error.message.replacingOccurrences(of: staged, with: "the policy"))")
+            }
+            guard rename(staged, path) == 0 else { return ServerError(.invalidArgument, "cannot write \(path): \(String(cString: strerror(errno)))") }
+            let failure = update(source, retryingFailed: true)
+            if failure != nil {
+                // The old policy still serves: its file goes back, so the next poll does not retry the refused one.
+                if let previous { _ = FileManager.default.createFile(atPath: path, contents: previous) } else { unlink(path) }
+                lastTrafficErrors.withLock { _ = $0.removeValue(forKey: model) }
+            }
+            return failure
         }
     }
 

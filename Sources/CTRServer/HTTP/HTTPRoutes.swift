@@ -61,8 +61,13 @@ package final class HTTPRoutes: Sendable {
             return .json(.ok, bytes)
         case .repositoryLoad(let model):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
+            let traffic: String?
+            switch Self.trafficParameter(body) {
+            case .success(let value): traffic = value
+            case .failure(let error): return Self.reply(for: error)
+            }
             // Loading blocks for the warm-up: on a plain thread, answered from there.
-            InferenceCore.startThread(name: "clickwise-load") { [core] in respond(Self.repositoryReply(core.load(model: model))) }
+            InferenceCore.startThread(name: "clickwise-load") { [core] in respond(Self.repositoryReply(core.load(model: model, traffic: traffic))) }
             return nil
         case .repositoryUnload(let model):
             guard head.method == .POST else { return Self.methodNotAllowed(head, "POST") }
@@ -111,6 +116,31 @@ package final class HTTPRoutes: Sendable {
             }
             return body(endpoint, shadow, split)
         case .failure(let error): return Self.reply(for: error)
+        }
+    }
+
+    /// The load request's `traffic` parameter (Triton's load body, `{"parameters": {"traffic": ...}}`): a traffic.json's
+    /// text, given as a string or as the object itself; nil without a body or the parameter.
+    static func trafficParameter(_ body: ByteBuffer?) -> Result<String?, ServerError> {
+        guard let body, body.readableBytes > 0 else { return .success(nil) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+            return .failure(ServerError(.invalidArgument, "the load request's body must be a JSON object, {\"parameters\": {\"traffic\": {...}}}"))
+        }
+        guard let parameters = object["parameters"] else { return .success(nil) }
+        guard let parameters = parameters as? [String: Any] else {
+            return .failure(ServerError(.invalidArgument, "\"parameters\" must be an object"))
+        }
+        if let other = parameters.keys.sorted().first(where: { $0 != "traffic" }) {
+            return .failure(ServerError(.invalidArgument, "load parameter \"\(other)\" is not supported; the one parameter is \"traffic\" (a traffic.json: weights, sticky_field, shadow)"))
+        }
+        switch parameters["traffic"] {
+        case nil: return .success(nil)
+        case let text as String: return .success(text)
+        case let policy as [String: Any]:
+            guard let data = try? JSONSerialization.data(withJSONObject: policy) else { return .success(nil) }
+            return .success(String(decoding: data, as: UTF8.self))
+        default:
+            return .failure(ServerError(.invalidArgument, "parameter \"traffic\" must be a traffic.json object or its text"))
         }
     }
 
