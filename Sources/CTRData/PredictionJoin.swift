@@ -36,65 +36,72 @@ public enum PredictionJoin {
     /// labelling with `label`; errors name the file and line.
     public static func join(predictions: String, clicks: String, output: String, label: String = "clk", windowSeconds: Double,
                             itemField: String? = nil) throws(CTRDataError) -> Report {
-        var report = Report()
-        // Clicks: (request, candidate) -> click times in ms.
-        let clickReader = try CSVReader(path: clicks)
-        guard let requestColumn = clickReader.column(named: "request_id") else {
-            throw CTRDataError(.columnNotFound, path: clicks, detail: "request_id is not in the header (\(clickReader.header.joined(separator: ", ")))")
-        }
-        let timeColumn = clickReader.column(named: "timestamp_ms"), secondsColumn = clickReader.column(named: "timestamp")
-        guard timeColumn != nil || secondsColumn != nil else {
-            throw CTRDataError(.columnNotFound, path: clicks, detail: "neither timestamp_ms nor timestamp is in the header")
-        }
-        let candidateName = itemField ?? "index"
-        guard let candidateColumn = clickReader.column(named: candidateName) else {
-            throw CTRDataError(.columnNotFound, path: clicks, detail: "\(candidateName) is not in the header (\(itemField == nil ? "name the clicked candidate by index, or pass --item-field" : "--item-field"))")
-        }
-        var clickTimes: [Key: [Int64]] = [:]
-        var badClick: (line: Int, reason: String)?
-        let clickStats = try clickReader.forEachRow { row in
-            guard let request = row.string(requestColumn), let candidate = row.string(candidateColumn) else {
-                if badClick == nil { badClick = (row.lineNumber, "request_id and \(candidateName) must not be empty") }
-                return
-            }
-            let time: Int64?
-            if let timeColumn { time = row.string(timeColumn).flatMap { Int64($0) } } else { time = row.string(secondsColumn!).flatMap { Double($0) }.map { Int64($0 * 1000) } }
-            guard let time else {
-                if badClick == nil { badClick = (row.lineNumber, "the click time is not a number") }
-                return
-            }
-            clickTimes[Key(request: request, candidate: candidate), default: []].append(time)
-            report.clicks += 1
-        }
-        if let failure = clickStats.ioError { throw failure }
-        if let badClick { throw CTRDataError(.invalidArgument, path: clicks, detail: "line \(badClick.line): \(badClick.reason)") }
-        if let bad = clickStats.malformedSamples.first { throw CTRDataError(.invalidArgument, path: clicks, detail: "\(bad)") }
-
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: predictions).filter { $0.hasPrefix("predictions-") && $0.hasSuffix(".csv") }.sorted()
-        } catch {
-            throw CTRDataError(.fileNotFound, path: predictions, detail: "cannot list the prediction log: \(error.localizedDescription)")
-        }
-        guard !names.isEmpty else { throw CTRDataError(.fileNotFound, path: predictions, detail: "no predictions-*.csv files (pass a model's log directory, DIR/<model>)") }
-        let window = Int64(windowSeconds * 1000)
         var header: [String]?
+        var firstFile = ""
         var out: [UInt8] = []
+        let report = try forEachLabelledRow(
+            predictions: [predictions], clicks: clicks, windowSeconds: windowSeconds, itemField: itemField,
+            file: { (reader: CSVReader) throws(CTRDataError) in
+                guard let header else {
+                    header = reader.header
+                    firstFile = (reader.path as NSString).lastPathComponent
+                    guard !reader.header.contains(label) else {
+                        throw CTRDataError(.invalidHeader, path: reader.path, detail: "the log already has a \(label) column; pick another --label")
+                    }
+                    out += Array((reader.header + [label]).map(escaped).joined(separator: ",").utf8)
+                    out.append(0x0A)
+                    return
+                }
+                // One output file has one header: a schema change needs its own join.
+                guard reader.header == header else {
+                    throw CTRDataError(.invalidHeader, path: reader.path, detail: "its columns differ from \(firstFile)'s (a schema change: join each model version's files apart)")
+                }
+            },
+            row: { row, clicked in
+                for column in 0..<row.columnCount {
+                    if column > 0 { out.append(UInt8(ascii: ",")) }
+                    if let field = row.field(column) { out += escaped(Array(field)) }
+                }
+                out += clicked ? Array(",1\n".utf8) : Array(",0\n".utf8)
+            })
+        do {
+            try Data(out).write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            throw CTRDataError(.writeFailed, path: output, detail: error.localizedDescription)
+        }
+        return report
+    }
+
+    /// Streams every served row of the `predictions-*.csv` files in the `predictions` directories with its label: the
+    /// join's rules, shared by `data join` (which writes the rows) and `evaluate --clicks` (which scores them).
+    ///
+    /// `file` sees each log file's reader before its rows (to check or locate columns; what it throws stops the join),
+    /// `row` each well-formed row and whether it was clicked within the window. Files are read in name order within
+    /// each directory.
+    public static func forEachLabelledRow(
+        predictions: [String], clicks: String, windowSeconds: Double, itemField: String? = nil,
+        file: (CSVReader) throws(CTRDataError) -> Void, row body: (CSVRowView, Bool) -> Void
+    ) throws(CTRDataError) -> Report {
+        var report = Report()
+        let candidateName = itemField ?? "index"
+        let clickTimes = try readClicks(clicks, candidateName: candidateName, itemField: itemField, report: &report)
+        var paths: [String] = []
+        for directory in predictions {
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("predictions-") && $0.hasSuffix(".csv") }.sorted()
+            } catch {
+                throw CTRDataError(.fileNotFound, path: directory, detail: "cannot list the prediction log: \(error.localizedDescription)")
+            }
+            guard !names.isEmpty else { throw CTRDataError(.fileNotFound, path: directory, detail: "no predictions-*.csv files (pass a model's log directory, DIR/<model>)") }
+            paths += names.map { (directory as NSString).appendingPathComponent($0) }
+        }
+        let window = Int64(windowSeconds * 1000)
         var servedAt: [Key: Int64] = [:]
-        for name in names {
-            let path = (predictions as NSString).appendingPathComponent(name)
+        for path in paths {
             let reader = try CSVReader(path: path)
             report.files += 1
-            if header == nil {
-                header = reader.header
-                guard !reader.header.contains(label) else {
-                    throw CTRDataError(.invalidHeader, path: path, detail: "the log already has a \(label) column; pick another --label")
-                }
-                out += Array((reader.header + [label]).map(escaped).joined(separator: ",").utf8)
-                out.append(0x0A)
-            } else if reader.header != header {
-                throw CTRDataError(.invalidHeader, path: path, detail: "its columns differ from \(names[0])'s (a schema change: join each model version's files apart)")
-            }
+            try file(reader)
             guard let request = reader.column(named: "request_id"), let served = reader.column(named: "timestamp_ms"),
                   let candidate = reader.column(named: candidateName) else {
                 throw CTRDataError(.columnNotFound, path: path, detail: "request_id, timestamp_ms and \(candidateName) must be columns of the log")
@@ -110,11 +117,7 @@ public enum PredictionJoin {
                     servedAt[key] = at
                     clicked = times.contains { $0 >= at && $0 - at <= window }
                 }
-                for column in 0..<row.columnCount {
-                    if column > 0 { out.append(UInt8(ascii: ",")) }
-                    if let field = row.field(column) { out += escaped(Array(field)) }
-                }
-                out += clicked ? Array(",1\n".utf8) : Array(",0\n".utf8)
+                body(row, clicked)
                 report.rows += 1
                 if clicked { report.positives += 1 }
             }
@@ -131,12 +134,45 @@ public enum PredictionJoin {
                 if time < at { report.earlyClicks += 1 } else if time - at <= window { report.clicksUsed += 1 } else { report.lateClicks += 1 }
             }
         }
-        do {
-            try Data(out).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw CTRDataError(.writeFailed, path: output, detail: error.localizedDescription)
-        }
         return report
+    }
+
+    /// The clicks file as (request, candidate) → click times in ms; counts them in `report`.
+    private static func readClicks(_ clicks: String, candidateName: String, itemField: String?,
+                                   report: inout Report) throws(CTRDataError) -> [Key: [Int64]] {
+        let clickReader = try CSVReader(path: clicks)
+        guard let requestColumn = clickReader.column(named: "request_id") else {
+            throw CTRDataError(.columnNotFound, path: clicks, detail: "request_id is not in the header (\(clickReader.header.joined(separator: ", ")))")
+        }
+        let timeColumn = clickReader.column(named: "timestamp_ms"), secondsColumn = clickReader.column(named: "timestamp")
+        guard timeColumn != nil || secondsColumn != nil else {
+            throw CTRDataError(.columnNotFound, path: clicks, detail: "neither timestamp_ms nor timestamp is in the header")
+        }
+        guard let candidateColumn = clickReader.column(named: candidateName) else {
+            throw CTRDataError(.columnNotFound, path: clicks, detail: "\(candidateName) is not in the header (\(itemField == nil ? "name the clicked candidate by index, or pass --item-field" : "--item-field"))")
+        }
+        var clickTimes: [Key: [Int64]] = [:]
+        var badClick: (line: Int, reason: String)?
+        var count = 0
+        let clickStats = try clickReader.forEachRow { row in
+            guard let request = row.string(requestColumn), let candidate = row.string(candidateColumn) else {
+                if badClick == nil { badClick = (row.lineNumber, "request_id and \(candidateName) must not be empty") }
+                return
+            }
+            let time: Int64?
+            if let timeColumn { time = row.string(timeColumn).flatMap { Int64($0) } } else { time = row.string(secondsColumn!).flatMap { Double($0) }.map { Int64($0 * 1000) } }
+            guard let time else {
+                if badClick == nil { badClick = (row.lineNumber, "the click time is not a number") }
+                return
+            }
+            clickTimes[Key(request: request, candidate: candidate), default: []].append(time)
+            count += 1
+        }
+        if let failure = clickStats.ioError { throw failure }
+        if let badClick { throw CTRDataError(.invalidArgument, path: clicks, detail: "line \(badClick.line): \(badClick.reason)") }
+        if let bad = clickStats.malformedSamples.first { throw CTRDataError(.invalidArgument, path: clicks, detail: "\(bad)") }
+        report.clicks += count
+        return clickTimes
     }
 
     private static func escaped(_ text: String) -> String {

@@ -6,7 +6,8 @@ import CTRServing
 import Foundation
 import ONNXRuntime
 
-/// `clickwise evaluate BUNDLE --data FILE`: AUC and log loss of the bundle's model.onnx, run in ONNX Runtime.
+/// `clickwise evaluate BUNDLE --data FILE`: AUC and log loss of the bundle's model.onnx, run in ONNX Runtime; with
+/// `--predictions LOG --clicks FILE`, each served version's metrics on live traffic instead.
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
@@ -17,21 +18,40 @@ struct EvaluateCommand: ParsableCommand {
             automatically) it also prints the oracle AUC of the true click probabilities. --data is read \
             as the bundle's training data was (features.json records the layout); --dataset-config reads it \
             with that config's separator and header or column names instead.
+
+            Online mode (--clicks, no BUNDLE): --predictions is serve's --prediction-log directory (DIR or \
+            DIR/<model>); its rows are labelled by data join's rules (--window, --item-field) and, per model \
+            version the log holds, evaluate prints rows, clicks, AUC (95% interval from DeLong's standard \
+            error), log loss (normal interval), observed click rate (Wilson interval) against the mean \
+            prediction, and for each pair of versions a two-sided z-test on their independent AUCs: the \
+            difference, p and which version is better when p < 0.05.
             """)
 
-    @Argument(help: "Model bundle directory (model.onnx, features.json).")
-    var bundle: String
+    @Argument(help: "Model bundle directory (model.onnx, features.json); omitted with --clicks.")
+    var bundle: String?
 
     @Option(help: "Labelled data file, laid out as the bundle's training data (features.json records it).")
-    var data: String
+    var data: String?
 
     @OptionGroup var layout: DatasetOptions
 
     @Option(help: "True probabilities, one per data row (default: DATA.truth when it exists).")
     var truth: String?
 
-    @Option(help: "Write each row's predicted probability to this file, one per line in row order.")
+    @Option(help: "Write each row's predicted probability to this file, one per line in row order; with --clicks, the prediction log directory to evaluate (serve --prediction-log DIR or DIR/<model>).")
     var predictions: String?
+
+    @Option(help: "Online mode: the clicks CSV (as data join's) that labels the --predictions log.")
+    var clicks: String?
+
+    @Option(help: "Online mode: how long after a prediction a click still counts: 30m, 2h, 90s, 1d or seconds (default 30m).")
+    var window: String?
+
+    @Option(help: "Online mode: match clicks to candidates by this logged field's value instead of by index.")
+    var itemField: String?
+
+    @Option(help: "Online mode: also write the metrics and comparisons as JSON to this file.")
+    var json: String?
 
     @Option(help: "Write a self-contained HTML page: ROC curve, calibration plot, the numbers and model.json's training curves.")
     var report: String?
@@ -43,12 +63,32 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var runtimeOptions: RuntimeOptions
 
     func validate() throws {
+        if clicks != nil {
+            if let bundle { throw ValidationError("--clicks evaluates a prediction log, not a bundle: drop BUNDLE (\(bundle)), or drop --clicks to evaluate the bundle on --data") }
+            guard predictions != nil else { throw ValidationError("--clicks needs --predictions DIR, the prediction log (serve --prediction-log) to label") }
+            for (name, value) in [("--data", data), ("--truth", truth), ("--report", report)] where value != nil {
+                throw ValidationError("\(name) evaluates a bundle; online mode (--clicks) reads only --predictions and --clicks")
+            }
+            if let window, PredictionJoin.seconds(window) == nil {
+                throw ValidationError("--window \(window) is not a duration (30m, 2h, 90s, 1d or seconds)")
+            }
+        } else {
+            guard bundle != nil else { throw ValidationError("missing BUNDLE: evaluate BUNDLE --data FILE, or evaluate --predictions LOG --clicks FILE for served versions") }
+            guard data != nil else { throw ValidationError("--data is required to evaluate a bundle (or pass --clicks to evaluate a prediction log)") }
+            for (name, value) in [("--window", window), ("--item-field", itemField), ("--json", json)] where value != nil {
+                throw ValidationError("\(name) applies to online mode only: pass --predictions LOG --clicks FILE without BUNDLE")
+            }
+        }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         if let maxRows, maxRows < 1 { throw ValidationError("--max-rows must be positive, got \(maxRows)") }
         guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
     }
 
     func run() throws {
+        guard let bundle, let data else {
+            try runOnline()
+            return
+        }
         let modelPath = try InspectCommand.resolveModelPath(bundle)
         let directory = URL(fileURLWithPath: modelPath).deletingLastPathComponent()
         let map: FeatureMap
