@@ -21,11 +21,37 @@ import CTRFeatures
 /// the oracle is reachable. As in ``SyntheticCriteo``, only values frequent enough to be learned from ~1M rows carry
 /// signal (main effects: drawn once per 500 rows; interactions: once per 100). The intercept is
 /// calibrated to a ~20% click rate. The same seed gives the same rows.
+///
+/// With a ``Drift`` the world of the same seed has moved on (a later day): some item-side values are new and some
+/// tastes have changed, and the rows are a fresh draw (see ``Drift``).
 public struct SyntheticDataset: Sendable {
+    /// How a later day differs from the click model of `seed`: what a model trained on the earlier day has not seen.
+    ///
+    /// A `fraction` of each item-side categorical field's values (`source: item`, and the sequences sharing their
+    /// vocabulary) are replaced by values never written before (new ads), each with fresh main effect and latent
+    /// factors drawn like the ones it replaces, so the new ads are as popular and as predictive as the old; and the
+    /// main effect and latent factors of a `fraction` of every categorical field's other values are redrawn (tastes
+    /// change). Numeric effects stay. The intercept is recalibrated to the same click rate. The rows are drawn from
+    /// a stream keyed by `seed` and the drift's `seed`, so they are not the undrifted day's rows again.
+    public struct Drift: Sendable, Equatable {
+        /// The share of item-side values replaced and of weights redrawn, in [0, 1].
+        public var fraction: Double
+        /// Which values are replaced and which weights move: one seed per day.
+        public var seed: UInt64
+
+        /// A drift of `fraction` keyed by `seed`.
+        public init(fraction: Double, seed: UInt64 = 1) {
+            self.fraction = fraction
+            self.seed = seed
+        }
+    }
+
     /// The dataset whose columns are written.
     public let config: DatasetConfig
     /// The seed of every random choice.
     public let seed: UInt64
+    /// How this day's world differs from the seed's, or nil for the seed's own.
+    public let drift: Drift?
     /// The calibrated intercept of the true logit.
     public private(set) var intercept = 0.0
     private let categorical: [FieldModel]
@@ -42,6 +68,8 @@ public struct SyntheticDataset: Sendable {
         var salt: UInt64
         var integerText: Bool
         var mainScale: Double
+        /// Whether ``Drift`` replaces some of its values (an item-side field).
+        var renames = false
     }
 
     struct NumericModel: Sendable {
@@ -62,10 +90,11 @@ public struct SyntheticDataset: Sendable {
         var splitter: [UInt8]
     }
 
-    /// Derives the click model from `seed` for `config`'s schema and calibrates the intercept.
-    public init(config: DatasetConfig, seed: UInt64) {
+    /// Derives the click model from `seed` for `config`'s schema, moved by `drift` when given, and calibrates the intercept.
+    public init(config: DatasetConfig, seed: UInt64, drift: Drift? = nil) {
         self.config = config
         self.seed = seed
+        self.drift = drift
         let schema = config.schema
         let sizes = [20, 50, 200, 1000, 5000]
         func model(_ index: Int, integer: Bool) -> FieldModel {
@@ -73,7 +102,11 @@ public struct SyntheticDataset: Sendable {
             return FieldModel(cardinality: sizes[Int(h % UInt64(sizes.count))], salt: SplitMix64.mix(h), integerText: integer,
                               mainScale: 0.35 + 0.3 * Double((h >> 8) & 0xFF) / 255)
         }
-        categorical = schema.categoricalFields.enumerated().map { model($0, integer: $1.valueType == .int) }
+        categorical = schema.categoricalFields.enumerated().map { index, field in
+            var fieldModel = model(index, integer: field.valueType == .int)
+            fieldModel.renames = field.source == "item"
+            return fieldModel
+        }
         numeric = schema.numericFields.enumerated().map { index, field in
             let h = SplitMix64.mix(seed ^ (0xD1 &+ UInt64(index) &* 0x2545_F491_4F6C_DD1D))
             return NumericModel(integer: field.valueType == .int || field.preprocess == .convertToBucket,
@@ -110,14 +143,40 @@ public struct SyntheticDataset: Sendable {
     /// The main effect of rank `rank` (-1 = missing) of vocabulary `vocab`. Only ranks drawn at least once
     /// per 500 rows carry one, so ~1M rows hold enough evidence for every effect; rarer ranks share zero.
     private func mainEffect(vocab: UInt64, model: FieldModel, rank: Int) -> Double {
-        if rank >= Self.rankLimit(cardinality: model.cardinality, rows: 500) { return 0 }
-        return model.mainScale * unitGaussian(vocab, UInt64(bitPattern: Int64(rank)), 1)
+        if rank % model.cardinality >= Self.rankLimit(cardinality: model.cardinality, rows: 500) { return 0 }
+        return model.mainScale * weight(vocab, model: model, rank: rank, 1)
     }
 
     /// Latent factor `k` of a rank; only ranks drawn at least once per 100 rows interact.
     private func latent(vocab: UInt64, model: FieldModel, rank: Int, _ k: Int) -> Double {
-        if rank < 0 || rank >= Self.rankLimit(cardinality: model.cardinality, rows: 100) { return 0 }
-        return 0.7 * unitGaussian(vocab, UInt64(rank), 100 + UInt64(k))
+        if rank < 0 || rank % model.cardinality >= Self.rankLimit(cardinality: model.cardinality, rows: 100) { return 0 }
+        return 0.7 * weight(vocab, model: model, rank: rank, 100 + UInt64(k))
+    }
+
+    /// The unit Gaussian behind coordinate `c` of a value's weights (1: main effect, 100 + k: latent k), moved by the drift.
+    private func weight(_ vocab: UInt64, model: FieldModel, rank: Int, _ c: UInt64) -> Double {
+        guard let drift else { return unitGaussian(vocab, UInt64(bitPattern: Int64(rank)), c) }
+        let fresh = vocab ^ SplitMix64.mix(drift.seed &+ 0xF4E5)
+        // A new value (rank ≥ cardinality, see `renamed`): weights of its own, never those of an old value.
+        if rank >= model.cardinality { return unitGaussian(fresh, UInt64(rank - model.cardinality), c) }
+        // A changed taste: the value's main effect, or its whole latent vector, is redrawn.
+        if Self.unit(drift.seed, vocab, UInt64(bitPattern: Int64(rank)), c >= 100 ? 100 : 1) < drift.fraction {
+            return unitGaussian(fresh &+ 0x7A57E, UInt64(bitPattern: Int64(rank)), c)
+        }
+        return unitGaussian(vocab, UInt64(bitPattern: Int64(rank)), c)
+    }
+
+    /// A uniform number in [0, 1) fixed by its coordinates.
+    private static func unit(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> Double {
+        let h = SplitMix64.mix(SplitMix64.mix(a ^ 0xD21F_7000) ^ SplitMix64.mix(b &* 0x9E37_79B9 ^ SplitMix64.mix(c &+ d &* 0x85EB_CA6B)))
+        return Double(h >> 11) / Double(1 << 53)
+    }
+
+    /// `rank` of vocabulary `vocab`, or the new value replacing it under the drift (rank + cardinality: a value the
+    /// undrifted model never writes, since a token's text is a bijection of its rank).
+    private func renamed(_ rank: Int, vocab: UInt64, model: FieldModel) -> Int {
+        guard let drift, model.renames, rank >= 0, Self.unit(drift.seed, vocab, UInt64(rank), 0xAD) < drift.fraction else { return rank }
+        return rank + model.cardinality
     }
 
     // MARK: - Drawing
@@ -138,7 +197,7 @@ public struct SyntheticDataset: Sendable {
         var row = Row(ranks: [], numbers: [], tokens: [])
         var logit = intercept
         for (f, model) in categorical.enumerated() {
-            let rank = rng.nextUnit() < Self.missingRate ? -1 : zipf(model.cardinality, &rng)
+            let rank = rng.nextUnit() < Self.missingRate ? -1 : renamed(zipf(model.cardinality, &rng), vocab: UInt64(f), model: model)
             row.ranks.append(rank)
             logit += mainEffect(vocab: UInt64(f), model: model, rank: rank)
         }
@@ -175,7 +234,7 @@ public struct SyntheticDataset: Sendable {
             let source = model.shared.map { categorical[$0] } ?? model.own
             let count = rng.nextUnit() < Self.missingRate ? 0 : Int(rng.nextUnit() * (1.5 * Double(model.maxLength) + 1))
             var tokens: [Int] = []
-            for _ in 0..<count { tokens.append(zipf(source.cardinality, &rng)) }
+            for _ in 0..<count { tokens.append(renamed(zipf(source.cardinality, &rng), vocab: vocab, model: source)) }
             row.tokens.append(tokens)
             let kept = model.keepsLast ? Array(tokens.suffix(model.maxLength)) : Array(tokens.prefix(model.maxLength))
             guard !kept.isEmpty else { continue }
@@ -271,7 +330,8 @@ public struct SyntheticDataset: Sendable {
             }
             data.append(0x0A)
         }
-        var rng = SplitMix64(seed: seed)
+        // A drifted day draws rows of its own: the same seed's stream would repeat the undrifted day's users and contexts.
+        var rng = SplitMix64(seed: drift.map { SplitMix64.mix(seed ^ SplitMix64.mix($0.seed ^ 0xDA7)) } ?? seed)
         var clicks = 0, sum = 0.0
         for index in 0..<rows {
             let row = draw(&rng)
