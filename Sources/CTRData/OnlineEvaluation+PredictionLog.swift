@@ -12,7 +12,8 @@ extension OnlineEvaluation {
     }
 
     /// The model log directories under `path`: `path` itself when it holds `predictions-*.csv` files (DIR/<model>),
-    /// else its subdirectories that do (the `--prediction-log` DIR of several models).
+    /// else its subdirectories that do (the `--prediction-log` DIR of several models); each with its `shadow/`
+    /// subdirectory when a shadow version logged there (`serve --shadow`: the same requests, scored by another version).
     public static func logDirectories(_ path: String) throws(CTRDataError) -> [String] {
         func hasLogs(_ directory: String) -> Bool {
             ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).contains { $0.hasPrefix("predictions-") && $0.hasSuffix(".csv") }
@@ -21,9 +22,13 @@ extension OnlineEvaluation {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CTRDataError(.fileNotFound, path: path, detail: "not a directory (pass serve's --prediction-log DIR or DIR/<model>)")
         }
-        if hasLogs(path) { return [path] }
+        func withShadow(_ directory: String) -> [String] {
+            let shadow = (directory as NSString).appendingPathComponent("shadow")
+            return hasLogs(shadow) ? [directory, shadow] : [directory]
+        }
+        if hasLogs(path) { return withShadow(path) }
         let children = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
-            .map { (path as NSString).appendingPathComponent($0) }.filter(hasLogs)
+            .map { (path as NSString).appendingPathComponent($0) }.filter(hasLogs).flatMap(withShadow)
         guard !children.isEmpty else {
             throw CTRDataError(.fileNotFound, path: path, detail: "no predictions-*.csv files here or in its subdirectories")
         }
