@@ -36,7 +36,7 @@ struct ServedModel: Sendable {
     /// (the sticky field's hash; nil: random).
     func route(key: UInt64?) -> ModelEndpoint {
         guard let traffic else { return primary }
-        return traffic.pick(key: key ?? UInt64.random(in: 0...UInt64.max)).flatMap { versions[$0] } ?? primary
+        return traffic.pick(key: key ?? CheapRandom.next()).flatMap { versions[$0] } ?? primary
     }
 
     /// Whether `other` serves the same endpoints under the same policy (nothing to publish).

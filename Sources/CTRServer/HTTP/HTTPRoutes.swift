@@ -161,7 +161,7 @@ package final class HTTPRoutes: Sendable {
     private func requestIdentifier(_ head: HTTPRequestHead) -> Result<String?, ServerError> {
         guard let log = core.predictionLog, log.sample() else { return .success(nil) }
         guard let given = head.headers.first(name: "x-request-id") else {
-            return .success(String(UInt64.random(in: 0...UInt64.max), radix: 16))
+            return .success(String(CheapRandom.next(), radix: 16))
         }
         guard !given.isEmpty, given.utf8.count <= 200, given.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
             return .failure(ServerError(.invalidArgument, "header X-Request-Id must be 1-200 printable ASCII characters"))

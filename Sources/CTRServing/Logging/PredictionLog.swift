@@ -88,7 +88,7 @@ public final class PredictionLog: Sendable {
 
     /// Whether to log the next request (`sampleRate`).
     public func sample() -> Bool {
-        settings.sampleRate >= 1 || (settings.sampleRate > 0 && Double.random(in: 0..<1) < settings.sampleRate)
+        settings.sampleRate >= 1 || (settings.sampleRate > 0 && Double(CheapRandom.next() >> 11) * 0x1p-53 < settings.sampleRate)
     }
 
     /// Records written so far, and dropped so far.
