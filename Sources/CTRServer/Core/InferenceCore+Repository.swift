@@ -232,7 +232,7 @@ extension InferenceCore {
         }
         healthWatchers.notify()
         for endpoint in started {
-            let replacing = current.map { " (version \($0.primary.bundle.version) was serving)" } ?? ""
+            let replacing = current.map { policy == nil ? " (replacing version \($0.primary.bundle.version))" : " (beside version \($0.primary.bundle.version))" } ?? ""
             logger.info("model \(source.name) version \(endpoint.bundle.version) is serving\(replacing)\(endpoint.rankingPool?.ranking.map { "; it ranks on its ranking graph: \($0.contextDescription)" } ?? "")")
         }
         if let policy { logger.info("model \(source.name): \(Self.describe(next, policy: policy))") }
