@@ -18,14 +18,8 @@ public final class InferenceCore: Service, Sendable {
     public let metrics: ServingMetrics
     /// Loads model instances (ONNX Runtime today), for start-up and for every later load.
     let backend: InferenceBackend
-    /// The served endpoints, an immutable snapshot replaced whole on load, swap and unload: a request holds
-    /// the lock only to copy the reference (a retain) and looks its model up outside it; a load holds it only
-    /// to publish, so no request waits behind a load or behind another request's lookup.
-    let served: Mutex<ServedModels>
-    /// Every model version the server knows, with its state (the repository index).
-    let records: Mutex<RepositoryRecords>
-    /// Held for a whole load, swap or unload (seconds, on a plain thread): they run one at a time.
-    let lifecycle = Mutex<LifecyclePhase>(.serving)
+    /// Which versions of which models serve, their states, load, unload, polling, swap and drain.
+    let lifecycle: ModelLifecycle<ModelEndpoint>
     let logger: Logger
     /// The front ends' requests that are between "received" and "answered": the one count, which draining
     /// waits on and `/metrics` reports.
@@ -34,9 +28,7 @@ public final class InferenceCore: Service, Sendable {
     private let isDraining = Atomic<Bool>(false)
     private let readiness = Readiness()
     /// gRPC health watches, told whenever readiness may have changed (warm-up, drain, a version served or retired).
-    let healthWatchers = HealthWatchers()
-    /// The last traffic policy error logged per model, so a broken traffic.json is logged once per change, not every poll.
-    let lastTrafficErrors = Mutex<[String: String]>([:])
+    let healthWatchers: HealthWatchers
     /// The `--item-table` files and the models they fill.
     let itemTables: ItemTables
     /// `--prediction-log`: where served CTR API predictions are written; nil when off.
@@ -47,49 +39,48 @@ public final class InferenceCore: Service, Sendable {
     /// Loads the inference backend and the newest version of every model, and starts their inference threads (not yet warmed up).
     public static func build(_ configuration: ServerConfiguration, logger: Logger = Logger(label: "clickwise")) throws(ServingError) -> InferenceCore {
         let backend = try InferenceBackend.onnxRuntime(libraryPath: configuration.ortLibrary)
-        let sources = try ModelRepository.scan(configuration.modelPath)
         let metrics = ServingMetrics(routes: Route.labels + RPCRoute.labels)
         let itemTables = try ItemTables(configuration.itemTables)
         let predictionLog = try configuration.predictionLog.map { (settings) throws(ServingError) in
             try PredictionLog(settings: settings, registry: metrics.registry, logger: logger)
         }
-        var models: [String: ServedModel] = [:]
-        var records = RepositoryRecords()
-        // A failed start stops the inference threads it began.
+        // A failed start stops the prediction log's writer (the lifecycle stops the pools it began).
         var started = false
-        var loaded: [ModelEndpoint] = []
-        defer { if !started { for endpoint in loaded { endpoint.shutdown() } } }
         defer { if !started { predictionLog?.stop() } }
-        for source in sources {
-            guard let newest = source.newest else { continue }
-            let policy = try trafficPolicy(source, configuration: configuration)
-            var versions: [String: ModelEndpoint] = [:]
-            for version in try wantedVersions(source, policy: policy) {
-                let bundle = try ModelBundle(directory: version.directory, name: source.name, version: version.version)
+        let healthWatchers = HealthWatchers()
+        let lifecycle = try ModelLifecycle<ModelEndpoint>(
+            modelPath: configuration.modelPath, traffic: configuration.traffic, logger: logger,
+            make: { (bundle) throws(ServingError) in
                 let endpoint = try makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: false)
-                loaded.append(endpoint)
-                versions[version.version] = endpoint
-                if let ranking = endpoint.rankingPool?.ranking { logger.info("model \(source.name) version \(version.version) ranks on its ranking graph: \(ranking.contextDescription)") }
-                try itemTables.attach(to: endpoint)
-                records.discovered(source)
-                records.set(source.name, version, .loading)
-            }
-            let served = ServedModel(versions: versions, policy: policy, newest: newest.version)
-            models[source.name] = served
-            if let policy { logger.info("model \(source.name): \(Self.describe(served, policy: policy))") }
-        }
-        for model in configuration.traffic.keys where models[model] == nil {
-            throw ServingError(.modelLoad, "\(configuration.traffic[model]!.origin): no model \"\(model)\" is served (models: \(models.keys.sorted().joined(separator: ", ")))")
-        }
-        let endpoints = models.mapValues(\.primary)
+                do throws(ServingError) {
+                    try itemTables.attach(to: endpoint)
+                } catch {
+                    endpoint.shutdown()
+                    throw error
+                }
+                return endpoint
+            },
+            loader: { (bundle) throws(ServingError) in
+                try makeEndpoint(bundle, backend: backend, configuration: configuration, metrics: metrics, warm: true)
+            },
+            attach: { endpoint in
+                do throws(ServingError) {
+                    try itemTables.attach(to: endpoint)
+                } catch {
+                    logger.error("model \(endpoint.name) version \(endpoint.bundle.version) serves without an item table: \(error.message)")
+                }
+            },
+            changed: { healthWatchers.notify() })
+        let endpoints = lifecycle.endpoints
         for setting in configuration.itemTables {
             if let model = setting.model, endpoints[model] == nil {
+                lifecycle.stop()
                 throw ServingError(.modelLoad, "--item-table \(model)=\(setting.path): no model \"\(model)\" is served (models: \(endpoints.keys.sorted().joined(separator: ", ")))")
             }
         }
         started = true
-        return InferenceCore(configuration: configuration, metrics: metrics, backend: backend, models: models,
-                             records: records, itemTables: itemTables, predictionLog: predictionLog, logger: logger)
+        return InferenceCore(configuration: configuration, metrics: metrics, backend: backend, lifecycle: lifecycle,
+                             healthWatchers: healthWatchers, itemTables: itemTables, predictionLog: predictionLog, logger: logger)
     }
 
     /// The one way a bundle becomes a served endpoint: its pool of sessions with running inference threads,
@@ -112,25 +103,25 @@ public final class InferenceCore: Service, Sendable {
     }
 
     private init(configuration: ServerConfiguration, metrics: ServingMetrics, backend: InferenceBackend,
-                 models: [String: ServedModel], records: RepositoryRecords, itemTables: ItemTables, predictionLog: PredictionLog?,
-                 logger: Logger) {
+                 lifecycle: ModelLifecycle<ModelEndpoint>, healthWatchers: HealthWatchers, itemTables: ItemTables,
+                 predictionLog: PredictionLog?, logger: Logger) {
         self.configuration = configuration
         self.itemTables = itemTables
         self.predictionLog = predictionLog
         self.metrics = metrics
         self.backend = backend
-        served = Mutex(ServedModels(models))
-        self.records = Mutex(records)
+        self.lifecycle = lifecycle
+        self.healthWatchers = healthWatchers
         self.logger = logger
     }
 
     // MARK: - Lifecycle
 
     /// The served endpoints now (a snapshot: a load or unload after this call does not change it).
-    var endpoints: [String: ModelEndpoint] { served.withLock { $0 }.endpoints }
+    var endpoints: [String: ModelEndpoint] { lifecycle.endpoints }
 
     /// Every loaded version of every model now (several per model under a traffic split or a shadow).
-    var allEndpoints: [ModelEndpoint] { served.withLock { $0 }.all }
+    var allEndpoints: [ModelEndpoint] { lifecycle.allEndpoints }
 
     /// Names of the served models, sorted.
     public var modelNames: [String] { endpoints.keys.sorted() }
@@ -151,9 +142,7 @@ public final class InferenceCore: Service, Sendable {
         guard !isReady.load(ordering: .acquiring) else { return }
         let endpoints = allEndpoints
         for endpoint in endpoints { try endpoint.warmUp() }
-        records.withLock { records in
-            for endpoint in endpoints { records.set(endpoint.name, endpoint.bundle.version, .ready) }
-        }
+        lifecycle.markReady()
         isReady.store(true, ordering: .releasing)
         readiness.markReady()
         healthWatchers.notify()
@@ -183,10 +172,7 @@ public final class InferenceCore: Service, Sendable {
     ///
     /// Waits for a load in progress to finish first, so no pool it starts outlives the server.
     public func shutdownPools() {
-        lifecycle.withLock { phase in
-            phase = .stopped
-            for endpoint in allEndpoints { endpoint.shutdown() }
-        }
+        lifecycle.stop()
     }
 
     /// Warms up on a dedicated thread, serves (polling the repository every `--repository-poll-secs`)
@@ -285,14 +271,8 @@ public final class InferenceCore: Service, Sendable {
     /// The served model `model` at `version` (nil = the served one), for answers that read only its
     /// metadata; inference takes a lease with ``leaseEndpoint(_:_:)``.
     func endpoint(_ model: String, _ version: String?) -> Result<ModelEndpoint, ServerError> {
-        if let endpoint = Self.lookUp(served.withLock { $0 }, model, version) { return .success(endpoint) }
+        if let endpoint = lifecycle.lookUp(model, version) { return .success(endpoint) }
         return .failure(notServed(model, version))
-    }
-
-    /// `model`'s primary version (nil version) or the named loaded one.
-    private static func lookUp(_ served: ServedModels, _ model: String, _ version: String?) -> ModelEndpoint? {
-        guard let version else { return served.endpoints[model] }
-        return served.models[model]?.versions[version]
     }
 
     /// The version of `model` that answers this CTR API request (its traffic policy, sticky on the user field's
@@ -301,7 +281,7 @@ public final class InferenceCore: Service, Sendable {
     /// (the answer then names its version).
     func leaseRoute(_ model: String, body: UnsafeRawBufferPointer) -> Result<(answer: ModelEndpoint, shadow: ModelEndpoint?, split: Bool), ServerError> {
         while true {
-            guard let served = served.withLock({ $0 }).models[model] else { return .failure(notServed(model, nil)) }
+            guard let served = lifecycle.snapshot.models[model] else { return .failure(notServed(model, nil)) }
             let key = served.traffic == nil ? nil : served.stickyField.flatMap { TrafficPolicy.stickyKey(in: body, field: $0) }
             let endpoint = served.route(key: key)
             // A retired endpoint has already left the table: the next lookup finds its successor.
@@ -319,7 +299,7 @@ public final class InferenceCore: Service, Sendable {
     func leaseEndpoint(_ model: String, _ version: String?) -> Result<ModelEndpoint, ServerError> {
         while true {
             let found: Result<ModelEndpoint, ServerError>
-            if version == nil, let served = served.withLock({ $0 }).models[model] {
+            if version == nil, let served = lifecycle.snapshot.models[model] {
                 found = .success(served.route(key: nil))
             } else {
                 found = endpoint(model, version)
@@ -337,11 +317,8 @@ public final class InferenceCore: Service, Sendable {
     /// Whether `model` (at `version`, nil = the served one) is ready for inference; an error for a model or
     /// version the repository does not hold.
     func modelReady(_ model: String, _ version: String?) -> Result<Bool, ServerError> {
-        if Self.lookUp(served.withLock { $0 }, model, version) != nil { return .success(ready) }
-        let known = records.withLock { records in
-            records.models[model].map { versions in version.map { versions[$0] != nil } ?? true }
-        }
-        guard known == true else { return .failure(notServed(model, version)) }
+        if lifecycle.lookUp(model, version) != nil { return .success(ready) }
+        guard lifecycle.knows(model, version) else { return .failure(notServed(model, version)) }
         return .success(false)
     }
 

@@ -4,7 +4,7 @@ import Dispatch
 import Synchronization
 
 /// One served model: its bundle, its pool, how its requests are checked, and the metadata answers computed once.
-final class ModelEndpoint: Sendable {
+final class ModelEndpoint: ServedVersion {
     let bundle: ModelBundle
     let pool: ModelPool
     /// The bundle's ranking graph (ranking.onnx), which `:rank` runs when the request lets it; nil without one.
@@ -154,6 +154,11 @@ final class ModelEndpoint: Sendable {
     func warmUp() throws(ServingError) {
         try pool.warmUp()
         try rankingPool?.warmUp()
+    }
+
+    /// What the log says beside "is serving": the ranking graph `:rank` runs, if any.
+    var servingNote: String {
+        rankingPool?.ranking.map { "; it ranks on its ranking graph: \($0.contextDescription)" } ?? ""
     }
 
     /// Stops every pool once its queued jobs have run. Idempotent.

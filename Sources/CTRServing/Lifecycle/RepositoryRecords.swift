@@ -1,5 +1,3 @@
-import CTRServing
-
 /// Every model version the server has seen in its repository, with its lifecycle state and the reason for
 /// it: what Triton's repository index reports. A plain value, kept under the core's lock.
 struct RepositoryRecords: Sendable, Equatable {
