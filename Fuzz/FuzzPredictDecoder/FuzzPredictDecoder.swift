@@ -58,6 +58,11 @@ nonisolated(unsafe) private var context = DecodedInstances(reservingRows: 1)
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPredictDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = FuzzInput.bytes(data, size)
+    // The traffic split's sticky key is read from the raw body before any parse (serve --traffic): any bytes, any field.
+    for field in ["userid", "C1", "u", ""] {
+        let key = TrafficPolicy.stickyKey(in: bytes, field: field)
+        precondition(key == TrafficPolicy.stickyKey(in: bytes, field: field), "a sticky key that changes between reads")
+    }
     for test in cases {
         do throws(RequestDecodeError) {
             try test.decoder.decode(bytes, into: &instances)
