@@ -11,7 +11,7 @@ import ONNXRuntime
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Measure a bundle's AUC and log loss on labelled data, running model.onnx in ONNX Runtime.",
+        abstract: "Measure a bundle's AUC and log loss on labelled data, running model.onnx in ONNX Runtime; or, with --clicks, compare the served versions in a prediction log.",
         discussion: """
             Evaluation runs what is served: the bundle's features.json encodes the rows and model.onnx \
             predicts through ONNX Runtime. With --truth (synthetic data writes FILE.truth, picked up \
