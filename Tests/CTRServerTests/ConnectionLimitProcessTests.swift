@@ -45,6 +45,10 @@ struct ConnectionLimitProcessTests {
         defer { served.stop() }
         #expect(ready.contains("max connections 192"), "\(ready)")
         let attackers = try Self.slowloris(port: port, count: 300)
+        // The cap keeps the server under its limit once the connections it made give way are closed; on a loaded
+        // machine those closes can trail the accepts for a moment (seen once in a full parallel test run: 256).
+        let deadline = Date().addingTimeInterval(10)
+        while Self.openDescriptors(of: served.pid) >= 256 && Date() < deadline { usleep(20_000) }
         #expect(Self.openDescriptors(of: served.pid) < 256)
         let health = try HTTPTestClient(port: port).send("GET", "/v2/health/ready")
         #expect(health.status == 200)
