@@ -133,9 +133,13 @@ public final class ModelLifecycle<Endpoint: ServedVersion>: Sendable {
 
     /// One model version of the repository index: its state (Triton's READY/UNAVAILABLE/LOADING/UNLOADING) and why.
     public struct IndexEntry: Sendable, Equatable {
+        /// The model's name.
         public let name: String
+        /// The version's name.
         public let version: String
+        /// READY, UNAVAILABLE, LOADING or UNLOADING.
         public let state: String
+        /// Why it is in that state (empty when READY).
         public let reason: String
     }
 

@@ -6,7 +6,9 @@ import Foundation
 public struct TrafficPolicy: Sendable, Equatable {
     /// One version's share of the traffic.
     public struct Share: Sendable, Equatable {
+        /// The version directory's name.
         public var version: String
+        /// Its weight; its share of the traffic is weight / the sum of the weights.
         public var weight: Int
 
         /// A version with its weight (any non-negative integer; shares are weight / total).
