@@ -40,7 +40,7 @@ struct ConnectionLimitProcessTests {
 
     @Test("at the default cap (256 descriptors → 192) health and metrics answer through 300 partial requests; serving resumes after")
     func capUnderSlowloris() throws {
-        // A header deadline longer than the client's 30 s read timeout: only the cap's pressure relief can let health in.
+        // A header deadline longer than the client's 60 s read timeout: only the cap's pressure relief can let health in.
         let (served, port, ready) = try Self.serve(descriptors: 256, ["--request-header-timeout-secs", "120"])
         defer { served.stop() }
         #expect(ready.contains("max connections 192"), "\(ready)")

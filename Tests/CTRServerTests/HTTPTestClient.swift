@@ -38,7 +38,9 @@ final class HTTPTestClient {
             close(fd)
             throw Failure.connect(code)
         }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        // A bound, not a wait: an answer that takes this long is a hang. 60 s because a full parallel run on a
+        // machine also busy with a build once starved one exchange past 30 s.
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         socket = fd
         pending = []

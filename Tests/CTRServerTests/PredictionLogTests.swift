@@ -161,6 +161,8 @@ struct PredictionLogTests {
         #expect(log.counts.dropped > 0 && log.counts.written > 0, "\(log.counts)")
         #expect(try server.metrics().value("clickwise_prediction_log_dropped_total") == Double(log.counts.dropped))
         await server.stop()
+        // The writer closes its files (the test server is not run as a service, whose shutdown would), so the disk unmounts.
+        log.stop()
         // Every file is a header and whole records: as many lines as written records, each with every column.
         let folder = mountPoint + "/tiny"
         var lines = 0
