@@ -13,7 +13,7 @@ struct TrafficPolicyTests {
         #expect(policies["a"]?.shadow == "3" && policies["b"]?.shares.isEmpty == true && policies["b"]?.shadow == "2")
         #expect(policies["a"]?.loaded(newest: "5") == ["1", "2", "3"] && policies["b"]?.loaded(newest: "5") == ["5", "2"])
         for (traffic, shadow, message) in [(["a=1:x"], [String](), "VERSION:WEIGHT"), (["a"], [], "MODEL="), (["a=1:0,2:0"], [], "every weight is 0"),
-                                           (["a=1:5,1:5"], [], "twice"), ([], ["a=two"], "MODEL=VERSION"), (["a=1:1", "a=2:1"], [], "two --traffic")] {
+                                           (["a=1:5,1:5"], [], "twice"), (["a=1:9223372036854775807,2:1"], [], "above"), ([], ["a=two"], "MODEL=VERSION"), (["a=1:1", "a=2:1"], [], "two --traffic")] {
             #expect { _ = try TrafficPolicy.fromArguments(traffic: traffic, shadow: shadow) } throws: { "\($0)".contains(message) }
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clickwise-traffic-\(UUID().uuidString)").path
@@ -21,7 +21,7 @@ struct TrafficPolicyTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = directory + "/traffic.json"
         for (json, message) in [(#"{"weights": {"1": 1}, "split": 1}"#, "unknown key \"split\""), (#"{"weights": [1]}"#, "must be an object"),
-                                (#"{"weights": {"v1": 1}}"#, "not a version"), (#"{"weights": {"1": -1}}"#, "non-negative"), ("{", "not a JSON object")] {
+                                (#"{"weights": {"v1": 1}}"#, "not a version"), (#"{"weights": {"1": -1}}"#, "non-negative"), (#"{"weights": {"1": 9223372036854775807, "2": 9}}"#, "above"), ("{", "not a JSON object")] {
             try Data(json.utf8).write(to: URL(fileURLWithPath: file))
             #expect { _ = try TrafficPolicy(file: file) } throws: { "\($0)".contains(message) && "\($0)".contains(file) }
         }

@@ -132,8 +132,14 @@ public struct TrafficPolicy: Sendable, Equatable {
         try check()
     }
 
-    /// Refuses a policy that routes nothing: shares that all weigh 0, one version listed twice.
+    /// The largest weight: the weights are summed on the request path, which must not overflow.
+    public static let maxWeight = 1_000_000_000
+
+    /// Refuses a policy that routes nothing (shares that all weigh 0), one version listed twice, a weight above ``maxWeight``.
     public func check() throws(ServingError) {
+        if let heavy = shares.first(where: { $0.weight > Self.maxWeight }) {
+            throw ServingError(.modelLoad, "\(origin): version \(heavy.version)'s weight \(heavy.weight) is above \(Self.maxWeight); weights are relative, e.g. 90 and 10")
+        }
         guard shares.isEmpty || shares.contains(where: { $0.weight > 0 }) else {
             throw ServingError(.modelLoad, "\(origin): every weight is 0; give at least one version a positive weight")
         }
