@@ -7,8 +7,9 @@ import Testing
 
 /// The whole loop of issue 25, small enough for CI: serve version 1 with a prediction log; traffic drawn from a
 /// drifted click model (new ads, changed tastes: `data synth --drift`), clicks drawn from its true probabilities;
-/// `data join`; `train --warm-start`; `publish` version 2; a 50/50 split through traffic.json; `evaluate
-/// --predictions --clicks` ranks version 2 above version 1; no request fails, during the swap and the split change.
+/// `data join`; `train --warm-start`; `publish` version 2; a 50/50 split through traffic.json, applied under load;
+/// then version 2 in shadow of version 1 on fresh traffic, where `evaluate --predictions --clicks` ranks version 2
+/// above version 1 on the same rows; no request fails.
 @Suite("The loop: log, join, warm start, publish, split, compare")
 struct LoopEndToEndTests {
     static func clickwise(_ arguments: [String]) throws -> [String] {
@@ -112,13 +113,30 @@ struct LoopEndToEndTests {
         failures += during.values
         #expect(Set(core.allEndpoints.map(\.bundle.version)) == ["1", "2"])
 
-        // The split's traffic, then the online comparison.
-        failures += try Self.serve(rows[5000..<9000], truth: truth, port: server.port, tag: "b", generator: &generator, clicks: &clicks)
-        try clicks.write(toFile: directory + "/clicks.csv", atomically: true, encoding: .utf8)
+        // The split's traffic.
+        failures += try Self.serve(rows[5000..<7000], truth: truth, port: server.port, tag: "b", generator: &generator, clicks: &clicks)
         #expect(failures.isEmpty, "\(failures.prefix(3))")
+
+        // The comparison, on rows both versions scored: a sticky split gives each version its own users (here a few
+        // heavy ones), and version 1 also served all of yesterday's first half; so version 1 answers and version 2
+        // scores the same requests in shadow, logged apart (a fresh log directory holds only these).
+        try Data(#"{"weights": {"1": 100}, "shadow": "2"}"#.utf8).write(to: URL(fileURLWithPath: repository + "/tiny/traffic.json"), options: .atomic)
+        let compared = try await TestServer.start(repository: repository) {
+            $0.predictionLog = PredictionLog.Settings(directory: directory + "/compare")
+        }
+        var comparedClicks = "request_id,index,timestamp_ms\n"
+        failures += try Self.serve(rows[7000..<9000], truth: truth, port: compared.port, tag: "c", generator: &generator, clicks: &comparedClicks)
+        let comparedLog = try #require(compared.application.predictionLog)
+        #expect(await pollUntil(timeout: 30) { comparedLog.counts.written == 4000 })
+        comparedLog.stop()
+        await compared.stop()
+        log.stop()
+        // The first server last: a test server's stop removes the repository.
         await server.stop()
+        try comparedClicks.write(toFile: directory + "/clicks.csv", atomically: true, encoding: .utf8)
+        #expect(failures.isEmpty, "\(failures.prefix(3))")
         let json = directory + "/online.json"
-        let output = try Self.clickwise(["evaluate", "--predictions", directory + "/log/tiny", "--clicks", directory + "/clicks.csv", "--json", json])
+        let output = try Self.clickwise(["evaluate", "--predictions", directory + "/compare/tiny", "--clicks", directory + "/clicks.csv", "--json", json])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         let versions = try #require(report["versions"] as? [[String: Any]])
         let auc = Dictionary(uniqueKeysWithValues: versions.map { ($0["version"] as? String ?? "?", (($0["auc"] as? [String: Any])?["value"] as? Double) ?? 0) })

@@ -57,10 +57,10 @@ public final class AutoInt: CTRModel {
         logits = FloatBuffer(count: maxBatch)
 
         var generator = SeededGenerator(seed: seed)
-        ModelInitializer.initialize(embedding, using: &generator)
+        ModelInitializer.initialize(embedding, shape: shape, using: &generator)
         for layer in attention { layer.initialize(using: &generator) }
         outputLayer.initialize(using: &generator)
-        if let linear { ModelInitializer.initialize(linear, using: &generator) }
+        if let linear { ModelInitializer.initialize(linear, shape: shape, using: &generator) }
         for layer in network { layer.initialize(using: &generator) }
     }
 

@@ -89,7 +89,7 @@ public final class DCNv2: CTRModel {
         logits = FloatBuffer(count: maxBatch)
 
         var generator = SeededGenerator(seed: seed)
-        ModelInitializer.initialize(embedding, using: &generator)
+        ModelInitializer.initialize(embedding, shape: shape, using: &generator)
         for layer in cross + stackedNetwork + parallelNetwork + [outputLayer] { layer.initialize(using: &generator) }
     }
 

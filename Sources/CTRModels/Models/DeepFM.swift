@@ -37,8 +37,8 @@ public final class DeepFM: CTRModel {
         embeddingGradient = FloatBuffer(count: maxBatch * fields * d)
 
         var generator = SeededGenerator(seed: seed)
-        ModelInitializer.initialize(embedding, using: &generator)
-        ModelInitializer.initialize(linear, using: &generator)
+        ModelInitializer.initialize(embedding, shape: shape, using: &generator)
+        ModelInitializer.initialize(linear, shape: shape, using: &generator)
         for layer in network { layer.initialize(using: &generator) }
     }
 

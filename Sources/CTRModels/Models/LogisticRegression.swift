@@ -20,7 +20,7 @@ public final class LogisticRegression: CTRModel {
                             sequenceFields: shape.sequenceFields)
         logits = FloatBuffer(count: maxBatch)
         var generator = SeededGenerator(seed: seed)
-        ModelInitializer.initialize(linear, using: &generator)
+        ModelInitializer.initialize(linear, shape: shape, using: &generator)
     }
 
     public var parameters: [Parameter] { linear.parameters }

@@ -11,6 +11,9 @@ public struct ModelShape: Codable, Sendable, Equatable {
     public var denseBuckets: DenseBuckets?
     /// Sequence fields, in the order their columns sit in the `sequences` input; empty for Criteo.
     public var sequenceFields: [SequenceField]
+    /// Per dense field, whether a normalizer (StandardScaler, MinMaxScaler) bounds its values: those fields' vectors
+    /// start as FuxiCTR's `nn.Linear(1, d)` do (Xavier normal), the others small; empty: none.
+    public var scaledDenseFields: [Bool] = []
 
     /// Creates a shape.
     public init(vocabularySize: Int, sparseFields: Int = 26, denseFields: Int = 13, denseBuckets: DenseBuckets? = nil,
@@ -32,7 +35,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
     public var fieldCount: Int { sparseFields + denseFields + sequenceFields.count }
 
     private enum CodingKeys: String, CodingKey {
-        case vocabularySize, sparseFields, denseFields, denseBuckets, sequenceFields
+        case vocabularySize, sparseFields, denseFields, denseBuckets, sequenceFields, scaledDenseFields
     }
 
     /// Decodes a shape; files written before sequence fields existed have none.
@@ -43,6 +46,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
         denseFields = try c.decode(Int.self, forKey: .denseFields)
         denseBuckets = try c.decodeIfPresent(DenseBuckets.self, forKey: .denseBuckets)
         sequenceFields = try c.decodeIfPresent([SequenceField].self, forKey: .sequenceFields) ?? []
+        scaledDenseFields = try c.decodeIfPresent([Bool].self, forKey: .scaledDenseFields) ?? []
     }
 
     /// Encodes a shape; without sequence fields the key is left out, so such files read as before.
@@ -53,7 +57,11 @@ public struct ModelShape: Codable, Sendable, Equatable {
         try c.encode(denseFields, forKey: .denseFields)
         try c.encodeIfPresent(denseBuckets, forKey: .denseBuckets)
         if !sequenceFields.isEmpty { try c.encode(sequenceFields, forKey: .sequenceFields) }
+        if scaledDenseFields.contains(true) { try c.encode(scaledDenseFields, forKey: .scaledDenseFields) }
     }
+
+    /// Whether dense field `field` has a normalizer (see ``scaledDenseFields``).
+    func isScaled(denseField field: Int) -> Bool { field < scaledDenseFields.count && scaledDenseFields[field] }
 }
 
 extension ModelShape {
@@ -65,5 +73,6 @@ extension ModelShape {
                   sparseFields: map.schema.categoricalFields.count, denseFields: map.schema.numericFields.count,
                   denseBuckets: buckets ? DenseBuckets(scales: map.denseScales) : nil,
                   sequenceFields: zip(map.sequenceLengths, map.sequencePaddingIDs).map { SequenceField(length: $0, paddingID: $1) })
+        if !buckets { scaledDenseFields = map.schema.numericFields.map { $0.normalizer != .none } }
     }
 }
