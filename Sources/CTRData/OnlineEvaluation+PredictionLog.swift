@@ -1,6 +1,9 @@
 import Foundation
 
 extension OnlineEvaluation {
+    /// The subdirectory of a model's log directory where `serve --shadow` writes the shadow version's predictions.
+    public static let shadowDirectory = "shadow"
+
     /// What reading a prediction log for evaluation found: each version's labelled predictions and the join's counts.
     public struct LogSamples: Sendable {
         /// Each version's labelled predictions.
@@ -23,7 +26,7 @@ extension OnlineEvaluation {
             throw CTRDataError(.fileNotFound, path: path, detail: "not a directory (pass serve's --prediction-log DIR or DIR/<model>)")
         }
         func withShadow(_ directory: String) -> [String] {
-            let shadow = (directory as NSString).appendingPathComponent("shadow")
+            let shadow = (directory as NSString).appendingPathComponent(shadowDirectory)
             return hasLogs(shadow) ? [directory, shadow] : [directory]
         }
         if hasLogs(path) { return withShadow(path) }

@@ -13,10 +13,9 @@ import Testing
 @Suite("The loop: log, join, warm start, publish, split, compare")
 struct LoopEndToEndTests {
     static func clickwise(_ arguments: [String]) throws -> [String] {
-        let process = try ServeProcess.clickwise(arguments)
-        let status = try process.waitForExit(timeout: 300)
-        #expect(status == 0, "clickwise \(arguments.joined(separator: " ")): \(process.output.suffix(5))")
-        return process.output
+        let (status, output) = try AnyDatasetEndToEndTests.run(arguments)
+        #expect(status == 0, "clickwise \(arguments.joined(separator: " ")): \(output.suffix(5))")
+        return output
     }
 
     /// A synthetic CSV as `:predict` instances (raw strings; the price as a number; empty fields left out), with

@@ -18,6 +18,13 @@ extension InferenceCore {
         await Self.offPool(name: "clickwise-load") { self.load(model: model, traffic: traffic) }
     }
 
+    /// The first of a load request's Triton parameters (`config`, `file:...`) this server does not take, as the
+    /// error both front ends answer; nil when every parameter is `traffic`.
+    static func unsupportedLoadParameter(_ names: some Collection<String>) -> ServerError? {
+        guard let other = names.sorted().first(where: { $0 != "traffic" }) else { return nil }
+        return ServerError(.invalidArgument, "load parameter \"\(other)\" is not supported; the one parameter is \"traffic\" (a traffic.json: weights, sticky_field, shadow)")
+    }
+
     /// ``unload(model:)`` on a plain thread.
     func unloadOffPool(model: String) async -> ServerError? {
         await Self.offPool(name: "clickwise-unload") { self.unload(model: model) }

@@ -89,11 +89,9 @@ struct GRPCCalls: Sendable {
     /// A load (on a plain thread), counted in the request metrics like the unary calls.
     func repositoryModelLoad(_ request: Inference_RepositoryModelLoadRequest) async -> Result<Inference_RepositoryModelLoadResponse, ServerError> {
         let traffic = request.parameters["traffic"].map(\.stringParam)
-        let other = request.parameters.keys.sorted().first { $0 != "traffic" }
+        let unsupported = InferenceCore.unsupportedLoadParameter(request.parameters.keys)
         return await countedRepositoryCall {
-            if let other {
-                return ServerError(.invalidArgument, "load parameter \"\(other)\" is not supported; the one parameter is \"traffic\" (a traffic.json's text)")
-            }
+            if let unsupported { return unsupported }
             return await core.loadOffPool(model: request.modelName, traffic: traffic)
         }.map { Inference_RepositoryModelLoadResponse() }
     }

@@ -130,9 +130,7 @@ package final class HTTPRoutes: Sendable {
         guard let parameters = parameters as? [String: Any] else {
             return .failure(ServerError(.invalidArgument, "\"parameters\" must be an object"))
         }
-        if let other = parameters.keys.sorted().first(where: { $0 != "traffic" }) {
-            return .failure(ServerError(.invalidArgument, "load parameter \"\(other)\" is not supported; the one parameter is \"traffic\" (a traffic.json: weights, sticky_field, shadow)"))
-        }
+        if let error = InferenceCore.unsupportedLoadParameter(parameters.keys) { return .failure(error) }
         switch parameters["traffic"] {
         case nil: return .success(nil)
         case let text as String: return .success(text)

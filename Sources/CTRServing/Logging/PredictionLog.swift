@@ -1,3 +1,4 @@
+import CTRData
 import Foundation
 import Logging
 import Prometheus
@@ -95,7 +96,7 @@ public final class PredictionLog: Sendable {
     public var counts: (written: Int, dropped: Int) { (writtenTotal.load(ordering: .relaxed), droppedTotal.load(ordering: .relaxed)) }
 
     /// The subdirectory of a model's directory that holds its shadow version's predictions.
-    public static let shadowDirectory = "shadow"
+    public static let shadowDirectory = OnlineEvaluation.shadowDirectory
 
     /// Queues `records` whole lines of `model` whose file starts with `header` (a different header starts a new
     /// file); never blocks on the disk.

@@ -182,16 +182,18 @@ public struct TrafficPolicy: Sendable, Equatable {
         let needle = Array("\"\(field)\"".utf8)
         let bytes = body.bindMemory(to: UInt8.self)
         guard bytes.count > needle.count, let first = needle.first else { return nil }
+        func skippingSpace(_ start: Int) -> Int {
+            var cursor = start
+            while cursor < bytes.count, bytes[cursor] == 0x20 || bytes[cursor] == 0x09 || bytes[cursor] == 0x0A || bytes[cursor] == 0x0D { cursor += 1 }
+            return cursor
+        }
         var index = 0
         let end = bytes.count - needle.count
         while index <= end {
             if bytes[index] == first, (1..<needle.count).allSatisfy({ bytes[index + $0] == needle[$0] }) {
-                var cursor = index + needle.count
-                while cursor < bytes.count, bytes[cursor] == 0x20 || bytes[cursor] == 0x09 || bytes[cursor] == 0x0A || bytes[cursor] == 0x0D { cursor += 1 }
-                if cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":") {
-                    cursor += 1
-                    while cursor < bytes.count, bytes[cursor] == 0x20 || bytes[cursor] == 0x09 || bytes[cursor] == 0x0A || bytes[cursor] == 0x0D { cursor += 1 }
-                    return hashValue(bytes, from: cursor)
+                let colon = skippingSpace(index + needle.count)
+                if colon < bytes.count, bytes[colon] == UInt8(ascii: ":") {
+                    return hashValue(bytes, from: skippingSpace(colon + 1))
                 }
             }
             index += 1
